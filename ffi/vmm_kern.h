@@ -1,0 +1,111 @@
+/*
+ * vmm_kern.h: the kernel services the Rust vmm(4) driver uses.
+ *
+ * This is the whole of what the Rust code needs from the OpenBSD kernel.
+ * sys/dev/vmm/vmm_kern.c implements it on the real kernel API; the testbed
+ * links the same file against its own implementation of that API; the
+ * Rust crate `vmm-openbsd` binds it (bindgen) and wraps it in safe types.
+ * Nothing else in Rust calls into C.
+ *
+ * Include <sys/types.h> (or the host compat header) first.
+ *
+ * Conventions: functions that can fail return 0 or an errno value.
+ * Pointers to opaque structures are kernel objects the Rust side never
+ * looks into.  Storage structures (vmmk_rwlock, vmmk_refcnt) are embedded
+ * in Rust-owned memory that never moves once initialised; the glue checks
+ * at compile time that the kernel object fits.
+ */
+#ifndef VMM_KERN_H
+#define VMM_KERN_H
+
+/* Storage for a struct rwlock, initialised in place by vmmk_rw_init. */
+struct vmmk_rwlock {
+	uint64_t	vkr_storage[8];
+};
+
+/* Storage for a struct refcnt, initialised in place by vmmk_refcnt_init. */
+struct vmmk_refcnt {
+	uint64_t	vkc_storage[2];
+};
+
+struct vmmk_proc;	/* struct proc */
+struct vmmk_uobj;	/* struct uvm_object (anonymous guest memory) */
+struct vmmk_pmap;	/* struct pmap (a guest-physical address space) */
+
+/* Reader/writer locks, rwlock(9). */
+void	vmmk_rw_init(struct vmmk_rwlock *, const char *);
+void	vmmk_rw_enter_read(struct vmmk_rwlock *);
+void	vmmk_rw_enter_write(struct vmmk_rwlock *);
+int	vmmk_rw_enter_read_intr(struct vmmk_rwlock *);	/* RW_READ|RW_INTR */
+int	vmmk_rw_enter_write_try(struct vmmk_rwlock *);	/* RW_NOSLEEP: EBUSY */
+void	vmmk_rw_exit_read(struct vmmk_rwlock *);
+void	vmmk_rw_exit_write(struct vmmk_rwlock *);
+
+/* Sleep on ident with the lock held; PWAIT|PCATCH, no timeout. */
+int	vmmk_rwsleep_intr(const volatile void *, struct vmmk_rwlock *,
+	    const char *);
+void	vmmk_wakeup(const volatile void *);
+
+/* Reference counts, refcnt_init(9). vmmk_refcnt_rele: 1 if it was last. */
+void	vmmk_refcnt_init(struct vmmk_refcnt *);
+void	vmmk_refcnt_take(struct vmmk_refcnt *);
+int	vmmk_refcnt_rele(struct vmmk_refcnt *);
+void	vmmk_refcnt_rele_wake(struct vmmk_refcnt *);
+void	vmmk_refcnt_finalize(struct vmmk_refcnt *, const char *);
+
+/* Fixed-size object pools, pool_init(9); objects come zeroed. */
+#define VMMK_POOL_VM		0
+#define VMMK_POOL_VCPU		1
+#define VMMK_NPOOLS		2
+void	 vmmk_pool_init(unsigned int, size_t, size_t, const char *);
+void	*vmmk_pool_get(unsigned int);
+void	 vmmk_pool_put(unsigned int, void *);
+
+/* Short-lived zeroed buffers, malloc(9) M_DEVBUF|M_NOWAIT; may fail. */
+void	*vmmk_malloc(size_t);
+void	 vmmk_free(void *, size_t);
+
+/* Physically contiguous, page-aligned, zeroed pages; km_alloc(9). */
+void	*vmmk_pages_alloc(size_t, paddr_t *);
+void	 vmmk_pages_free(void *, size_t);
+
+/* Guest memory objects, uao_create(9); may fail (UAO_FLAG_CANFAIL). */
+struct vmmk_uobj	*vmmk_uao_create(size_t);
+void	 vmmk_uao_reference(struct vmmk_uobj *);
+void	 vmmk_uao_detach(struct vmmk_uobj *);
+
+/*
+ * The calling process's address space, uvm_map(9).  vmmk_map_guest maps
+ * an object read/write, not inherited, concealed; the mapping owns one
+ * reference to the object.  *va is a hint on input, the address on output.
+ */
+int	vmmk_map_guest(struct vmmk_proc *, vaddr_t *, size_t,
+	    struct vmmk_uobj *);
+int	vmmk_map_immutable(struct vmmk_proc *, vaddr_t, vaddr_t);
+void	vmmk_unmap(struct vmmk_proc *, vaddr_t, vaddr_t);
+
+/* Guest-physical address spaces, pmap(9). */
+struct vmmk_pmap	*vmmk_pmap_create(void);
+void	 vmmk_pmap_destroy(struct vmmk_pmap *);
+void	 vmmk_pmap_remove(struct vmmk_pmap *, vaddr_t, vaddr_t);
+size_t	 vmmk_pmap_resident_count(struct vmmk_pmap *);
+
+/* User memory of the current process, copyin(9)/copyout(9). */
+int	vmmk_copyin(const void *, void *, size_t);
+int	vmmk_copyout(const void *, void *, size_t);
+
+/* The current process and its pledge(2) promises. */
+#define VMMK_PLEDGE_PROC	0x1
+#define VMMK_PLEDGE_VMM		0x2
+struct vmmk_proc	*vmmk_curproc(void);
+pid_t	 vmmk_proc_pid(struct vmmk_proc *);
+unsigned int	 vmmk_proc_pledge(struct vmmk_proc *);
+int	 vmmk_pledge_fail(struct vmmk_proc *, int);
+int	 vmmk_proc_sigpending(struct vmmk_proc *);
+int	 vmmk_sched_should_yield(void);
+
+/* Console; the Rust side formats nothing itself. */
+void	vmmk_log(const char *, unsigned long, unsigned long);
+__attribute__((__noreturn__)) void	vmmk_panic(const char *);
+
+#endif /* VMM_KERN_H */

@@ -1,0 +1,23 @@
+/*
+ * vmm_rs.h: the entry points the Rust vmm(4) library exports to the C glue
+ * (sys/dev/vmm/vmm_glue.c).  Each one corresponds to a function of
+ * OpenBSD's sys/dev/vmm/vmm.c; the glue keeps the kernel-facing names.
+ */
+#ifndef VMM_RS_H
+#define VMM_RS_H
+
+struct vmmk_proc;
+
+#define VMM_RS_ACT_QUIESCE	1
+#define VMM_RS_ACT_WAKEUP	2
+
+int	vmm_rs_enabled(void);		/* vmm_enabled(): can vmm attach? */
+int	vmm_rs_probe(void);		/* vmm_probe_machdep() */
+void	vmm_rs_attach(void);		/* vmm_attach() */
+int	vmm_rs_activate(int);		/* vmm_activate() */
+int	vmm_rs_open(void);		/* vmmopen() */
+int	vmm_rs_close(void);		/* vmmclose() */
+int	vmm_rs_ioctl(unsigned long, void *, struct vmmk_proc *); /* vmmioctl */
+int	vmm_rs_pledge_ioctl(struct vmmk_proc *, long);	/* pledge_ioctl_vmm */
+
+#endif /* VMM_RS_H */

@@ -1,0 +1,185 @@
+//! The kernel-services boundary of the Rust vmm(4).
+//!
+//! [`Kernel`] lists everything the driver needs from the host kernel, in
+//! Rust terms.  Two implementations exist: `vmm-openbsd` (the C functions of
+//! `ffi/vmm_kern.h`, implemented by `sys/` on OpenBSD's kernel API) and
+//! `vmm-testkit` (a host test double with threads, an accounting allocator
+//! and simulated processes).
+//!
+//! On top of the trait this crate builds the safe types the driver uses,
+//! in the spirit of Rust-for-Linux's `kernel` crate: [`sync::RwLock`] with
+//! RAII guards, [`sync::RefCount`], [`mem::PoolBox`], [`mem::Pages`],
+//! [`mem::KBuf`], reference-owning handles for guest-memory objects and
+//! pmaps, and typed user copies.  This crate and the FFI crates are the only
+//! places with `unsafe`; the driver core forbids it.
+
+#![no_std]
+
+use core::ffi::CStr;
+use core::ptr::NonNull;
+
+pub mod errno;
+pub mod mem;
+pub mod once;
+pub mod pod;
+pub mod sync;
+pub mod user;
+
+pub use errno::{Errno, KResult};
+
+/// The page size of amd64.
+pub const PAGE_SIZE: usize = 4096;
+/// Mask of the offset within a page.
+pub const PAGE_MASK: u64 = (PAGE_SIZE as u64) - 1;
+
+/// pledge(2) promises the driver looks at (`VMMK_PLEDGE_*`).
+pub mod pledge {
+    /// "proc": may fork; vmd's managing processes.
+    pub const PROC: u32 = 0x1;
+    /// "vmm": may use /dev/vmm at all.
+    pub const VMM: u32 = 0x2;
+}
+
+/// The kernel's object pools the driver uses (`VMMK_POOL_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum PoolId {
+    /// `struct vm` ("vmpool").
+    Vm = 0,
+    /// `struct vcpu` ("vcpupl").
+    Vcpu = 1,
+}
+
+/// The services the driver needs from the kernel.
+///
+/// # Safety
+///
+/// Implementations must honour the contracts stated on each method: in
+/// particular that pool and page memory is valid, zeroed, suitably aligned
+/// and exclusively owned until it is given back, that lock storage behaves
+/// as a reader/writer lock once initialised, and that copyin/copyout only
+/// touch the kernel memory they are given.
+pub unsafe trait Kernel: Copy + Send + Sync + 'static {
+    /// Storage of one reader/writer lock; interior-mutable.
+    type RwLockStorage: Send + Sync;
+    /// Storage of one reference count; interior-mutable.
+    type RefCntStorage: Send + Sync;
+    /// A process (`struct proc *`).
+    type Proc: Copy + PartialEq;
+    /// An anonymous memory object backing guest RAM (`struct uvm_object *`).
+    type Uobj: Copy + Send + Sync;
+    /// A guest-physical address space (`struct pmap *`).
+    type Pmap: Copy + Send + Sync;
+
+    /// New, not yet initialised lock storage.
+    fn rw_storage(&self) -> Self::RwLockStorage;
+    /// Initialises the lock in place; it must not move afterwards.
+    fn rw_init(&self, l: &Self::RwLockStorage, name: &'static CStr);
+    /// Shared acquire; may sleep.
+    fn rw_enter_read(&self, l: &Self::RwLockStorage);
+    /// Shared acquire that a signal may interrupt (`RW_READ|RW_INTR`).
+    fn rw_enter_read_intr(&self, l: &Self::RwLockStorage) -> KResult;
+    /// Exclusive acquire; may sleep.
+    fn rw_enter_write(&self, l: &Self::RwLockStorage);
+    /// Exclusive acquire without sleeping; `EBUSY` if contended.
+    fn rw_enter_write_try(&self, l: &Self::RwLockStorage) -> KResult;
+    /// Releases a shared hold.
+    fn rw_exit_read(&self, l: &Self::RwLockStorage);
+    /// Releases an exclusive hold.
+    fn rw_exit_write(&self, l: &Self::RwLockStorage);
+    /// Sleeps on `ident`, dropping `l` (held in any mode) while asleep and
+    /// taking it again before returning; a signal interrupts it
+    /// (`rwsleep_nsec(ident, l, PWAIT|PCATCH, wmesg, INFSLP)`).
+    fn rwsleep_intr(&self, ident: *const (), l: &Self::RwLockStorage, wmesg: &'static CStr)
+        -> KResult;
+    /// Wakes every sleeper on `ident`.
+    fn wakeup(&self, ident: *const ());
+
+    /// New, not yet initialised reference-count storage.
+    fn refcnt_storage(&self) -> Self::RefCntStorage;
+    /// Sets the count to 1.
+    fn refcnt_init(&self, r: &Self::RefCntStorage);
+    /// Adds a reference.
+    fn refcnt_take(&self, r: &Self::RefCntStorage);
+    /// Drops a reference; true if it was the last.
+    fn refcnt_rele(&self, r: &Self::RefCntStorage) -> bool;
+    /// Drops a reference and wakes a finaliser if it was the last.
+    fn refcnt_rele_wake(&self, r: &Self::RefCntStorage);
+    /// Drops the caller's reference and sleeps until no other is left.
+    fn refcnt_finalize(&self, r: &Self::RefCntStorage, wmesg: &'static CStr);
+
+    /// Sets up a pool of objects of `size` bytes aligned to `align`.
+    fn pool_init(&self, pool: PoolId, size: usize, align: usize, name: &'static CStr);
+    /// A zeroed object from the pool, for an object of `size` bytes aligned
+    /// to `align`; `None` if memory is exhausted or the pool was set up for
+    /// smaller or less aligned objects.
+    fn pool_get(&self, pool: PoolId, size: usize, align: usize) -> Option<NonNull<u8>>;
+    /// Returns an object to its pool.
+    ///
+    /// # Safety
+    /// `obj` came from `pool_get(pool)` and is not used afterwards.
+    unsafe fn pool_put(&self, pool: PoolId, obj: NonNull<u8>);
+
+    /// A zeroed, 8-byte aligned temporary buffer (`M_NOWAIT`); may fail.
+    fn malloc(&self, size: usize) -> Option<NonNull<u8>>;
+    /// Frees a buffer from [`Kernel::malloc`].
+    ///
+    /// # Safety
+    /// `p` came from `malloc(size)` and is not used afterwards.
+    unsafe fn free(&self, p: NonNull<u8>, size: usize);
+
+    /// `npages` zeroed, physically contiguous, page-aligned pages and
+    /// the physical address of the first; `None` if none can be had.
+    fn pages_alloc(&self, npages: usize) -> Option<(NonNull<u8>, u64)>;
+    /// Frees pages from [`Kernel::pages_alloc`].
+    ///
+    /// # Safety
+    /// `va` came from `pages_alloc(npages)` and is not used afterwards.
+    unsafe fn pages_free(&self, va: NonNull<u8>, npages: usize);
+
+    /// A new anonymous memory object of `size` bytes with one reference.
+    fn uao_create(&self, size: usize) -> Option<Self::Uobj>;
+    /// Adds a reference to `u`.
+    fn uao_reference(&self, u: Self::Uobj);
+    /// Drops a reference to `u`; the last one frees it.
+    fn uao_detach(&self, u: Self::Uobj);
+
+    /// Maps `u` read/write, not inherited, concealed into `p`; the mapping
+    /// owns one reference.  `va` is a hint in and the address out.
+    fn map_guest(&self, p: Self::Proc, va: &mut u64, size: usize, u: Self::Uobj) -> KResult;
+    /// Makes `[start, end)` of `p` immutable.
+    fn map_immutable(&self, p: Self::Proc, start: u64, end: u64) -> KResult;
+    /// Removes `[start, end)` from `p` (the kernel may remove immutable
+    /// mappings), dropping the mappings' object references.
+    fn unmap(&self, p: Self::Proc, start: u64, end: u64);
+
+    /// A new guest-physical address space.
+    fn pmap_create(&self) -> Option<Self::Pmap>;
+    /// Destroys a pmap.
+    fn pmap_destroy(&self, pm: Self::Pmap);
+    /// Removes the mappings of `[sva, eva)` from `pm`.
+    fn pmap_remove(&self, pm: Self::Pmap, sva: u64, eva: u64);
+    /// Pages currently mapped in `pm`.
+    fn pmap_resident_count(&self, pm: Self::Pmap) -> usize;
+
+    /// Copies from the current process's memory at `uaddr`.
+    fn copyin(&self, uaddr: u64, dst: &mut [u8]) -> KResult;
+    /// Copies to the current process's memory at `uaddr`.
+    fn copyout(&self, src: &[u8], uaddr: u64) -> KResult;
+
+    /// The current process.
+    fn curproc(&self) -> Self::Proc;
+    /// Its process id.
+    fn proc_pid(&self, p: Self::Proc) -> i32;
+    /// Its promises, as [`pledge`] bits (0 when not pledged).
+    fn proc_pledge(&self, p: Self::Proc) -> u32;
+    /// Reports a pledge violation of "vmm" and returns the error to give.
+    fn pledge_fail(&self, p: Self::Proc, e: Errno) -> Errno;
+    /// A signal is pending for `p`.
+    fn proc_sigpending(&self, p: Self::Proc) -> bool;
+    /// The scheduler asks the current thread to yield the CPU.
+    fn should_yield(&self) -> bool;
+
+    /// Prints `fmt` (a printf(9) format taking up to two `unsigned long`).
+    fn log(&self, fmt: &'static CStr, a: u64, b: u64);
+}

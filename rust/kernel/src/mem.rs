@@ -1,0 +1,253 @@
+//! Memory the driver owns: pool objects, physically contiguous pages,
+//! temporary buffers, guest-memory objects and guest pmaps.
+//!
+//! Nothing here goes through a Rust global allocator; every byte comes from
+//! the kernel's own allocators and goes back to them on drop.
+
+use core::marker::PhantomData;
+use core::mem::{align_of, size_of, ManuallyDrop};
+use core::ops::Deref;
+use core::ptr::NonNull;
+
+use crate::{Kernel, PoolId, PAGE_SIZE};
+
+/// A `T` in a kernel pool (pool_get(9)); freed with pool_put(9) on drop.
+///
+/// Gives shared access only: objects with kernel locks inside must not
+/// move once placed.
+pub struct PoolBox<K: Kernel, T> {
+    k: K,
+    pool: PoolId,
+    ptr: NonNull<T>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: a PoolBox owns its T like a Box does.
+unsafe impl<K: Kernel, T: Send> Send for PoolBox<K, T> {}
+// SAFETY: a PoolBox owns its T like a Box does.
+unsafe impl<K: Kernel, T: Sync> Sync for PoolBox<K, T> {}
+
+impl<K: Kernel, T> PoolBox<K, T> {
+    /// Moves `v` into a new pool object; hands `v` back if none is free.
+    pub fn new(k: K, pool: PoolId, v: T) -> Result<Self, T> {
+        let Some(raw) = k.pool_get(pool, size_of::<T>(), align_of::<T>()) else {
+            return Err(v);
+        };
+        let ptr = raw.cast::<T>();
+        // SAFETY: the pool gave memory of at least size_of::<T>() bytes,
+        // aligned for T and exclusively ours.
+        unsafe { ptr.as_ptr().write(v) };
+        Ok(PoolBox {
+            k,
+            pool,
+            ptr,
+            _t: PhantomData,
+        })
+    }
+
+    /// Moves the value out and frees the object.
+    pub fn into_inner(self) -> T {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the value is initialised; it is read exactly once and the
+        // memory is then returned without dropping it again.
+        let v = unsafe { this.ptr.as_ptr().read() };
+        // SAFETY: the object came from pool_get on this pool.
+        unsafe { this.k.pool_put(this.pool, this.ptr.cast()) };
+        v
+    }
+}
+
+impl<K: Kernel, T> Deref for PoolBox<K, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: initialised in `new`, alive until drop.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<K: Kernel, T> Drop for PoolBox<K, T> {
+    fn drop(&mut self) {
+        // SAFETY: the value is initialised and dropped once; the memory
+        // came from pool_get on this pool and is not used afterwards.
+        unsafe {
+            core::ptr::drop_in_place(self.ptr.as_ptr());
+            self.k.pool_put(self.pool, self.ptr.cast());
+        }
+    }
+}
+
+/// `N` physically contiguous, page-aligned, zeroed pages (km_alloc(9)):
+/// the only source of memory that hardware structures (VMCS, VMCB, bitmaps,
+/// host save areas) are placed in.
+pub struct Pages<K: Kernel> {
+    k: K,
+    va: NonNull<u8>,
+    pa: u64,
+    npages: usize,
+}
+
+// SAFETY: the pages are exclusively owned memory.
+unsafe impl<K: Kernel> Send for Pages<K> {}
+// SAFETY: shared access only reads through `&self` methods.
+unsafe impl<K: Kernel> Sync for Pages<K> {}
+
+impl<K: Kernel> Pages<K> {
+    /// Allocates `npages` (at least 1); `None` if memory is short.
+    pub fn alloc(k: K, npages: usize) -> Option<Self> {
+        if npages == 0 {
+            return None;
+        }
+        let (va, pa) = k.pages_alloc(npages)?;
+        Some(Pages { k, va, pa, npages })
+    }
+
+    /// Physical address of the first page.
+    pub fn pa(&self) -> u64 {
+        self.pa
+    }
+
+    /// Number of pages.
+    pub fn npages(&self) -> usize {
+        self.npages
+    }
+
+    /// The pages as bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `npages * PAGE_SIZE` bytes were allocated (that product
+        // was representable, or the allocation could not have succeeded).
+        unsafe {
+            core::slice::from_raw_parts(self.va.as_ptr(), self.npages.wrapping_mul(PAGE_SIZE))
+        }
+    }
+
+    /// The pages as mutable bytes.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`; `&mut self` gives exclusive access.
+        unsafe {
+            core::slice::from_raw_parts_mut(self.va.as_ptr(), self.npages.wrapping_mul(PAGE_SIZE))
+        }
+    }
+}
+
+impl<K: Kernel> Drop for Pages<K> {
+    fn drop(&mut self) {
+        // SAFETY: the pages came from pages_alloc(npages) and are dropped once.
+        unsafe { self.k.pages_free(self.va, self.npages) };
+    }
+}
+
+/// A zeroed temporary kernel buffer (malloc(9) `M_NOWAIT|M_ZERO`).
+pub struct KBuf<K: Kernel> {
+    k: K,
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl<K: Kernel> KBuf<K> {
+    /// `len` zeroed bytes; `None` if memory is short or `len` is 0.
+    pub fn zeroed(k: K, len: usize) -> Option<Self> {
+        if len == 0 {
+            return None;
+        }
+        let ptr = k.malloc(len)?;
+        Some(KBuf { k, ptr, len })
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `len` bytes were allocated and zeroed.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The bytes, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: `len` bytes were allocated; `&mut self` is exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<K: Kernel> Drop for KBuf<K> {
+    fn drop(&mut self) {
+        // SAFETY: came from malloc(len), freed once.
+        unsafe { self.k.free(self.ptr, self.len) };
+    }
+}
+
+/// One reference to a guest-memory object (uao); dropping it detaches.
+pub struct UaoRef<K: Kernel> {
+    k: K,
+    u: K::Uobj,
+}
+
+impl<K: Kernel> UaoRef<K> {
+    /// A new object of `size` bytes, holding its first reference.
+    pub fn create(k: K, size: usize) -> Option<Self> {
+        Some(UaoRef {
+            k,
+            u: k.uao_create(size)?,
+        })
+    }
+
+    /// Another reference to the same object.
+    pub fn clone_ref(&self) -> Self {
+        self.k.uao_reference(self.u);
+        UaoRef {
+            k: self.k,
+            u: self.u,
+        }
+    }
+
+    /// The raw handle, for a call that consumes a reference itself
+    /// (mapping it); see [`UaoRef::into_raw`].
+    pub fn raw(&self) -> K::Uobj {
+        self.u
+    }
+
+    /// Gives the reference away (a mapping now owns it).
+    pub fn into_raw(self) -> K::Uobj {
+        ManuallyDrop::new(self).u
+    }
+}
+
+impl<K: Kernel> Drop for UaoRef<K> {
+    fn drop(&mut self) {
+        self.k.uao_detach(self.u);
+    }
+}
+
+/// A guest-physical address space; destroyed on drop.
+pub struct PmapBox<K: Kernel> {
+    k: K,
+    pm: K::Pmap,
+}
+
+impl<K: Kernel> PmapBox<K> {
+    /// A new, empty pmap.
+    pub fn create(k: K) -> Option<Self> {
+        Some(PmapBox {
+            k,
+            pm: k.pmap_create()?,
+        })
+    }
+
+    /// The raw handle.
+    pub fn raw(&self) -> K::Pmap {
+        self.pm
+    }
+
+    /// Removes the mappings of `[sva, eva)`.
+    pub fn remove(&self, sva: u64, eva: u64) {
+        self.k.pmap_remove(self.pm, sva, eva);
+    }
+
+    /// Pages currently mapped.
+    pub fn resident_count(&self) -> usize {
+        self.k.pmap_resident_count(self.pm)
+    }
+}
+
+impl<K: Kernel> Drop for PmapBox<K> {
+    fn drop(&mut self) {
+        self.k.pmap_destroy(self.pm);
+    }
+}

@@ -1,0 +1,297 @@
+//! Locks, reference counts and reference-counted shared objects.
+//!
+//! These follow OpenBSD's primitives exactly (they *are* them in the
+//! kernel build) but give Rust's guarantees: data behind an [`RwLock`] is
+//! reachable only through a guard, and a [`SharedRef`] keeps its object
+//! alive because the object's owner waits for every reference to go before
+//! freeing it (`refcnt_finalize`).
+
+use core::cell::UnsafeCell;
+use core::ffi::CStr;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+
+use crate::mem::PoolBox;
+use crate::{KResult, Kernel, PoolId};
+
+/// A reader/writer lock protecting a `T` (rwlock(9)).
+///
+/// It must be [`RwLock::init`]ialised at its final address before use, and
+/// never moves afterwards (containers hand out `&` only).
+pub struct RwLock<K: Kernel, T> {
+    k: K,
+    raw: K::RwLockStorage,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the lock serialises writers and excludes writers from readers, so
+// sharing the lock between threads is sound when `T` may be sent (for
+// exclusive access) and shared (for concurrent readers).
+unsafe impl<K: Kernel, T: Send> Send for RwLock<K, T> {}
+// SAFETY: as above.
+unsafe impl<K: Kernel, T: Send + Sync> Sync for RwLock<K, T> {}
+
+impl<K: Kernel, T> RwLock<K, T> {
+    /// A lock around `v`; call [`RwLock::init`] once it is in place.
+    pub fn new(k: K, v: T) -> Self {
+        RwLock {
+            k,
+            raw: k.rw_storage(),
+            data: UnsafeCell::new(v),
+        }
+    }
+
+    /// Initialises the kernel lock at its final address.
+    pub fn init(&self, name: &'static CStr) {
+        self.k.rw_init(&self.raw, name);
+    }
+
+    /// Shared access; may sleep.
+    pub fn read(&self) -> ReadGuard<'_, K, T> {
+        self.k.rw_enter_read(&self.raw);
+        ReadGuard { lock: self }
+    }
+
+    /// Shared access that a signal may interrupt.
+    pub fn read_intr(&self) -> KResult<ReadGuard<'_, K, T>> {
+        self.k.rw_enter_read_intr(&self.raw)?;
+        Ok(ReadGuard { lock: self })
+    }
+
+    /// Exclusive access; may sleep.
+    pub fn write(&self) -> WriteGuard<'_, K, T> {
+        self.k.rw_enter_write(&self.raw);
+        WriteGuard { lock: self }
+    }
+
+    /// Exclusive access without sleeping; `EBUSY` if contended.
+    pub fn try_write(&self) -> KResult<WriteGuard<'_, K, T>> {
+        self.k.rw_enter_write_try(&self.raw)?;
+        Ok(WriteGuard { lock: self })
+    }
+
+    /// Direct access when the lock is exclusively owned.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+/// A shared hold of an [`RwLock`].
+pub struct ReadGuard<'a, K: Kernel, T> {
+    lock: &'a RwLock<K, T>,
+}
+
+impl<K: Kernel, T> ReadGuard<'_, K, T> {
+    /// Sleeps on `ident` with the lock dropped while asleep (rwsleep(9),
+    /// interruptible); the lock is held again on return, error or not.
+    pub fn sleep_intr(&mut self, ident: *const (), wmesg: &'static CStr) -> KResult {
+        self.lock.k.rwsleep_intr(ident, &self.lock.raw, wmesg)
+    }
+}
+
+impl<K: Kernel, T> Deref for ReadGuard<'_, K, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: a read hold excludes writers for the guard's lifetime.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<K: Kernel, T> Drop for ReadGuard<'_, K, T> {
+    fn drop(&mut self) {
+        self.lock.k.rw_exit_read(&self.lock.raw);
+    }
+}
+
+/// An exclusive hold of an [`RwLock`].
+pub struct WriteGuard<'a, K: Kernel, T> {
+    lock: &'a RwLock<K, T>,
+}
+
+impl<K: Kernel, T> WriteGuard<'_, K, T> {
+    /// Like [`ReadGuard::sleep_intr`], for a write hold.
+    pub fn sleep_intr(&mut self, ident: *const (), wmesg: &'static CStr) -> KResult {
+        self.lock.k.rwsleep_intr(ident, &self.lock.raw, wmesg)
+    }
+}
+
+impl<K: Kernel, T> Deref for WriteGuard<'_, K, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: a write hold excludes every other access.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<K: Kernel, T> DerefMut for WriteGuard<'_, K, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: a write hold excludes every other access.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<K: Kernel, T> Drop for WriteGuard<'_, K, T> {
+    fn drop(&mut self) {
+        self.lock.k.rw_exit_write(&self.lock.raw);
+    }
+}
+
+/// A kernel reference count (refcnt_init(9)).
+pub struct RefCount<K: Kernel> {
+    k: K,
+    raw: K::RefCntStorage,
+}
+
+impl<K: Kernel> RefCount<K> {
+    /// A count; call [`RefCount::init`] once it is in place.
+    pub fn new(k: K) -> Self {
+        RefCount {
+            k,
+            raw: k.refcnt_storage(),
+        }
+    }
+
+    /// Sets the count to 1 (also used to re-arm it after finalize).
+    pub fn init(&self) {
+        self.k.refcnt_init(&self.raw);
+    }
+
+    /// Adds a reference.
+    pub fn take(&self) {
+        self.k.refcnt_take(&self.raw);
+    }
+
+    /// Drops a reference; true if it was the last.
+    pub fn rele(&self) -> bool {
+        self.k.refcnt_rele(&self.raw)
+    }
+
+    /// Drops a reference, waking a finaliser if it was the last.
+    pub fn rele_wake(&self) {
+        self.k.refcnt_rele_wake(&self.raw);
+    }
+
+    /// Drops the caller's reference and waits for all others to go.
+    pub fn finalize(&self, wmesg: &'static CStr) {
+        self.k.refcnt_finalize(&self.raw, wmesg);
+    }
+}
+
+/// A pool object shared through kernel reference counts: the count plus
+/// the value.
+pub struct Counted<K: Kernel, T> {
+    refs: RefCount<K>,
+    value: T,
+}
+
+/// The owning handle of a reference-counted pool object.
+///
+/// The owner itself holds one reference.  Dropping the owner (or
+/// [`SharedOwner::destroy`]) waits until every [`SharedRef`] is gone before
+/// the object is freed, which is what makes `SharedRef` safe to hold
+/// without a borrow.
+pub struct SharedOwner<K: Kernel, T> {
+    obj: ManuallyDrop<PoolBox<K, Counted<K, T>>>,
+}
+
+impl<K: Kernel, T: Send + Sync> SharedOwner<K, T> {
+    /// Places `value` in `pool` with a count of 1 (the owner's).
+    /// On allocation failure the value is handed back.
+    pub fn new(k: K, pool: PoolId, value: T) -> Result<Self, T> {
+        let obj = PoolBox::new(
+            k,
+            pool,
+            Counted {
+                refs: RefCount::new(k),
+                value,
+            },
+        )
+        .map_err(|c| c.value)?;
+        obj.refs.init();
+        Ok(SharedOwner {
+            obj: ManuallyDrop::new(obj),
+        })
+    }
+
+    /// A new counted reference.
+    pub fn get_ref(&self) -> SharedRef<K, T> {
+        self.obj.refs.take();
+        SharedRef {
+            ptr: NonNull::from(&**self.obj),
+            _t: PhantomData,
+        }
+    }
+
+    /// Tears the object down: drops the owner's reference (it must not be
+    /// the last: the caller proves so by handing in its own `SharedRef`),
+    /// then drops `mine` and waits for every other reference to go.
+    /// Returns the value, now exclusively owned.  Returns `Err` with
+    /// both handles untouched if `mine` refers to another object.
+    pub fn destroy(self, mine: SharedRef<K, T>, wmesg: &'static CStr) -> Result<T, (Self, SharedRef<K, T>)> {
+        if mine.ptr != NonNull::from(&**self.obj) {
+            return Err((self, mine));
+        }
+        // `mine`'s reference is consumed by refcnt_finalize below.
+        core::mem::forget(mine);
+        // The count is at least 2 here (the owner's and `mine`), so this
+        // release is never the last one.
+        let _ = self.obj.refs.rele();
+        self.obj.refs.finalize(wmesg);
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again and its Drop does not run, so
+        // the box is taken out exactly once.
+        let obj = unsafe { ManuallyDrop::take(&mut this.obj) };
+        Ok(obj.into_inner().value)
+    }
+
+    /// The value.
+    pub fn value(&self) -> &T {
+        &self.obj.value
+    }
+}
+
+impl<K: Kernel, T> Drop for SharedOwner<K, T> {
+    fn drop(&mut self) {
+        // Drop the owner's reference and wait for the others.
+        self.obj.refs.finalize(c"shrdrop");
+        // SAFETY: drop runs once; `obj` is not touched again.
+        unsafe { ManuallyDrop::drop(&mut self.obj) };
+    }
+}
+
+/// A counted reference to a [`SharedOwner`]'s object.
+pub struct SharedRef<K: Kernel, T> {
+    ptr: NonNull<Counted<K, T>>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: a SharedRef only gives `&T` (and the count is thread-safe), so it
+// may move between threads when `T` is `Sync`.
+unsafe impl<K: Kernel, T: Sync + Send> Send for SharedRef<K, T> {}
+// SAFETY: as above.
+unsafe impl<K: Kernel, T: Sync + Send> Sync for SharedRef<K, T> {}
+
+impl<K: Kernel, T> SharedRef<K, T> {
+    /// Whether two references name the same object.
+    pub fn same(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl<K: Kernel, T> Deref for SharedRef<K, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the object lives until its owner has finalised the count,
+        // which cannot complete while this reference is held.
+        unsafe { &self.ptr.as_ref().value }
+    }
+}
+
+impl<K: Kernel, T> Drop for SharedRef<K, T> {
+    fn drop(&mut self) {
+        // SAFETY: as in `deref`; after this release the object may go.
+        unsafe { self.ptr.as_ref() }.refs.rele_wake();
+    }
+}
