@@ -251,3 +251,61 @@ impl<K: Kernel> Drop for PmapBox<K> {
         self.k.pmap_destroy(self.pm);
     }
 }
+
+/// A fixed-length array of `T` in kernel pages, for driver tables too big
+/// for a kernel stack (the VM list).
+pub struct PageArray<K: Kernel, T> {
+    pages: Pages<K>,
+    len: usize,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the array owns its elements.
+unsafe impl<K: Kernel, T: Send> Send for PageArray<K, T> {}
+// SAFETY: shared access hands out `&T` only.
+unsafe impl<K: Kernel, T: Sync> Sync for PageArray<K, T> {}
+
+impl<K: Kernel, T> PageArray<K, T> {
+    /// `len` elements made by `f`; `None` if memory is short.
+    pub fn new(k: K, len: usize, mut f: impl FnMut() -> T) -> Option<Self> {
+        const { assert!(align_of::<T>() <= PAGE_SIZE) };
+        let bytes = len.checked_mul(size_of::<T>())?;
+        let npages = bytes.div_ceil(PAGE_SIZE).max(1);
+        let pages = Pages::alloc(k, npages)?;
+        let base = pages.va.as_ptr().cast::<T>();
+        for i in 0..len {
+            // SAFETY: `i < len` and the pages hold `len` elements, aligned
+            // (page-aligned base, T's alignment at most a page).
+            unsafe { base.add(i).write(f()) };
+        }
+        Some(PageArray {
+            pages,
+            len,
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<K: Kernel, T> Deref for PageArray<K, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: `len` initialised elements live at the start of the pages.
+        unsafe { core::slice::from_raw_parts(self.pages.va.as_ptr().cast::<T>(), self.len) }
+    }
+}
+
+impl<K: Kernel, T> core::ops::DerefMut for PageArray<K, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`; `&mut self` is exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.pages.va.as_ptr().cast::<T>(), self.len) }
+    }
+}
+
+impl<K: Kernel, T> Drop for PageArray<K, T> {
+    fn drop(&mut self) {
+        let s: &mut [T] = self;
+        // SAFETY: the elements are initialised and dropped exactly once;
+        // the pages are freed afterwards by `Pages`'s drop.
+        unsafe { core::ptr::drop_in_place(s) };
+    }
+}

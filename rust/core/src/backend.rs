@@ -1,0 +1,110 @@
+//! The machine-dependent half of the driver, as a trait.
+//!
+//! Upstream's `vmm_machdep.c` is reached from the MI code through a fixed
+//! set of functions (`vmm_start`, `vm_impl_init`, `vcpu_init`,
+//! `vcpu_reset_regs`, the run loop, register access, ...), and inside them
+//! through `if (mode == VMM_MODE_EPT) ... else ...` at every site.  Here the
+//! set is this trait, implemented once per vendor (VMX, SVM) and chosen at
+//! attach; the core never asks which one it has.
+
+use core::sync::atomic::AtomicU8;
+
+use vmm_abi::{vcpu_inject_event, vcpu_reg_state, vm_create_params, vm_exit};
+use vmm_kernel::mem::PmapBox;
+use vmm_kernel::{KResult, Kernel};
+
+/// What the attached CPUs support (upstream's `sc->mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// No usable virtualisation support: /dev/vmm cannot be opened.
+    Unknown,
+    /// Intel VMX with EPT.
+    Ept,
+    /// AMD SVM with RVI (nested paging).
+    Rvi,
+}
+
+/// One `VMM_IOC_RUN` as the machine-dependent run loop sees it.
+pub struct RunRequest<'a> {
+    /// The exit record: on entry vmd's answer to the previous exit (IN
+    /// data, advanced RIP, registers); on return the new exit's data.
+    pub exit: &'a mut vm_exit,
+    /// The event vmd asked to inject (`vc_inject`); the backend sets its
+    /// type to `VCPU_INJECT_NONE` once delivered.
+    pub inject: &'a mut vcpu_inject_event,
+    /// More interrupts are pending after this one (`vrp_intr_pending`).
+    pub intr_pending: bool,
+    /// `vc_intr`: also set asynchronously by `VMM_IOC_INTR`.
+    pub intr: &'a AtomicU8,
+}
+
+/// How a run loop ended without failing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunExit {
+    /// `Some(reason)`: vmd must handle this exit (upstream's EAGAIN);
+    /// `None`: the loop stopped for a signal, a yield or a pending
+    /// interrupt and vmd just runs it again (`VM_EXIT_NONE`).
+    pub exit_reason: Option<u16>,
+    /// The guest can take an interrupt now (`vrp_irqready`).
+    pub irqready: bool,
+}
+
+/// The machine-dependent driver.
+pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
+    /// Per-VM state (nested paging root, ASID/VPID policy, ...).
+    type VmState: Send + Sync;
+    /// Per-vcpu state (VMCS/VMCB and friends); only touched with the
+    /// vcpu's lock held.  Dropping it is `vcpu_deinit`.
+    type VcpuState: Send + Sync;
+
+    /// What the CPUs support.
+    fn mode(&self) -> Mode;
+
+    /// Enables virtualisation on every CPU (`vmm_start`); idempotent.
+    fn start(&self) -> KResult;
+    /// Disables it on every CPU (`vmm_stop`); idempotent.
+    fn stop(&self);
+    /// Virtualisation is enabled on the current CPU (`CPUF_VMM`).
+    fn running(&self) -> bool;
+    /// Before suspend, for each vcpu (with its lock held): flush what the
+    /// CPU caches of it (VMX: VMCLEAR).  Errors stop the sweep.
+    fn quiesce_vcpu(&self, _vcpu: &mut Self::VcpuState) -> KResult {
+        Ok(())
+    }
+
+    /// Per-VM initialisation (`vm_impl_init`).
+    fn vm_init(&self, pmap: &PmapBox<K>) -> KResult<Self::VmState>;
+    /// Per-vcpu initialisation (`vcpu_init`); may write `vcp_asid` and
+    /// `vcp_poscbit`.
+    fn vcpu_init(
+        &self,
+        vm: &Self::VmState,
+        vcpu_id: u32,
+        vcp: &mut vm_create_params,
+    ) -> KResult<Self::VcpuState>;
+    /// Loads an initial register state (`vcpu_reset_regs`).
+    fn vcpu_reset_regs(&self, vcpu: &mut Self::VcpuState, vrs: &vcpu_reg_state) -> KResult;
+    /// Reads the registers selected by `mask` (`VM_RWREGS_*`).
+    fn vcpu_readregs(
+        &self,
+        vcpu: &mut Self::VcpuState,
+        mask: u64,
+        vrs: &mut vcpu_reg_state,
+    ) -> KResult;
+    /// Writes the registers selected by `mask`.
+    fn vcpu_writeregs(&self, vcpu: &mut Self::VcpuState, mask: u64, vrs: &vcpu_reg_state)
+        -> KResult;
+    /// Runs the vcpu until vmd is needed, the caller must stop
+    /// (`must_stop()`: termination requested or a signal pending), or an
+    /// error fails the vcpu (any `Err` terminates it).
+    fn vcpu_run(
+        &self,
+        vm: &Self::VmState,
+        vcpu: &mut Self::VcpuState,
+        req: RunRequest<'_>,
+        must_stop: impl Fn() -> bool,
+    ) -> KResult<RunExit>;
+    /// Nudges a vcpu that may be running on another CPU so it sees a new
+    /// pending interrupt (upstream: an IPI to `vc_curcpu`).
+    fn kick(&self, _vcpu_id: u32) {}
+}

@@ -1,0 +1,263 @@
+//! The ioctls on existing VMs: INFO, TERM, RESETCPU, SHAREMEM, READREGS/
+//! WRITEREGS, READVMPARAMS/WRITEVMPARAMS and INTR.
+
+use core::mem::size_of;
+use core::sync::atomic::Ordering;
+
+use vmm_abi::{
+    vcpu_state, vm_info_params, vm_info_result, vm_intr_params, vm_resetcpu_params,
+    vm_rwregs_params, vm_rwvmparams_params, vm_sharemem_params, vm_terminate_params,
+    VM_MEM_MMIO, VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA, VM_RWVMPARAMS_PVCLOCK_VERSION,
+};
+use vmm_kernel::mem::KBuf;
+use vmm_kernel::pod::from_bytes_mut;
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use crate::backend::Backend;
+use crate::vm::{NAME_LEN, NRANGES};
+use crate::Vmm;
+
+impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
+    /// `vm_get_info`: describes every VM.  If `vip_size` is too small for
+    /// `vm_ct` entries, only the needed size is returned (count 0); vmd
+    /// then calls again with a large enough buffer.
+    pub(crate) fn vm_get_info(&self, vip: &mut vm_info_params) -> KResult {
+        let vm_ct = self.vms.read().vm_ct;
+        let need = vm_ct.checked_mul(size_of::<vm_info_result>()).ok_or(Errno::ENOMEM)?;
+        if vip.vip_size < need {
+            vip.vip_info_ct = 0;
+            vip.vip_size = need;
+            return Ok(());
+        }
+        if need == 0 {
+            vip.vip_info_ct = 0;
+            return Ok(());
+        }
+        let Some(mut out) = KBuf::zeroed(self.k, need) else {
+            vip.vip_info_ct = 0;
+            return Err(Errno::ENOMEM);
+        };
+        vip.vip_info_ct = vm_ct;
+        {
+            let list = self.vms.read();
+            // The list may hold more VMs than were counted above (one made
+            // meanwhile): keep within the buffer.
+            let entries = out.as_mut_slice().chunks_exact_mut(size_of::<vm_info_result>());
+            for (owner, chunk) in list.iter().zip(entries) {
+                let vm = owner.value();
+                let Some(r) = from_bytes_mut::<vm_info_result>(chunk) else {
+                    break;
+                };
+                r.vir_memory_size = vm.memory_size;
+                r.vir_used_size = vm.used_size();
+                r.vir_ncpus = vm.vcpu_ct as usize;
+                r.vir_id = vm.id;
+                r.vir_creator_pid = vm.creator_pid;
+                // strlcpy: the stored name is NUL-terminated already.
+                for (d, s) in r.vir_name.iter_mut().zip(vm.name.iter()).take(NAME_LEN) {
+                    *d = *s as core::ffi::c_char;
+                }
+                for (j, st) in r
+                    .vir_vcpu_state
+                    .iter_mut()
+                    .enumerate()
+                    .take(vm.vcpu_ct as usize)
+                {
+                    *st = u32::try_from(j)
+                        .ok()
+                        .and_then(|j| vm.vcpu(j))
+                        .map_or(vcpu_state::UNKNOWN, |v| v.state.load(Ordering::Relaxed))
+                        as u8;
+                }
+            }
+        }
+        self.k.copyout(out.as_slice(), vip.vip_info as u64)
+    }
+
+    /// `vm_terminate`: removes the VM from the list (once: a second
+    /// caller gets `EBUSY`), waits for every other user of it (a running
+    /// vcpu included) and tears it down.
+    pub(crate) fn vm_terminate(&self, vtp: &vm_terminate_params) -> KResult {
+        let vm = self.vm_find(vtp.vtp_vm_id)?;
+        if vm.dying.swap(true, Ordering::AcqRel) {
+            return Err(Errno::EBUSY);
+        }
+        let owner = {
+            let mut list = self.vms.write();
+            list.remove(&vm)
+        };
+        let Some(owner) = owner else {
+            // Not reachable: only the dying winner removes the VM.
+            return Err(Errno::ENOENT);
+        };
+        let nvcpu = vm.vcpu_ct as usize;
+        match owner.destroy(vm, c"vm_terminate") {
+            // The VM is torn down here, with no user left.
+            Ok(vm) => drop(vm),
+            Err((owner, vm)) => {
+                // Not reachable: `vm` came from this owner.  Put it back.
+                drop(vm);
+                let mut list = self.vms.write();
+                if let Err(o) = list.push(owner) {
+                    drop(o);
+                }
+                return Err(Errno::EIO);
+            }
+        }
+        let mut list = self.vms.write();
+        list.vm_ct = list.vm_ct.saturating_sub(1);
+        list.vcpu_ct = list.vcpu_ct.saturating_sub(nvcpu);
+        if list.vm_ct < 1 {
+            self.stop();
+        }
+        Ok(())
+    }
+
+    /// `vm_resetcpu`: loads `vrp_init_state` into a stopped vcpu.
+    /// `ENOENT` for an unknown VM or vcpu, `EBUSY` unless the vcpu is
+    /// stopped, `EIO` if the backend rejects the state.
+    pub(crate) fn vm_resetcpu(&self, vrp: &vm_resetcpu_params) -> KResult {
+        let vm = self.vm_find(vrp.vrp_vm_id)?;
+        let vcpu = vm.vcpu(vrp.vrp_vcpu_id).ok_or(Errno::ENOENT)?;
+        let mut inner = vcpu.inner.write();
+        if vcpu.state.load(Ordering::Acquire) != vcpu_state::STOPPED {
+            return Err(Errno::EBUSY);
+        }
+        if self
+            .backend
+            .vcpu_reset_regs(&mut inner.md, &vrp.vrp_init_state)
+            .is_err()
+        {
+            self.log(c"vm_resetcpu: failed\n", 0, 0);
+            return Err(Errno::EIO);
+        }
+        Ok(())
+    }
+
+    /// `vm_share_mem`: maps the VM's memory objects into the calling
+    /// process (vmd's device processes).  The ranges must repeat the VM's
+    /// exactly and every `vsp_va` must be 0 on input.  On failure the
+    /// ranges mapped so far are removed again (MMIO ranges, which were
+    /// never mapped, are not touched: upstream unmaps `[0, size)` for them).
+    pub(crate) fn vm_share_mem(&self, vsp: &mut vm_sharemem_params, p: K::Proc) -> KResult {
+        let vm = self.vm_find(vsp.vsp_vm_id)?;
+        if vm.nmemranges != vsp.vsp_nmemranges {
+            return Err(Errno::EINVAL);
+        }
+        let n = vm.nmemranges;
+        for ((src, dst), va) in vm
+            .memranges
+            .iter()
+            .zip(vsp.vsp_memranges.iter())
+            .zip(vsp.vsp_va.iter())
+            .take(n)
+        {
+            if src.vmr_type != dst.vmr_type
+                || src.vmr_gpa != dst.vmr_gpa
+                || src.vmr_size != dst.vmr_size
+                || *va != 0
+            {
+                return Err(Errno::EINVAL);
+            }
+        }
+
+        let mut done = [false; NRANGES];
+        let mut result = Ok(());
+        for (((dst, va), slot), d) in vsp
+            .vsp_memranges
+            .iter()
+            .zip(vsp.vsp_va.iter_mut())
+            .zip(vm.slots.iter())
+            .zip(done.iter_mut())
+            .take(n)
+        {
+            if dst.vmr_type == VM_MEM_MMIO as i32 {
+                continue;
+            }
+            let Some(uao) = slot else {
+                // Not reachable: every non-MMIO range has its object.
+                result = Err(Errno::EINVAL);
+                break;
+            };
+            let for_map = uao.clone_ref();
+            if let Err(e) = self.k.map_guest(p, va, dst.vmr_size, for_map.raw()) {
+                self.log(c"vm_share_mem: uvm_map failed: %lu\n", e.to_raw() as u64, 0);
+                result = Err(e);
+                break;
+            }
+            let _ = for_map.into_raw();
+            *d = true;
+            let end = va.saturating_add(dst.vmr_size as u64);
+            if let Err(e) = self.k.map_immutable(p, *va, end) {
+                self.log(c"vm_share_mem: uvm_map_immutable failed: %lu\n", e.to_raw() as u64, 0);
+                result = Err(e);
+                break;
+            }
+        }
+        if result.is_err() {
+            for ((dst, va), d) in vsp
+                .vsp_memranges
+                .iter()
+                .zip(vsp.vsp_va.iter())
+                .zip(done.iter())
+                .take(n)
+            {
+                if *d {
+                    self.k.unmap(p, *va, va.saturating_add(dst.vmr_size as u64));
+                }
+            }
+        }
+        result
+    }
+
+    /// `vm_rwregs`: reads or writes the registers selected by `vrwp_mask`
+    /// with the vcpu's lock held (so never during a run).
+    pub(crate) fn vm_rwregs(&self, vrwp: &mut vm_rwregs_params, write: bool) -> KResult {
+        let vm = self.vm_find(vrwp.vrwp_vm_id)?;
+        let vcpu = vm.vcpu(vrwp.vrwp_vcpu_id).ok_or(Errno::ENOENT)?;
+        let mut inner = vcpu.inner.write();
+        if write {
+            self.backend
+                .vcpu_writeregs(&mut inner.md, vrwp.vrwp_mask, &vrwp.vrwp_regs)
+        } else {
+            self.backend
+                .vcpu_readregs(&mut inner.md, vrwp.vrwp_mask, &mut vrwp.vrwp_regs)
+        }
+    }
+
+    /// `vm_rwvmparams`: the pvclock parameters, selected by `vpp_mask`.
+    pub(crate) fn vm_rwvmparams(&self, vpp: &mut vm_rwvmparams_params, write: bool) -> KResult {
+        let vm = self.vm_find(vpp.vpp_vm_id)?;
+        let vcpu = vm.vcpu(vpp.vpp_vcpu_id).ok_or(Errno::ENOENT)?;
+        if write {
+            if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION != 0 {
+                vcpu.pvclock_version
+                    .store(vpp.vpp_pvclock_version, Ordering::Relaxed);
+            }
+            if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA != 0 {
+                vcpu.pvclock_gpa
+                    .store(vpp.vpp_pvclock_system_gpa, Ordering::Relaxed);
+            }
+        } else {
+            if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION != 0 {
+                vpp.vpp_pvclock_version = vcpu.pvclock_version.load(Ordering::Relaxed);
+            }
+            if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA != 0 {
+                vpp.vpp_pvclock_system_gpa = vcpu.pvclock_gpa.load(Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// `vm_intr_pending` (`VMM_IOC_INTR`): marks an interrupt pending, or
+    /// not, without waiting for the vcpu's lock, and nudges the vcpu.
+    /// `vip_intr` is stored truncated to 8 bits, as upstream does.
+    pub(crate) fn vm_intr_pending(&self, vip: &vm_intr_params) -> KResult {
+        let vm = self.vm_find(vip.vip_vm_id)?;
+        let vcpu = vm.vcpu(vip.vip_vcpu_id).ok_or(Errno::ENOENT)?;
+        vcpu.intr.store(vip.vip_intr as u8, Ordering::Release);
+        self.backend.kick(vcpu.id);
+        Ok(())
+    }
+}
+

@@ -1,0 +1,78 @@
+//! `VMM_IOC_RUN`: the vendor-neutral frame of upstream's `vm_run`.
+
+use core::sync::atomic::Ordering;
+
+use vmm_abi::{vcpu_state, vm_run_params, VM_EXIT_NONE, VM_EXIT_TERMINATED};
+use vmm_kernel::user::{copyin, copyout};
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use crate::backend::{Backend, RunRequest};
+use crate::Vmm;
+
+impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
+    /// `vm_run`: runs a stopped vcpu until vmd is needed.
+    ///
+    /// The vcpu goes from STOPPED to RUNNING (else `EBUSY`), takes in
+    /// vmd's exit record (its answers to the previous exit), runs, and
+    /// goes back to STOPPED with the new exit record copied out (`EFAULT`
+    /// if that copy fails).  A backend error terminates the vcpu for good
+    /// (`VM_EXIT_TERMINATED`, the error is returned).
+    ///
+    /// Unlike upstream, a failed copy-in puts the vcpu back to STOPPED
+    /// instead of leaving it RUNNING (which made every later run `EBUSY`).
+    pub(crate) fn vm_run(&self, vrp: &mut vm_run_params) -> KResult {
+        let vm = self.vm_find(vrp.vrp_vm_id)?;
+        let vcpu = vm.vcpu(vrp.vrp_vcpu_id).ok_or(Errno::ENOENT)?;
+
+        let mut inner = vcpu.inner.write();
+        if vcpu
+            .state
+            .compare_exchange(
+                vcpu_state::STOPPED,
+                vcpu_state::RUNNING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return Err(Errno::EBUSY);
+        }
+
+        let uexit = vrp.vrp_exit as u64;
+        match copyin(&self.k, uexit) {
+            Ok(e) => inner.exit = e,
+            Err(e) => {
+                vcpu.state.store(vcpu_state::STOPPED, Ordering::Release);
+                return Err(e);
+            }
+        }
+        inner.inject = vrp.vrp_inject;
+
+        let k = self.k;
+        let p = k.curproc();
+        let state = &vcpu.state;
+        let must_stop = || {
+            state.load(Ordering::Acquire) == vcpu_state::REQTERM || k.proc_sigpending(p)
+        };
+        let inner = &mut *inner;
+        let req = RunRequest {
+            exit: &mut inner.exit,
+            inject: &mut inner.inject,
+            intr_pending: vrp.vrp_intr_pending != 0,
+            intr: &vcpu.intr,
+        };
+        match self.backend.vcpu_run(&vm.md, &mut inner.md, req, must_stop) {
+            Ok(x) => {
+                vrp.vrp_exit_reason = x.exit_reason.unwrap_or(VM_EXIT_NONE as u16);
+                vrp.vrp_irqready = u8::from(x.irqready);
+                vcpu.state.store(vcpu_state::STOPPED, Ordering::Release);
+                copyout(&self.k, &inner.exit, uexit)
+            }
+            Err(e) => {
+                vrp.vrp_exit_reason = VM_EXIT_TERMINATED as u16;
+                vcpu.state.store(vcpu_state::TERMINATED, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+}
