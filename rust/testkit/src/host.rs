@@ -1,0 +1,861 @@
+//! The host kernel double.
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::CStr;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
+use std::time::{Duration, Instant};
+
+use vmm_kernel::{pledge, Errno, KResult, Kernel, PoolId, PAGE_SIZE};
+
+/// How long a blocked lock or sleep may wait before the test is declared
+/// deadlocked.
+const DEADLOCK: Duration = Duration::from_secs(20);
+
+/// Operations whose failure can be injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fail {
+    PoolGet,
+    PagesAlloc,
+    Malloc,
+    UaoCreate,
+    MapGuest,
+    MapImmutable,
+    PmapCreate,
+}
+
+/// Resources outstanding at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub pool_objs: [usize; 2],
+    pub pages: usize,
+    pub malloc_objs: usize,
+    pub malloc_bytes: usize,
+    pub uaos: usize,
+    pub pmaps: usize,
+    pub mappings: usize,
+}
+
+struct Uobj {
+    size: usize,
+    refs: AtomicUsize,
+    pages: Mutex<HashMap<u64, Box<[u8; PAGE_SIZE]>>>,
+}
+
+/// A guest-memory object handle.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct UobjH(&'static Uobj);
+
+// The handle is a reference with identity.
+impl PartialEq for Uobj {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+impl Eq for Uobj {}
+impl std::hash::Hash for Uobj {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self as *const Uobj as usize).hash(h);
+    }
+}
+impl std::fmt::Debug for Uobj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Uobj({:p}, {} bytes)", self, self.size)
+    }
+}
+
+pub struct Pmap {
+    resident: AtomicUsize,
+    removes: Mutex<Vec<(u64, u64)>>,
+}
+
+/// A pmap handle.
+#[derive(Clone, Copy)]
+pub struct PmapH(&'static Pmap);
+
+#[derive(Clone, Copy, Debug)]
+struct Mapping {
+    size: usize,
+    uobj: UobjH,
+    immutable: bool,
+}
+
+struct Proc {
+    pid: i32,
+    promises: u32,
+    sigpending: AtomicBool,
+    /// Plain user memory: start -> bytes.
+    user: Mutex<BTreeMap<u64, Box<[u8]>>>,
+    /// Guest-memory mappings: start -> mapping.
+    maps: Mutex<BTreeMap<u64, Mapping>>,
+    pledge_violations: AtomicUsize,
+}
+
+/// A process handle.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ProcH(i32);
+
+struct LockState {
+    readers: usize,
+    writer: Option<ThreadId>,
+}
+
+/// Storage of one host reader/writer lock.
+pub struct HostRwLock {
+    st: Mutex<LockState>,
+    cv: Condvar,
+    inited: AtomicBool,
+}
+
+/// Storage of one host reference count.
+pub struct HostRefCnt {
+    n: Mutex<u64>,
+    cv: Condvar,
+}
+
+pub struct HostState {
+    pools: Mutex<[Option<(usize, usize)>; 2]>,
+    pool_objs: [AtomicUsize; 2],
+    pages: AtomicUsize,
+    malloc_objs: AtomicUsize,
+    malloc_bytes: AtomicUsize,
+    uaos: AtomicUsize,
+    pmaps: AtomicUsize,
+    /// Failure injection: op -> countdown (fail when it reaches 0).
+    fail: Mutex<HashMap<Fail, usize>>,
+    procs: Mutex<HashMap<i32, &'static Proc>>,
+    next_pid: AtomicUsize,
+    /// sleep/wakeup: a generation counter per channel.
+    chans: Mutex<HashMap<usize, u64>>,
+    chan_cv: Condvar,
+    log: Mutex<Vec<String>>,
+    yield_now: AtomicBool,
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<(usize, i32)>> = const { Cell::new(None) };
+}
+
+/// The host kernel: a cheap handle to leaked per-test state.
+#[derive(Clone, Copy)]
+pub struct HostKernel(&'static HostState);
+
+impl Default for HostKernel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HostKernel {
+    /// A fresh kernel (leaked: one per test).  Process 1 exists and is
+    /// current for the calling thread, unpledged.
+    pub fn new() -> Self {
+        let st: &'static HostState = Box::leak(Box::new(HostState {
+            pools: Mutex::new([None, None]),
+            pool_objs: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            pages: AtomicUsize::new(0),
+            malloc_objs: AtomicUsize::new(0),
+            malloc_bytes: AtomicUsize::new(0),
+            uaos: AtomicUsize::new(0),
+            pmaps: AtomicUsize::new(0),
+            fail: Mutex::new(HashMap::new()),
+            procs: Mutex::new(HashMap::new()),
+            next_pid: AtomicUsize::new(100),
+            chans: Mutex::new(HashMap::new()),
+            chan_cv: Condvar::new(),
+            log: Mutex::new(Vec::new()),
+            yield_now: AtomicBool::new(false),
+        }));
+        let k = HostKernel(st);
+        let pid = k.spawn(0);
+        k.switch(pid);
+        k
+    }
+
+    fn key(&self) -> usize {
+        self.0 as *const HostState as usize
+    }
+
+    // ---- processes -------------------------------------------------
+
+    /// A new process with `promises` ([`pledge`] bits; 0 = unpledged).
+    pub fn spawn(&self, promises: u32) -> i32 {
+        let pid = self.0.next_pid.fetch_add(1, Ordering::Relaxed) as i32;
+        let p: &'static Proc = Box::leak(Box::new(Proc {
+            pid,
+            promises,
+            sigpending: AtomicBool::new(false),
+            user: Mutex::new(BTreeMap::new()),
+            maps: Mutex::new(BTreeMap::new()),
+            pledge_violations: AtomicUsize::new(0),
+        }));
+        self.0.procs.lock().unwrap().insert(pid, p);
+        pid
+    }
+
+    /// Makes `pid` the current process of the calling thread.
+    pub fn switch(&self, pid: i32) {
+        assert!(self.0.procs.lock().unwrap().contains_key(&pid), "no pid {pid}");
+        CURRENT.with(|c| c.set(Some((self.key(), pid))));
+    }
+
+    /// The calling thread's current pid.
+    pub fn current_pid(&self) -> i32 {
+        self.cur().pid
+    }
+
+    fn proc(&self, pid: i32) -> &'static Proc {
+        self.0.procs.lock().unwrap().get(&pid).copied().expect("no such pid")
+    }
+
+    fn cur(&self) -> &'static Proc {
+        let (key, pid) = CURRENT
+            .with(|c| c.get())
+            .expect("no current process on this thread: call switch()");
+        assert_eq!(key, self.key(), "current process belongs to another kernel");
+        self.proc(pid)
+    }
+
+    /// Changes the promises of `pid`.
+    pub fn set_pledge(&self, pid: i32, promises: u32) {
+        let p = self.proc(pid);
+        // Promises only shrink in pledge(2); tests may set anything.
+        let p_mut = p as *const Proc as *mut Proc;
+        // SAFETY: test-only; `promises` is read without synchronisation
+        // only by the owning test's threads, which do not race with this.
+        unsafe { (*p_mut).promises = promises };
+    }
+
+    /// Posts (or clears) a signal for `pid`, waking its sleeps.
+    pub fn set_sigpending(&self, pid: i32, on: bool) {
+        self.proc(pid).sigpending.store(on, Ordering::SeqCst);
+        let _g = self.0.chans.lock().unwrap();
+        self.0.chan_cv.notify_all();
+    }
+
+    /// Pledge violations recorded for `pid`.
+    pub fn pledge_violations(&self, pid: i32) -> usize {
+        self.proc(pid).pledge_violations.load(Ordering::SeqCst)
+    }
+
+    /// Ask the run loop to yield (`SPCF_SHOULDYIELD`).
+    pub fn set_should_yield(&self, on: bool) {
+        self.0.yield_now.store(on, Ordering::SeqCst);
+    }
+
+    /// `len` bytes of zeroed user memory in `pid`; returns its address.
+    pub fn user_alloc(&self, pid: i32, len: usize) -> u64 {
+        let b = vec![0u8; len.max(1)].into_boxed_slice();
+        let addr = b.as_ptr() as u64;
+        self.proc(pid).user.lock().unwrap().insert(addr, b);
+        addr
+    }
+
+    /// Places `v` in new user memory of `pid`.
+    pub fn user_put<T: vmm_kernel::pod::Pod>(&self, pid: i32, v: &T) -> u64 {
+        let bytes = vmm_kernel::pod::as_bytes(v);
+        let a = self.user_alloc(pid, bytes.len());
+        self.user_write(pid, a, bytes).unwrap();
+        a
+    }
+
+    /// Reads a `T` from user memory of `pid`.
+    pub fn user_get<T: vmm_kernel::pod::Pod>(&self, pid: i32, addr: u64) -> T {
+        let mut v = vmm_kernel::pod::zeroed::<T>();
+        let b = self.user_read(pid, addr, std::mem::size_of::<T>()).unwrap();
+        vmm_kernel::pod::as_bytes_mut(&mut v).copy_from_slice(&b);
+        v
+    }
+
+    fn user_range<R>(
+        &self,
+        pid: i32,
+        addr: u64,
+        len: usize,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> Option<R> {
+        let p = self.proc(pid);
+        let mut user = p.user.lock().unwrap();
+        let (&start, buf) = user.range_mut(..=addr).next_back()?;
+        let off = usize::try_from(addr - start).ok()?;
+        let end = off.checked_add(len)?;
+        if end > buf.len() {
+            return None;
+        }
+        Some(f(&mut buf[off..end]))
+    }
+
+    /// Reads user memory (plain or guest mappings) of `pid`.
+    pub fn user_read(&self, pid: i32, addr: u64, len: usize) -> Option<Vec<u8>> {
+        if let Some(v) = self.user_range(pid, addr, len, |b| b.to_vec()) {
+            return Some(v);
+        }
+        let mut out = vec![0u8; len];
+        self.guest_access(pid, addr, &mut out, false)?;
+        Some(out)
+    }
+
+    /// Writes user memory (plain or guest mappings) of `pid`.
+    pub fn user_write(&self, pid: i32, addr: u64, data: &[u8]) -> Option<()> {
+        if self
+            .user_range(pid, addr, data.len(), |b| b.copy_from_slice(data))
+            .is_some()
+        {
+            return Some(());
+        }
+        let mut d = data.to_vec();
+        self.guest_access(pid, addr, &mut d, true)
+    }
+
+    fn guest_access(&self, pid: i32, addr: u64, buf: &mut [u8], write: bool) -> Option<()> {
+        let p = self.proc(pid);
+        let maps = p.maps.lock().unwrap();
+        let (&start, m) = maps.range(..=addr).next_back()?;
+        let off = addr - start;
+        if off + buf.len() as u64 > m.size as u64 {
+            return None;
+        }
+        let mut pages = m.uobj.0.pages.lock().unwrap();
+        for (i, b) in buf.iter_mut().enumerate() {
+            let o = off + i as u64;
+            let pg = pages
+                .entry(o / PAGE_SIZE as u64)
+                .or_insert_with(|| Box::new([0u8; PAGE_SIZE]));
+            let idx = (o % PAGE_SIZE as u64) as usize;
+            if write {
+                pg[idx] = *b;
+            } else {
+                *b = pg[idx];
+            }
+        }
+        Some(())
+    }
+
+    /// Guest-memory mappings of `pid`: (address, size, immutable).
+    pub fn mappings(&self, pid: i32) -> Vec<(u64, usize, bool)> {
+        self.proc(pid)
+            .maps
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(a, m)| (*a, m.size, m.immutable))
+            .collect()
+    }
+
+    /// munmap(2) from userland: refused (`EPERM`) for immutable mappings.
+    pub fn user_munmap(&self, pid: i32, addr: u64) -> KResult {
+        let p = self.proc(pid);
+        let mut maps = p.maps.lock().unwrap();
+        match maps.get(&addr) {
+            None => Err(Errno::EINVAL),
+            Some(m) if m.immutable => Err(Errno::EPERM),
+            Some(_) => {
+                let m = maps.remove(&addr).unwrap();
+                drop(maps);
+                self.uobj_rele(m.uobj);
+                Ok(())
+            }
+        }
+    }
+
+    /// Process exit: every mapping and user buffer of `pid` goes.
+    pub fn proc_exit(&self, pid: i32) {
+        let p = self.proc(pid);
+        let maps = std::mem::take(&mut *p.maps.lock().unwrap());
+        for (_, m) in maps {
+            self.uobj_rele(m.uobj);
+        }
+        p.user.lock().unwrap().clear();
+    }
+
+    // ---- accounting and failure injection ---------------------------
+
+    /// What is outstanding now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mappings = self
+            .0
+            .procs
+            .lock()
+            .unwrap()
+            .values()
+            .map(|p| p.maps.lock().unwrap().len())
+            .sum();
+        Snapshot {
+            pool_objs: [
+                self.0.pool_objs[0].load(Ordering::SeqCst),
+                self.0.pool_objs[1].load(Ordering::SeqCst),
+            ],
+            pages: self.0.pages.load(Ordering::SeqCst),
+            malloc_objs: self.0.malloc_objs.load(Ordering::SeqCst),
+            malloc_bytes: self.0.malloc_bytes.load(Ordering::SeqCst),
+            uaos: self.0.uaos.load(Ordering::SeqCst),
+            pmaps: self.0.pmaps.load(Ordering::SeqCst),
+            mappings,
+        }
+    }
+
+    /// Makes the `nth` (0 = next) future call of `op` fail.
+    pub fn fail_nth(&self, op: Fail, nth: usize) {
+        self.0.fail.lock().unwrap().insert(op, nth);
+    }
+
+    /// Clears every pending failure.
+    pub fn clear_failures(&self) {
+        self.0.fail.lock().unwrap().clear();
+    }
+
+    fn should_fail(&self, op: Fail) -> bool {
+        let mut f = self.0.fail.lock().unwrap();
+        match f.get_mut(&op) {
+            None => false,
+            Some(0) => {
+                f.remove(&op);
+                true
+            }
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+        }
+    }
+
+    /// The driver's log lines (printf with the arguments substituted).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.0.log.lock().unwrap().clone()
+    }
+
+    /// Sets the resident page count of a pmap (what `vir_used_size` shows).
+    pub fn set_pmap_resident(&self, pm: PmapH, pages: usize) {
+        pm.0.resident.store(pages, Ordering::SeqCst);
+    }
+
+    /// The `pmap_remove` calls made on `pm`.
+    pub fn pmap_removes(&self, pm: PmapH) -> Vec<(u64, u64)> {
+        pm.0.removes.lock().unwrap().clone()
+    }
+
+    /// References held on a memory object.
+    pub fn uobj_refs(&self, u: UobjH) -> usize {
+        u.0.refs.load(Ordering::SeqCst)
+    }
+
+    fn uobj_rele(&self, u: UobjH) {
+        let prev = u.0.refs.fetch_sub(1, Ordering::SeqCst);
+        assert!(prev > 0, "uao reference count underflow");
+        if prev == 1 {
+            self.0.uaos.fetch_sub(1, Ordering::SeqCst);
+            // Poison what is left so a use after free shows.
+            u.0.pages.lock().unwrap().clear();
+        }
+    }
+
+    // ---- sleep/wakeup -----------------------------------------------
+
+    fn chan_gen(&self, ident: usize) -> u64 {
+        *self.0.chans.lock().unwrap().get(&ident).unwrap_or(&0)
+    }
+
+    /// Waits until the channel generation moves past `seen` or a signal is
+    /// pending for `p`.
+    fn chan_wait(&self, ident: usize, seen: u64, p: &Proc) -> KResult {
+        let deadline = Instant::now() + DEADLOCK;
+        let mut chans = self.0.chans.lock().unwrap();
+        loop {
+            if *chans.get(&ident).unwrap_or(&0) != seen {
+                return Ok(());
+            }
+            if p.sigpending.load(Ordering::SeqCst) {
+                return Err(Errno::EINTR);
+            }
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| panic!("deadlock: sleep on channel {ident:#x} never woken"));
+            chans = self.0.chan_cv.wait_timeout(chans, left).unwrap().0;
+        }
+    }
+
+    fn chan_wake(&self, ident: usize) {
+        let mut chans = self.0.chans.lock().unwrap();
+        *chans.entry(ident).or_insert(0) += 1;
+        self.0.chan_cv.notify_all();
+    }
+}
+
+impl HostRwLock {
+    fn lock_state(&self) -> MutexGuard<'_, LockState> {
+        assert!(self.inited.load(Ordering::SeqCst), "rwlock used before rw_init");
+        self.st.lock().unwrap()
+    }
+
+    /// Acquires; `intr` gives up with EINTR when it would block and a
+    /// signal is pending for `p`.
+    fn enter(&self, write: bool, intr: Option<&Proc>, trylock: bool) -> KResult {
+        let me = thread::current().id();
+        let deadline = Instant::now() + DEADLOCK;
+        let mut st = self.lock_state();
+        loop {
+            assert_ne!(st.writer, Some(me), "rwlock: recursive acquire");
+            let free = if write {
+                st.writer.is_none() && st.readers == 0
+            } else {
+                st.writer.is_none()
+            };
+            if free {
+                if write {
+                    st.writer = Some(me);
+                } else {
+                    st.readers += 1;
+                }
+                return Ok(());
+            }
+            if trylock {
+                return Err(Errno::EBUSY);
+            }
+            if let Some(p) = intr {
+                if p.sigpending.load(Ordering::SeqCst) {
+                    return Err(Errno::EINTR);
+                }
+            }
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| panic!("deadlock: rwlock held too long"));
+            st = self
+                .cv
+                .wait_timeout(st, left.min(Duration::from_millis(50)))
+                .unwrap()
+                .0;
+        }
+    }
+
+    fn exit(&self, write: bool) {
+        let mut st = self.lock_state();
+        if write {
+            assert_eq!(st.writer, Some(thread::current().id()), "rw_exit_write by non-owner");
+            st.writer = None;
+        } else {
+            assert!(st.readers > 0, "rw_exit_read without a reader");
+            st.readers -= 1;
+        }
+        self.cv.notify_all();
+    }
+
+    fn held_for_write(&self) -> bool {
+        self.lock_state().writer == Some(thread::current().id())
+    }
+}
+
+fn layout(size: usize, align: usize) -> Layout {
+    Layout::from_size_align(size.max(1), align.max(1)).unwrap()
+}
+
+// SAFETY: pool, page and malloc memory comes from the host allocator
+// zeroed and with the requested layout; locks, counts and user copies
+// follow the contracts of the trait.
+unsafe impl Kernel for HostKernel {
+    type RwLockStorage = HostRwLock;
+    type RefCntStorage = HostRefCnt;
+    type Proc = ProcH;
+    type Uobj = UobjH;
+    type Pmap = PmapH;
+
+    fn rw_storage(&self) -> HostRwLock {
+        HostRwLock {
+            st: Mutex::new(LockState {
+                readers: 0,
+                writer: None,
+            }),
+            cv: Condvar::new(),
+            inited: AtomicBool::new(false),
+        }
+    }
+    fn rw_init(&self, l: &HostRwLock, _name: &'static CStr) {
+        l.inited.store(true, Ordering::SeqCst);
+    }
+    fn rw_enter_read(&self, l: &HostRwLock) {
+        l.enter(false, None, false).unwrap();
+    }
+    fn rw_enter_read_intr(&self, l: &HostRwLock) -> KResult {
+        l.enter(false, Some(self.cur()), false)
+    }
+    fn rw_enter_write(&self, l: &HostRwLock) {
+        l.enter(true, None, false).unwrap();
+    }
+    fn rw_enter_write_try(&self, l: &HostRwLock) -> KResult {
+        l.enter(true, None, true)
+    }
+    fn rw_exit_read(&self, l: &HostRwLock) {
+        l.exit(false);
+    }
+    fn rw_exit_write(&self, l: &HostRwLock) {
+        l.exit(true);
+    }
+    fn rwsleep_intr(&self, ident: *const (), l: &HostRwLock, _wmesg: &'static CStr) -> KResult {
+        let write = l.held_for_write();
+        let ident = ident as usize;
+        let seen = self.chan_gen(ident);
+        l.exit(write);
+        let r = self.chan_wait(ident, seen, self.cur());
+        l.enter(write, None, false).unwrap();
+        r
+    }
+    fn wakeup(&self, ident: *const ()) {
+        self.chan_wake(ident as usize);
+    }
+
+    fn refcnt_storage(&self) -> HostRefCnt {
+        HostRefCnt {
+            n: Mutex::new(0),
+            cv: Condvar::new(),
+        }
+    }
+    fn refcnt_init(&self, r: &HostRefCnt) {
+        *r.n.lock().unwrap() = 1;
+    }
+    fn refcnt_take(&self, r: &HostRefCnt) {
+        let mut n = r.n.lock().unwrap();
+        assert!(*n > 0, "refcnt_take on a dead count");
+        *n += 1;
+    }
+    fn refcnt_rele(&self, r: &HostRefCnt) -> bool {
+        let mut n = r.n.lock().unwrap();
+        assert!(*n > 0, "refcnt underflow");
+        *n -= 1;
+        *n == 0
+    }
+    fn refcnt_rele_wake(&self, r: &HostRefCnt) {
+        let mut n = r.n.lock().unwrap();
+        assert!(*n > 0, "refcnt underflow");
+        *n -= 1;
+        if *n == 0 {
+            r.cv.notify_all();
+        }
+    }
+    fn refcnt_finalize(&self, r: &HostRefCnt, wmesg: &'static CStr) {
+        let deadline = Instant::now() + DEADLOCK;
+        let mut n = r.n.lock().unwrap();
+        assert!(*n > 0, "refcnt underflow");
+        *n -= 1;
+        while *n > 0 {
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| panic!("deadlock: refcnt_finalize {wmesg:?} never done"));
+            n = r.cv.wait_timeout(n, left).unwrap().0;
+        }
+    }
+
+    fn pool_init(&self, pool: PoolId, size: usize, align: usize, _name: &'static CStr) {
+        self.0.pools.lock().unwrap()[pool as usize] = Some((size, align));
+    }
+    fn pool_get(&self, pool: PoolId, size: usize, align: usize) -> Option<NonNull<u8>> {
+        let (psize, palign) = self.0.pools.lock().unwrap()[pool as usize].expect("pool_init");
+        if size > psize || align > palign || self.should_fail(Fail::PoolGet) {
+            return None;
+        }
+        // SAFETY: non-zero size layout.
+        let p = NonNull::new(unsafe { alloc_zeroed(layout(psize, palign)) })?;
+        self.0.pool_objs[pool as usize].fetch_add(1, Ordering::SeqCst);
+        Some(p)
+    }
+    unsafe fn pool_put(&self, pool: PoolId, obj: NonNull<u8>) {
+        let (psize, palign) = self.0.pools.lock().unwrap()[pool as usize].expect("pool_init");
+        // SAFETY: caller contract: from pool_get of this pool.
+        unsafe {
+            std::ptr::write_bytes(obj.as_ptr(), 0xdb, psize);
+            dealloc(obj.as_ptr(), layout(psize, palign));
+        }
+        let prev = self.0.pool_objs[pool as usize].fetch_sub(1, Ordering::SeqCst);
+        assert!(prev > 0, "pool_put of more than was got");
+    }
+
+    fn malloc(&self, size: usize) -> Option<NonNull<u8>> {
+        if self.should_fail(Fail::Malloc) {
+            return None;
+        }
+        // SAFETY: non-zero size layout.
+        let p = NonNull::new(unsafe { alloc_zeroed(layout(size, 8)) })?;
+        self.0.malloc_objs.fetch_add(1, Ordering::SeqCst);
+        self.0.malloc_bytes.fetch_add(size, Ordering::SeqCst);
+        Some(p)
+    }
+    unsafe fn free(&self, p: NonNull<u8>, size: usize) {
+        // SAFETY: caller contract.
+        unsafe { dealloc(p.as_ptr(), layout(size, 8)) };
+        self.0.malloc_objs.fetch_sub(1, Ordering::SeqCst);
+        self.0.malloc_bytes.fetch_sub(size, Ordering::SeqCst);
+    }
+
+    fn pages_alloc(&self, npages: usize) -> Option<(NonNull<u8>, u64)> {
+        if self.should_fail(Fail::PagesAlloc) {
+            return None;
+        }
+        // SAFETY: non-zero size layout.
+        let p = NonNull::new(unsafe { alloc_zeroed(layout(npages * PAGE_SIZE, PAGE_SIZE)) })?;
+        self.0.pages.fetch_add(npages, Ordering::SeqCst);
+        Some((p, p.as_ptr() as u64))
+    }
+    unsafe fn pages_free(&self, va: NonNull<u8>, npages: usize) {
+        // SAFETY: caller contract.
+        unsafe { dealloc(va.as_ptr(), layout(npages * PAGE_SIZE, PAGE_SIZE)) };
+        let prev = self.0.pages.fetch_sub(npages, Ordering::SeqCst);
+        assert!(prev >= npages, "pages_free of more than was allocated");
+    }
+
+    fn uao_create(&self, size: usize) -> Option<UobjH> {
+        if self.should_fail(Fail::UaoCreate) {
+            return None;
+        }
+        let u: &'static Uobj = Box::leak(Box::new(Uobj {
+            size,
+            refs: AtomicUsize::new(1),
+            pages: Mutex::new(HashMap::new()),
+        }));
+        self.0.uaos.fetch_add(1, Ordering::SeqCst);
+        Some(UobjH(u))
+    }
+    fn uao_reference(&self, u: UobjH) {
+        let prev = u.0.refs.fetch_add(1, Ordering::SeqCst);
+        assert!(prev > 0, "uao_reference on a freed object");
+    }
+    fn uao_detach(&self, u: UobjH) {
+        self.uobj_rele(u);
+    }
+
+    fn map_guest(&self, p: ProcH, va: &mut u64, size: usize, u: UobjH) -> KResult {
+        if self.should_fail(Fail::MapGuest) {
+            return Err(Errno::ENOMEM);
+        }
+        assert!(u.0.refs.load(Ordering::SeqCst) > 0, "mapping a freed object");
+        let pr = self.proc(p.0);
+        let mut maps = pr.maps.lock().unwrap();
+        let overlaps = |maps: &BTreeMap<u64, Mapping>, a: u64| {
+            maps.iter()
+                .any(|(s, m)| a < s + m.size as u64 && *s < a + size as u64)
+        };
+        let mut a = *va;
+        if a == 0 || a % PAGE_SIZE as u64 != 0 || overlaps(&maps, a) {
+            // Pick the first free address above 4 GiB.
+            a = 0x1_0000_0000;
+            while overlaps(&maps, a) {
+                a += 0x1000_0000;
+            }
+        }
+        maps.insert(
+            a,
+            Mapping {
+                size,
+                uobj: u,
+                immutable: false,
+            },
+        );
+        *va = a;
+        Ok(())
+    }
+    fn map_immutable(&self, p: ProcH, start: u64, end: u64) -> KResult {
+        if self.should_fail(Fail::MapImmutable) {
+            return Err(Errno::EPERM);
+        }
+        let pr = self.proc(p.0);
+        let mut maps = pr.maps.lock().unwrap();
+        for (s, m) in maps.iter_mut() {
+            if *s >= start && *s + m.size as u64 <= end {
+                m.immutable = true;
+            }
+        }
+        Ok(())
+    }
+    fn unmap(&self, p: ProcH, start: u64, end: u64) {
+        let pr = self.proc(p.0);
+        let mut maps = pr.maps.lock().unwrap();
+        let gone: Vec<u64> = maps
+            .iter()
+            .filter(|(s, m)| **s >= start && **s + m.size as u64 <= end)
+            .map(|(s, _)| *s)
+            .collect();
+        let mut rele = Vec::new();
+        for s in gone {
+            rele.push(maps.remove(&s).unwrap().uobj);
+        }
+        drop(maps);
+        for u in rele {
+            self.uobj_rele(u);
+        }
+    }
+
+    fn pmap_create(&self) -> Option<PmapH> {
+        if self.should_fail(Fail::PmapCreate) {
+            return None;
+        }
+        self.0.pmaps.fetch_add(1, Ordering::SeqCst);
+        Some(PmapH(Box::leak(Box::new(Pmap {
+            resident: AtomicUsize::new(0),
+            removes: Mutex::new(Vec::new()),
+        }))))
+    }
+    fn pmap_destroy(&self, _pm: PmapH) {
+        let prev = self.0.pmaps.fetch_sub(1, Ordering::SeqCst);
+        assert!(prev > 0, "pmap_destroy of more than were created");
+    }
+    fn pmap_remove(&self, pm: PmapH, sva: u64, eva: u64) {
+        pm.0.removes.lock().unwrap().push((sva, eva));
+    }
+    fn pmap_resident_count(&self, pm: PmapH) -> usize {
+        pm.0.resident.load(Ordering::SeqCst)
+    }
+
+    fn copyin(&self, uaddr: u64, dst: &mut [u8]) -> KResult {
+        let pid = self.cur().pid;
+        match self.user_read(pid, uaddr, dst.len()) {
+            Some(v) => {
+                dst.copy_from_slice(&v);
+                Ok(())
+            }
+            None => Err(Errno::EFAULT),
+        }
+    }
+    fn copyout(&self, src: &[u8], uaddr: u64) -> KResult {
+        if src.is_empty() {
+            return Ok(());
+        }
+        let pid = self.cur().pid;
+        self.user_write(pid, uaddr, src).ok_or(Errno::EFAULT)
+    }
+
+    fn curproc(&self) -> ProcH {
+        ProcH(self.cur().pid)
+    }
+    fn proc_pid(&self, p: ProcH) -> i32 {
+        p.0
+    }
+    fn proc_pledge(&self, p: ProcH) -> u32 {
+        self.proc(p.0).promises & (pledge::PROC | pledge::VMM)
+    }
+    fn pledge_fail(&self, p: ProcH, e: Errno) -> Errno {
+        self.proc(p.0).pledge_violations.fetch_add(1, Ordering::SeqCst);
+        e
+    }
+    fn proc_sigpending(&self, p: ProcH) -> bool {
+        self.proc(p.0).sigpending.load(Ordering::SeqCst)
+    }
+    fn should_yield(&self) -> bool {
+        self.0.yield_now.load(Ordering::SeqCst)
+    }
+
+    fn log(&self, fmt: &'static CStr, a: u64, b: u64) {
+        let s = fmt
+            .to_string_lossy()
+            .replacen("%lu", &a.to_string(), 1)
+            .replacen("%lu", &b.to_string(), 1);
+        self.0.log.lock().unwrap().push(s);
+    }
+}
+
+impl HostKernel {
+    /// The memory object behind a guest mapping of `pid` at `addr`.
+    pub fn mapping_uobj(&self, pid: i32, addr: u64) -> Option<UobjH> {
+        self.proc(pid).maps.lock().unwrap().get(&addr).map(|m| m.uobj)
+    }
+}
