@@ -109,6 +109,8 @@ pub struct HostRwLock {
     st: Mutex<LockState>,
     cv: Condvar,
     inited: AtomicBool,
+    name: Mutex<&'static str>,
+    kernel: &'static HostState,
 }
 
 /// Storage of one host reference count.
@@ -134,6 +136,10 @@ pub struct HostState {
     chan_cv: Condvar,
     log: Mutex<Vec<String>>,
     yield_now: AtomicBool,
+    /// Lock names whose write acquisitions are held at a gate, and how
+    /// many threads wait there.
+    gates: Mutex<(Vec<&'static str>, usize)>,
+    gate_cv: Condvar,
 }
 
 thread_local! {
@@ -169,6 +175,8 @@ impl HostKernel {
             chan_cv: Condvar::new(),
             log: Mutex::new(Vec::new()),
             yield_now: AtomicBool::new(false),
+            gates: Mutex::new((Vec::new(), 0)),
+            gate_cv: Condvar::new(),
         }));
         let k = HostKernel(st);
         let pid = k.spawn(0);
@@ -372,6 +380,45 @@ impl HostKernel {
         p.user.lock().unwrap().clear();
     }
 
+    // ---- race gates ---------------------------------------------------
+
+    /// Holds every future write acquisition of locks named `name` (as
+    /// given to rw_init) until [`HostKernel::open_gate`].
+    pub fn close_gate(&self, name: &'static str) {
+        self.0.gates.lock().unwrap().0.push(name);
+    }
+
+    /// Lets held and future acquisitions through.
+    pub fn open_gate(&self, name: &'static str) {
+        self.0.gates.lock().unwrap().0.retain(|n| *n != name);
+        self.0.gate_cv.notify_all();
+    }
+
+    /// Waits until `n` threads are held at gates.
+    pub fn wait_gated(&self, n: usize) {
+        let deadline = Instant::now() + DEADLOCK;
+        let mut g = self.0.gates.lock().unwrap();
+        while g.1 < n {
+            assert!(Instant::now() < deadline, "nobody reached the gate");
+            g = self.0.gate_cv.wait_timeout(g, Duration::from_millis(10)).unwrap().0;
+        }
+    }
+
+    fn pass_gate(&self, name: &'static str) {
+        let mut g = self.0.gates.lock().unwrap();
+        if !g.0.contains(&name) {
+            return;
+        }
+        g.1 += 1;
+        self.0.gate_cv.notify_all();
+        let deadline = Instant::now() + DEADLOCK;
+        while g.0.contains(&name) {
+            assert!(Instant::now() < deadline, "gate {name} never opened");
+            g = self.0.gate_cv.wait_timeout(g, Duration::from_millis(10)).unwrap().0;
+        }
+        g.1 -= 1;
+    }
+
     // ---- accounting and failure injection ---------------------------
 
     /// What is outstanding now.
@@ -494,6 +541,10 @@ impl HostRwLock {
     /// Acquires; `intr` gives up with EINTR when it would block and a
     /// signal is pending for `p`.
     fn enter(&self, write: bool, intr: Option<&Proc>, trylock: bool) -> KResult {
+        if write && !trylock {
+            let name = *self.name.lock().unwrap();
+            HostKernel(self.kernel).pass_gate(name);
+        }
         let me = thread::current().id();
         let deadline = Instant::now() + DEADLOCK;
         let mut st = self.lock_state();
@@ -570,9 +621,12 @@ unsafe impl Kernel for HostKernel {
             }),
             cv: Condvar::new(),
             inited: AtomicBool::new(false),
+            name: Mutex::new("?"),
+            kernel: self.0,
         }
     }
-    fn rw_init(&self, l: &HostRwLock, _name: &'static CStr) {
+    fn rw_init(&self, l: &HostRwLock, name: &'static CStr) {
+        *l.name.lock().unwrap() = name.to_str().unwrap_or("?");
         l.inited.store(true, Ordering::SeqCst);
     }
     fn rw_enter_read(&self, l: &HostRwLock) {

@@ -1,0 +1,50 @@
+/*
+ * <testbed.h>: extensions for testbed-specific regress programs.  A
+ * program written for OpenBSD does not need this header.
+ *
+ * All processes created here belong to the running program and are torn
+ * down (files closed, mappings removed) when the program ends, before
+ * the leak check.
+ */
+
+#ifndef _TESTBED_H_
+#define _TESTBED_H_
+
+#include <sys/types.h>
+#include <sys/pledge.h>
+
+/* Pass as "pledges" for an unpledged process (all promises). */
+#define TB_PLEDGE_ALL	(~0ULL)
+
+/* Create a process; returns its pid (does not switch to it). */
+int	tb_proc_new(uint64_t pledges) __TB_LIBC(tb_proc_new);
+/* Make pid the current process (curproc) for all further calls. */
+void	tb_proc_switch(int pid) __TB_LIBC(tb_proc_switch);
+/* Tear a process down as if it exited (not the current one). */
+int	tb_proc_exit(int pid) __TB_LIBC(tb_proc_exit);
+/* Post / clear a pending signal (see SIGPENDING) on a process. */
+int	tb_proc_signal(int pid, int sig) __TB_LIBC(tb_proc_signal);
+int	tb_proc_clearsig(int pid) __TB_LIBC(tb_proc_clearsig);
+
+/* Pledge violations recorded by pledge_fail() since the program began. */
+int	tb_pledge_violations(void) __TB_LIBC(tb_pledge_violations);
+/* The "code" argument of the most recent pledge_fail(). */
+uint64_t tb_pledge_lastcode(void) __TB_LIBC(tb_pledge_lastcode);
+
+/* Physical pages currently handed out by the page allocator. */
+size_t	tb_pages_in_use(void) __TB_LIBC(tb_pages_in_use);
+/* Live uvm_objects (aobjs) and live map entries, in all processes. */
+size_t	tb_aobjs_alive(void) __TB_LIBC(tb_aobjs_alive);
+size_t	tb_mappings_alive(void) __TB_LIBC(tb_mappings_alive);
+/* Outstanding kernel malloc(9) objects. */
+size_t	tb_malloc_outstanding(void) __TB_LIBC(tb_malloc_outstanding);
+
+/* Call the driver's ca_activate hook (DVACT_QUIESCE, DVACT_WAKEUP...). */
+int	tb_dev_activate(int act) __TB_LIBC(tb_dev_activate);
+
+#define TB_DVACT_QUIESCE	2
+#define TB_DVACT_SUSPEND	3
+#define TB_DVACT_RESUME		4
+#define TB_DVACT_WAKEUP		5
+
+#endif /* !_TESTBED_H_ */
