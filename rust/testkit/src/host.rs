@@ -93,6 +93,8 @@ struct Proc {
     /// Guest-memory mappings: start -> mapping.
     maps: Mutex<BTreeMap<u64, Mapping>>,
     pledge_violations: AtomicUsize,
+    /// Starts of user buffers that are read-only.
+    readonly: Mutex<Vec<u64>>,
 }
 
 /// A process handle.
@@ -200,6 +202,7 @@ impl HostKernel {
             user: Mutex::new(BTreeMap::new()),
             maps: Mutex::new(BTreeMap::new()),
             pledge_violations: AtomicUsize::new(0),
+            readonly: Mutex::new(Vec::new()),
         }));
         self.0.procs.lock().unwrap().insert(pid, p);
         pid
@@ -261,6 +264,13 @@ impl HostKernel {
         let addr = b.as_ptr() as u64;
         self.proc(pid).user.lock().unwrap().insert(addr, b);
         addr
+    }
+
+    /// `len` bytes of user memory that copyout cannot write.
+    pub fn user_alloc_readonly(&self, pid: i32, len: usize) -> u64 {
+        let a = self.user_alloc(pid, len);
+        self.proc(pid).readonly.lock().unwrap().push(a);
+        a
     }
 
     /// Places `v` in new user memory of `pid`.
@@ -370,14 +380,19 @@ impl HostKernel {
         }
     }
 
-    /// Process exit: every mapping and user buffer of `pid` goes.
-    pub fn proc_exit(&self, pid: i32) {
+    /// Removes every guest-memory mapping of `pid` (as its exit would).
+    pub fn unmap_all(&self, pid: i32) {
         let p = self.proc(pid);
         let maps = std::mem::take(&mut *p.maps.lock().unwrap());
         for (_, m) in maps {
             self.uobj_rele(m.uobj);
         }
-        p.user.lock().unwrap().clear();
+    }
+
+    /// Process exit: every mapping and user buffer of `pid` goes.
+    pub fn proc_exit(&self, pid: i32) {
+        self.unmap_all(pid);
+        self.proc(pid).user.lock().unwrap().clear();
     }
 
     // ---- race gates ---------------------------------------------------
@@ -874,8 +889,14 @@ unsafe impl Kernel for HostKernel {
         if src.is_empty() {
             return Ok(());
         }
-        let pid = self.cur().pid;
-        self.user_write(pid, uaddr, src).ok_or(Errno::EFAULT)
+        let p = self.cur();
+        let ro = p.readonly.lock().unwrap().clone();
+        if let Some((&start, buf)) = p.user.lock().unwrap().range(..=uaddr).next_back() {
+            if ro.contains(&start) && uaddr < start + buf.len() as u64 {
+                return Err(Errno::EFAULT);
+            }
+        }
+        self.user_write(p.pid, uaddr, src).ok_or(Errno::EFAULT)
     }
 
     fn curproc(&self) -> ProcH {

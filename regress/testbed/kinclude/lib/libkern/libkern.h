@@ -1,0 +1,45 @@
+/* Testbed <lib/libkern/libkern.h>: string and integer helpers. */
+
+#ifndef __LIBKERN_H__
+#define __LIBKERN_H__
+
+#include <sys/types.h>
+
+static __inline int imax(int a, int b) { return (a > b ? a : b); }
+static __inline int imin(int a, int b) { return (a < b ? a : b); }
+static __inline long lmax(long a, long b) { return (a > b ? a : b); }
+static __inline long lmin(long a, long b) { return (a < b ? a : b); }
+static __inline u_int max(u_int a, u_int b) { return (a > b ? a : b); }
+static __inline u_int min(u_int a, u_int b) { return (a < b ? a : b); }
+static __inline u_long ulmax(u_long a, u_long b) { return (a > b ? a : b); }
+static __inline u_long ulmin(u_long a, u_long b) { return (a < b ? a : b); }
+
+void	*memchr(const void *, int, size_t);
+int	 memcmp(const void *, const void *, size_t);
+void	*memcpy(void *, const void *, size_t);
+void	*memmove(void *, const void *, size_t);
+void	*memset(void *, int, size_t);
+int	 bcmp(const void *, const void *, size_t);
+void	 bcopy(const void *, void *, size_t);
+void	 bzero(void *, size_t);
+void	 explicit_bzero(void *, size_t);
+int	 timingsafe_bcmp(const void *, const void *, size_t);
+size_t	 strlen(const char *);
+size_t	 strnlen(const char *, size_t);
+size_t	 strlcpy(char *, const char *, size_t);
+size_t	 strlcat(char *, const char *, size_t);
+int	 strcmp(const char *, const char *);
+int	 strncmp(const char *, const char *, size_t);
+int	 strncasecmp(const char *, const char *, size_t);
+char	*strncpy(char *, const char *, size_t);
+char	*strchr(const char *, int);
+char	*strrchr(const char *, int);
+char	*strstr(const char *, const char *);
+int	 ffs(int);
+int	 fls(unsigned int);
+int	 flsl(unsigned long);
+u_int32_t	arc4random(void);
+void	 arc4random_buf(void *, size_t);
+u_int32_t	arc4random_uniform(u_int32_t);
+
+#endif /* !__LIBKERN_H__ */

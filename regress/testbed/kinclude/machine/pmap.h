@@ -1,0 +1,66 @@
+/*
+ * Testbed <machine/pmap.h>.
+ *
+ * Three kinds of pmap exist:
+ *  - the kernel pmap: the identity map of the first 4 GiB (VA == PA);
+ *  - process pmaps: the page tables of a simulated process's user window;
+ *  - guest pmaps from pmap_create(): real 4-level tables kept in pages
+ *    from the page allocator.  After pmap_convert() to PMAP_TYPE_EPT the
+ *    entries use the Intel EPT format (R/W/X + WB memory type), for
+ *    PMAP_TYPE_RVI/NORMAL the AMD64 long-mode format (P/W/U).  pm_pdirpa
+ *    is the physical address of the top-level (PML4) table.
+ */
+
+#ifndef _MACHINE_PMAP_H_
+#define _MACHINE_PMAP_H_
+
+#include <sys/types.h>
+
+#define PMAP_TYPE_NORMAL	1
+#define PMAP_TYPE_EPT		2
+#define PMAP_TYPE_RVI		3
+
+/* pmap_enter() flags, beyond the access type in the low PROT bits. */
+#define PMAP_WIRED		0x00000010
+#define PMAP_CANFAIL		0x00000020
+#define PMAP_NOCACHE		0x00000100
+#define PMAP_WC			0x00000200
+
+struct pmap_statistics {
+	long	resident_count;		/* leaf mappings present */
+	long	wired_count;
+};
+
+struct vm_map;
+
+struct pmap {
+	int			 pm_type;	/* PMAP_TYPE_* */
+	int			 pm_refs;
+	paddr_t			 pm_pdirpa;	/* top-level table (guest) */
+	u_int64_t		*pm_pdir;	/* same, direct mapped */
+	struct pmap_statistics	 pm_stats;
+	/* testbed private */
+	int			 pm_tbkind;	/* TB_PMAP_* */
+	u_long			 pm_tbptpages;	/* table pages owned */
+	vaddr_t			 pm_tbbase;	/* process: window base */
+	int			 pm_tbslot;	/* process: window slot */
+};
+
+#define pmap_resident_count(pm)	((pm)->pm_stats.resident_count)
+#define pmap_wired_count(pm)	((pm)->pm_stats.wired_count)
+#define pmap_update(pm)		do { } while (0)
+
+extern struct pmap	kernel_pmap_store;
+#define pmap_kernel()	(&kernel_pmap_store)
+
+struct pmap	*pmap_create(void);
+void		 pmap_reference(struct pmap *);
+void		 pmap_destroy(struct pmap *);
+int		 pmap_convert(struct pmap *, int);
+int		 pmap_enter(struct pmap *, vaddr_t, paddr_t, int, int);
+void		 pmap_remove(struct pmap *, vaddr_t, vaddr_t);
+int		 pmap_extract(struct pmap *, vaddr_t, paddr_t *);
+void		 pmap_kenter_pa(vaddr_t, paddr_t, int);
+void		 pmap_kremove(vaddr_t, vsize_t);
+
+#endif /* !_MACHINE_PMAP_H_ */

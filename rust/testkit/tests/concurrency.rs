@@ -1,0 +1,137 @@
+//! Terminate racing find/run/info/share/intr from several threads, with
+//! suspend/resume in the middle: no deadlock (the double panics after a
+//! bounded wait), no leak, exactly-once teardown, only the errno values
+//! the races allow.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, missing_docs)]
+
+mod common;
+use common::*;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use vmm_abi::ioctl::*;
+use vmm_abi::*;
+use vmm_core::Activate;
+use vmm_kernel::pod::zeroed;
+use vmm_kernel::Errno;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[test]
+fn terminate_races_everything() {
+    let e = env();
+    let threads = 6;
+    let ops_per_thread = 20_000;
+    let terminated = Arc::new(AtomicUsize::new(0));
+    let created = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut pids = Vec::new();
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        let pid = e.k.spawn(0);
+        pids.push(pid);
+        let (terminated, created) = (terminated.clone(), created.clone());
+        let env2 = Env {
+            k: e.k,
+            vmm: e.vmm,
+            root: pid,
+            baseline: e.baseline.clone(),
+        };
+        handles.push(std::thread::spawn(move || {
+            let e = env2;
+            e.k.switch(pid);
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
+            let exit = e.exit_buf();
+            for _ in 0..ops_per_thread {
+                let id = (rng.next() % 12) as u32 + 1 + created.load(Ordering::Relaxed).saturating_sub(8) as u32;
+                let r = match rng.next() % 8 {
+                    0 => {
+                        let mut vcp = vmd_64m("race");
+                        let r = e.create(&mut vcp);
+                        if r.is_ok() {
+                            created.fetch_add(1, Ordering::Relaxed);
+                        }
+                        r
+                    }
+                    1 => {
+                        let r = e.terminate(id);
+                        if r.is_ok() {
+                            terminated.fetch_add(1, Ordering::Relaxed);
+                        }
+                        r
+                    }
+                    2 => {
+                        let mut vip: vm_info_params = zeroed();
+                        e.ioctl(VMM_IOC_INFO, &mut vip)
+                    }
+                    3 => e.run(id, 0, exit).0,
+                    4 => {
+                        let mut v = vm_intr_params {
+                            vip_vm_id: id,
+                            vip_vcpu_id: 0,
+                            vip_intr: 1,
+                        };
+                        e.ioctl(VMM_IOC_INTR, &mut v)
+                    }
+                    5 => {
+                        let vcp = vmd_64m("x");
+                        let r = e.share(id, &vcp).0;
+                        // Unmap what was shared, as a device process exit would.
+                        if r.is_ok() {
+                            e.k.unmap_all(pid);
+                        }
+                        r
+                    }
+                    6 => e.reset(id, 0, 0x100),
+                    _ => {
+                        let mut r: vm_rwregs_params = zeroed();
+                        r.vrwp_vm_id = id;
+                        r.vrwp_mask = u64::from(VM_RWREGS_ALL);
+                        e.ioctl(VMM_IOC_READREGS, &mut r)
+                    }
+                };
+                match r {
+                    Ok(()) | Err(Errno::ENOENT) | Err(Errno::EBUSY) => {}
+                    // The cap may be reached under load.
+                    Err(Errno::ENOMEM) => {}
+                    Err(other) => panic!("unexpected {other:?}"),
+                }
+            }
+        }));
+    }
+    // Suspend and resume a few times while that runs.
+    let (vmm, stop2) = (e.vmm, stop.clone());
+    let susp = std::thread::spawn(move || {
+        let mut n = 0;
+        while !stop2.load(Ordering::Relaxed) && n < 20 {
+            vmm.activate(Activate::Quiesce);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            vmm.activate(Activate::Wakeup);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            n += 1;
+        }
+        n
+    });
+    for h in handles {
+        h.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(susp.join().unwrap() > 0);
+    let alive = e.info().len();
+    assert_eq!(
+        created.load(Ordering::Relaxed),
+        terminated.load(Ordering::Relaxed) + alive,
+        "every VM torn down exactly once or still listed"
+    );
+    e.assert_clean(&pids);
+}
