@@ -58,7 +58,7 @@ void	vmmk_refcnt_finalize(struct vmmk_refcnt *, const char *);
 #define VMMK_POOL_VCPU		1
 #define VMMK_NPOOLS		2
 void	 vmmk_pool_init(unsigned int, size_t, size_t, const char *);
-void	*vmmk_pool_get(unsigned int);
+void	*vmmk_pool_get(unsigned int, size_t, size_t);	/* size, align */
 void	 vmmk_pool_put(unsigned int, void *);
 
 /* Short-lived zeroed buffers, malloc(9) M_DEVBUF|M_NOWAIT; may fail. */

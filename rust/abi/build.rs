@@ -1,4 +1,11 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 //! Generates the Rust view of the /dev/vmm ABI.
 //!
 //! * `bindings.rs`: bindgen over `ffi/include/{dev/vmm/vmm.h,machine/vmmvar.h}`,

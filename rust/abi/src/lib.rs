@@ -16,7 +16,14 @@
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case)]
 
 /// Raw bindgen output.  Everything in it is re-exported at the crate root.
-#[allow(missing_docs, clippy::all, clippy::pedantic)]
+#[allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::undocumented_unsafe_blocks
+)]
 mod bindings {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
@@ -48,8 +55,14 @@ pub struct AbiItem {
     pub expected: u64,
 }
 
-// The generated assertions and `ABI_TABLE`.
-include!(concat!(env!("OUT_DIR"), "/abi_table.rs"));
+/// The generated assertions and `ABI_TABLE` (offsets of anonymous-union
+/// members are sums, evaluated at compile time).
+#[allow(clippy::arithmetic_side_effects)]
+mod table {
+    use super::*;
+    include!(concat!(env!("OUT_DIR"), "/abi_table.rs"));
+}
+pub use table::ABI_TABLE;
 
 /// `VMM_MAX_VM_MEM_SIZE` as a number (the C macro is an unparenthesised
 /// expression, `128L * 1024 * 1024 * 1024`).

@@ -92,8 +92,12 @@ pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
         vrs: &mut vcpu_reg_state,
     ) -> KResult;
     /// Writes the registers selected by `mask`.
-    fn vcpu_writeregs(&self, vcpu: &mut Self::VcpuState, mask: u64, vrs: &vcpu_reg_state)
-        -> KResult;
+    fn vcpu_writeregs(
+        &self,
+        vcpu: &mut Self::VcpuState,
+        mask: u64,
+        vrs: &vcpu_reg_state,
+    ) -> KResult;
     /// Runs the vcpu until vmd is needed, the caller must stop
     /// (`must_stop()`: termination requested or a signal pending), or an
     /// error fails the vcpu (any `Err` terminates it).

@@ -167,7 +167,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             let end = va.saturating_add(size as u64);
             // Userland must not be able to change or remove the mapping.
             if let Err(e) = k.map_immutable(p, va, end) {
-                self.log(c"vm_create: uvm_map_immutable failed: %lu\n", e.to_raw() as u64, 0);
+                self.log(
+                    c"vm_create: uvm_map_immutable failed: %lu\n",
+                    e.to_raw() as u64,
+                    0,
+                );
                 k.unmap(p, va, end);
                 return Err(e);
             }
@@ -221,10 +225,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             };
             let vcpu = PoolBox::new(k, PoolId::Vcpu, vcpu).map_err(|_| Errno::ENOMEM)?;
             vcpu.inner.init(c"vcpu");
-            let slot = vm
-                .vcpus
-                .get_mut(i)
-                .ok_or(Errno::EINVAL)?;
+            let slot = vm.vcpus.get_mut(i).ok_or(Errno::EINVAL)?;
             *slot = Some(vcpu);
             vm.vcpu_ct = vm.vcpu_ct.saturating_add(1);
         }

@@ -262,8 +262,13 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 }
             }
             // XXX upstream: VM processes should only terminate themselves.
-            VMM_IOC_TERM | VMM_IOC_RUN | VMM_IOC_RESETCPU | VMM_IOC_READREGS
-            | VMM_IOC_WRITEREGS | VMM_IOC_READVMPARAMS | VMM_IOC_WRITEVMPARAMS
+            VMM_IOC_TERM
+            | VMM_IOC_RUN
+            | VMM_IOC_RESETCPU
+            | VMM_IOC_READREGS
+            | VMM_IOC_WRITEREGS
+            | VMM_IOC_READVMPARAMS
+            | VMM_IOC_WRITEVMPARAMS
             | VMM_IOC_INTR => Ok(()),
             _ => Err(Errno::EPERM),
         }

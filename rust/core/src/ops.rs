@@ -6,8 +6,8 @@ use core::sync::atomic::Ordering;
 
 use vmm_abi::{
     vcpu_state, vm_info_params, vm_info_result, vm_intr_params, vm_resetcpu_params,
-    vm_rwregs_params, vm_rwvmparams_params, vm_sharemem_params, vm_terminate_params,
-    VM_MEM_MMIO, VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA, VM_RWVMPARAMS_PVCLOCK_VERSION,
+    vm_rwregs_params, vm_rwvmparams_params, vm_sharemem_params, vm_terminate_params, VM_MEM_MMIO,
+    VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA, VM_RWVMPARAMS_PVCLOCK_VERSION,
 };
 use vmm_kernel::mem::KBuf;
 use vmm_kernel::pod::from_bytes_mut;
@@ -23,7 +23,9 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     /// then calls again with a large enough buffer.
     pub(crate) fn vm_get_info(&self, vip: &mut vm_info_params) -> KResult {
         let vm_ct = self.vms.read().vm_ct;
-        let need = vm_ct.checked_mul(size_of::<vm_info_result>()).ok_or(Errno::ENOMEM)?;
+        let need = vm_ct
+            .checked_mul(size_of::<vm_info_result>())
+            .ok_or(Errno::ENOMEM)?;
         if vip.vip_size < need {
             vip.vip_info_ct = 0;
             vip.vip_size = need;
@@ -42,7 +44,9 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             let list = self.vms.read();
             // The list may hold more VMs than were counted above (one made
             // meanwhile): keep within the buffer.
-            let entries = out.as_mut_slice().chunks_exact_mut(size_of::<vm_info_result>());
+            let entries = out
+                .as_mut_slice()
+                .chunks_exact_mut(size_of::<vm_info_result>());
             for (owner, chunk) in list.iter().zip(entries) {
                 let vm = owner.value();
                 let Some(r) = from_bytes_mut::<vm_info_result>(chunk) else {
@@ -189,7 +193,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             *d = true;
             let end = va.saturating_add(dst.vmr_size as u64);
             if let Err(e) = self.k.map_immutable(p, *va, end) {
-                self.log(c"vm_share_mem: uvm_map_immutable failed: %lu\n", e.to_raw() as u64, 0);
+                self.log(
+                    c"vm_share_mem: uvm_map_immutable failed: %lu\n",
+                    e.to_raw() as u64,
+                    0,
+                );
                 result = Err(e);
                 break;
             }
@@ -260,4 +268,3 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         Ok(())
     }
 }
-

@@ -51,9 +51,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         let k = self.k;
         let p = k.curproc();
         let state = &vcpu.state;
-        let must_stop = || {
-            state.load(Ordering::Acquire) == vcpu_state::REQTERM || k.proc_sigpending(p)
-        };
+        let must_stop =
+            || state.load(Ordering::Acquire) == vcpu_state::REQTERM || k.proc_sigpending(p);
         let inner = &mut *inner;
         let req = RunRequest {
             exit: &mut inner.exit,

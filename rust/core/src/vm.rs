@@ -89,7 +89,11 @@ pub struct Vm<K: Kernel, B: Backend<K>> {
 impl<K: Kernel, B: Backend<K>> Vm<K, B> {
     /// The vcpu with id `id` (`vm_find_vcpu`).
     pub fn vcpu(&self, id: u32) -> Option<&Vcpu<K, B>> {
-        self.vcpus.iter().flatten().map(|v| &**v).find(|v| v.id == id)
+        self.vcpus
+            .iter()
+            .flatten()
+            .map(|v| &**v)
+            .find(|v| v.id == id)
     }
 
     /// All vcpus.
@@ -121,7 +125,10 @@ impl<K: Kernel, B: Backend<K>> Drop for Vm<K, B> {
             drop(v.take());
         }
         for r in self.memranges.iter().take(self.nmemranges) {
-            let end = r.vmr_gpa.saturating_add(r.vmr_size as u64).saturating_sub(1);
+            let end = r
+                .vmr_gpa
+                .saturating_add(r.vmr_size as u64)
+                .saturating_sub(1);
             self.pmap.remove(r.vmr_gpa, end);
         }
     }

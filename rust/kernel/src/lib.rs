@@ -90,8 +90,12 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// Sleeps on `ident`, dropping `l` (held in any mode) while asleep and
     /// taking it again before returning; a signal interrupts it
     /// (`rwsleep_nsec(ident, l, PWAIT|PCATCH, wmesg, INFSLP)`).
-    fn rwsleep_intr(&self, ident: *const (), l: &Self::RwLockStorage, wmesg: &'static CStr)
-        -> KResult;
+    fn rwsleep_intr(
+        &self,
+        ident: *const (),
+        l: &Self::RwLockStorage,
+        wmesg: &'static CStr,
+    ) -> KResult;
     /// Wakes every sleeper on `ident`.
     fn wakeup(&self, ident: *const ());
 

@@ -68,7 +68,7 @@ pub fn as_bytes_mut<T: Pod>(v: &mut T) -> &mut [u8] {
 /// Views the start of `b` as a `T`: `None` if `b` is too short or not
 /// aligned for `T`.
 pub fn from_bytes_mut<T: Pod>(b: &mut [u8]) -> Option<&mut T> {
-    if b.len() < size_of::<T>() || (b.as_ptr() as usize) % align_of::<T>() != 0 {
+    if b.len() < size_of::<T>() || !(b.as_ptr() as usize).is_multiple_of(align_of::<T>()) {
         return None;
     }
     // SAFETY: length and alignment checked; T is valid for any bytes; the

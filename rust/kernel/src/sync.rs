@@ -229,7 +229,11 @@ impl<K: Kernel, T: Send + Sync> SharedOwner<K, T> {
     /// then drops `mine` and waits for every other reference to go.
     /// Returns the value, now exclusively owned.  Returns `Err` with
     /// both handles untouched if `mine` refers to another object.
-    pub fn destroy(self, mine: SharedRef<K, T>, wmesg: &'static CStr) -> Result<T, (Self, SharedRef<K, T>)> {
+    pub fn destroy(
+        self,
+        mine: SharedRef<K, T>,
+        wmesg: &'static CStr,
+    ) -> Result<T, (Self, SharedRef<K, T>)> {
         if mine.ptr != NonNull::from(&**self.obj) {
             return Err((self, mine));
         }

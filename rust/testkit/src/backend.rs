@@ -201,7 +201,12 @@ impl Backend<HostKernel> for TestBackend {
         vcpu.last_exit_in = Some(*req.exit);
         // vmd's answer: take its RIP, as the real backends do after IO.
         vcpu.regs.vrs_gprs[VCPU_REGS_RIP] = req.exit.vrs.vrs_gprs[VCPU_REGS_RIP];
-        let action = self.script.lock().unwrap().pop_front().unwrap_or(RunAction::NoExit);
+        let action = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(RunAction::NoExit);
         *req.exit = vmm_kernel::pod::zeroed();
         req.exit.vrs = vcpu.regs;
         match action {

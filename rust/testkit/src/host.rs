@@ -210,7 +210,10 @@ impl HostKernel {
 
     /// Makes `pid` the current process of the calling thread.
     pub fn switch(&self, pid: i32) {
-        assert!(self.0.procs.lock().unwrap().contains_key(&pid), "no pid {pid}");
+        assert!(
+            self.0.procs.lock().unwrap().contains_key(&pid),
+            "no pid {pid}"
+        );
         CURRENT.with(|c| c.set(Some((self.key(), pid))));
     }
 
@@ -220,7 +223,13 @@ impl HostKernel {
     }
 
     fn proc(&self, pid: i32) -> &'static Proc {
-        self.0.procs.lock().unwrap().get(&pid).copied().expect("no such pid")
+        self.0
+            .procs
+            .lock()
+            .unwrap()
+            .get(&pid)
+            .copied()
+            .expect("no such pid")
     }
 
     fn cur(&self) -> &'static Proc {
@@ -415,7 +424,12 @@ impl HostKernel {
         let mut g = self.0.gates.lock().unwrap();
         while g.1 < n {
             assert!(Instant::now() < deadline, "nobody reached the gate");
-            g = self.0.gate_cv.wait_timeout(g, Duration::from_millis(10)).unwrap().0;
+            g = self
+                .0
+                .gate_cv
+                .wait_timeout(g, Duration::from_millis(10))
+                .unwrap()
+                .0;
         }
     }
 
@@ -429,7 +443,12 @@ impl HostKernel {
         let deadline = Instant::now() + DEADLOCK;
         while g.0.contains(&name) {
             assert!(Instant::now() < deadline, "gate {name} never opened");
-            g = self.0.gate_cv.wait_timeout(g, Duration::from_millis(10)).unwrap().0;
+            g = self
+                .0
+                .gate_cv
+                .wait_timeout(g, Duration::from_millis(10))
+                .unwrap()
+                .0;
         }
         g.1 -= 1;
     }
@@ -549,7 +568,10 @@ impl HostKernel {
 
 impl HostRwLock {
     fn lock_state(&self) -> MutexGuard<'_, LockState> {
-        assert!(self.inited.load(Ordering::SeqCst), "rwlock used before rw_init");
+        assert!(
+            self.inited.load(Ordering::SeqCst),
+            "rwlock used before rw_init"
+        );
         self.st.lock().unwrap()
     }
 
@@ -600,7 +622,11 @@ impl HostRwLock {
     fn exit(&self, write: bool) {
         let mut st = self.lock_state();
         if write {
-            assert_eq!(st.writer, Some(thread::current().id()), "rw_exit_write by non-owner");
+            assert_eq!(
+                st.writer,
+                Some(thread::current().id()),
+                "rw_exit_write by non-owner"
+            );
             st.writer = None;
         } else {
             assert!(st.readers > 0, "rw_exit_read without a reader");
@@ -797,7 +823,10 @@ unsafe impl Kernel for HostKernel {
         if self.should_fail(Fail::MapGuest) {
             return Err(Errno::ENOMEM);
         }
-        assert!(u.0.refs.load(Ordering::SeqCst) > 0, "mapping a freed object");
+        assert!(
+            u.0.refs.load(Ordering::SeqCst) > 0,
+            "mapping a freed object"
+        );
         let pr = self.proc(p.0);
         let mut maps = pr.maps.lock().unwrap();
         let overlaps = |maps: &BTreeMap<u64, Mapping>, a: u64| {
@@ -805,7 +834,7 @@ unsafe impl Kernel for HostKernel {
                 .any(|(s, m)| a < s + m.size as u64 && *s < a + size as u64)
         };
         let mut a = *va;
-        if a == 0 || a % PAGE_SIZE as u64 != 0 || overlaps(&maps, a) {
+        if a == 0 || !a.is_multiple_of(PAGE_SIZE as u64) || overlaps(&maps, a) {
             // Pick the first free address above 4 GiB.
             a = 0x1_0000_0000;
             while overlaps(&maps, a) {
@@ -909,7 +938,9 @@ unsafe impl Kernel for HostKernel {
         self.proc(p.0).promises & (pledge::PROC | pledge::VMM)
     }
     fn pledge_fail(&self, p: ProcH, e: Errno) -> Errno {
-        self.proc(p.0).pledge_violations.fetch_add(1, Ordering::SeqCst);
+        self.proc(p.0)
+            .pledge_violations
+            .fetch_add(1, Ordering::SeqCst);
         e
     }
     fn proc_sigpending(&self, p: ProcH) -> bool {
@@ -931,6 +962,11 @@ unsafe impl Kernel for HostKernel {
 impl HostKernel {
     /// The memory object behind a guest mapping of `pid` at `addr`.
     pub fn mapping_uobj(&self, pid: i32, addr: u64) -> Option<UobjH> {
-        self.proc(pid).maps.lock().unwrap().get(&addr).map(|m| m.uobj)
+        self.proc(pid)
+            .maps
+            .lock()
+            .unwrap()
+            .get(&addr)
+            .map(|m| m.uobj)
     }
 }

@@ -2,7 +2,16 @@
 //! suspend/resume in the middle: no deadlock (the double panics after a
 //! bounded wait), no leak, exactly-once teardown, only the errno values
 //! the races allow.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    clippy::panic,
+    clippy::unreachable,
+    clippy::type_complexity,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 
 mod common;
 use common::*;
@@ -53,7 +62,9 @@ fn terminate_races_everything() {
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
             let exit = e.exit_buf();
             for _ in 0..ops_per_thread {
-                let id = (rng.next() % 12) as u32 + 1 + created.load(Ordering::Relaxed).saturating_sub(8) as u32;
+                let id = (rng.next() % 12) as u32
+                    + 1
+                    + created.load(Ordering::Relaxed).saturating_sub(8) as u32;
                 let r = match rng.next() % 8 {
                     0 => {
                         let mut vcp = vmd_64m("race");

@@ -1,14 +1,23 @@
 //! VMM_IOC_CREATE: every range rule, the vcpu cap, ids, mappings, and the
 //! unwinding of every failure point.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    clippy::panic,
+    clippy::unreachable,
+    clippy::type_complexity,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 
 mod common;
 use common::*;
 
 use vmm_abi::*;
+use vmm_core::Backend;
 use vmm_kernel::pod::zeroed;
 use vmm_kernel::Errno;
-use vmm_core::Backend;
 use vmm_testkit::Fail;
 
 #[test]
@@ -35,12 +44,17 @@ fn vmd_64m_guest_is_created_and_mapped_immutably() {
     }
     let info = e.info();
     assert_eq!(info.len(), 1);
-    assert_eq!(info[0].vir_memory_size, 0x440_0000, "68 MiB: MMIO is not counted");
+    assert_eq!(
+        info[0].vir_memory_size, 0x440_0000,
+        "68 MiB: MMIO is not counted"
+    );
     assert_eq!(info[0].vir_ncpus, 1);
     assert_eq!(info[0].vir_creator_pid, e.root);
     assert_eq!(name_of(&info[0]), "guest1");
     // Two references on each memory object: the mapping's and the driver's.
-    let u = e.k.mapping_uobj(e.root, vcp.vcp_memranges[2].vmr_va).unwrap();
+    let u =
+        e.k.mapping_uobj(e.root, vcp.vcp_memranges[2].vmr_va)
+            .unwrap();
     assert_eq!(e.k.uobj_refs(u), 2);
     // The backend reported the vcpu's ASID.
     assert_eq!(vcp.vcp_asid[0], 1);
@@ -187,7 +201,8 @@ fn global_vcpu_cap_enomem() {
     vcp.vcp_memranges[0] = range(0, 4096, VM_MEM_RAM);
     for i in 0..512 {
         let mut v = vcp;
-        e.create(&mut v).unwrap_or_else(|err| panic!("vm {i}: {err:?}"));
+        e.create(&mut v)
+            .unwrap_or_else(|err| panic!("vm {i}: {err:?}"));
     }
     assert_eq!(e.vmm.counts(), (512, 512));
     let mut v = vcp;
@@ -220,7 +235,10 @@ fn every_failure_point_unwinds_completely() {
         assert_eq!(e.create(&mut vcp), Err(errno), "{op:?} #{nth}");
         e.k.clear_failures();
         assert_eq!(e.vmm.counts(), (0, 0), "{op:?} #{nth}: counts");
-        assert!(e.k.mappings(e.root).is_empty(), "{op:?} #{nth}: mappings left");
+        assert!(
+            e.k.mappings(e.root).is_empty(),
+            "{op:?} #{nth}: mappings left"
+        );
         assert_eq!(e.k.snapshot(), e.baseline, "{op:?} #{nth}: leak");
         assert!(!e.vmm.backend().running(), "{op:?} #{nth}: CPUs left on");
         // And the driver still works.

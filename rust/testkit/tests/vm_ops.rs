@@ -1,6 +1,15 @@
 //! INFO, TERM, RESETCPU, SHAREMEM, READREGS/WRITEREGS, READ/WRITEVMPARAMS,
 //! INTR and unknown ioctls: behaviour and every errno.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    clippy::panic,
+    clippy::unreachable,
+    clippy::type_complexity,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 
 mod common;
 use common::*;
@@ -21,7 +30,11 @@ fn info_two_call_size_protocol() {
     let e = env();
     let mut vip: vm_info_params = zeroed();
     e.ioctl(VMM_IOC_INFO, &mut vip).unwrap();
-    assert_eq!((vip.vip_size, vip.vip_info_ct), (0, 0), "no VMs: nothing needed");
+    assert_eq!(
+        (vip.vip_size, vip.vip_info_ct),
+        (0, 0),
+        "no VMs: nothing needed"
+    );
     e.create_vm("one");
     e.create_vm("two");
     let mut vip: vm_info_params = zeroed();
@@ -41,7 +54,10 @@ fn info_two_call_size_protocol() {
     assert_eq!(name_of(&infos[1]), "one");
     assert_eq!(infos[0].vir_id, 2);
     assert_eq!(infos[0].vir_vcpu_state[0], VCPU_STATE_STOPPED as u8);
-    assert_eq!(infos[0].vir_vcpu_state[1], 0, "only vir_ncpus entries are set");
+    assert_eq!(
+        infos[0].vir_vcpu_state[1], 0,
+        "only vir_ncpus entries are set"
+    );
     e.assert_clean(&[]);
 }
 
@@ -124,7 +140,10 @@ fn terminate_while_referenced_waits_and_second_caller_gets_ebusy() {
     let t = std::thread::spawn(move || {
         k.switch(root);
         let mut p = vm_terminate_params { vtp_vm_id: id };
-        vmm.ioctl(u64::from(VMM_IOC_TERM), vmm_kernel::pod::as_bytes_mut(&mut p))
+        vmm.ioctl(
+            u64::from(VMM_IOC_TERM),
+            vmm_kernel::pod::as_bytes_mut(&mut p),
+        )
     });
     // Wait until the terminator has claimed the VM.
     // While it is torn down, INFO still counts it (vm_ct) but the list no
@@ -152,7 +171,10 @@ fn terminate_of_dying_vm_ebusy() {
     let t = std::thread::spawn(move || {
         k.switch(root);
         let mut p = vm_terminate_params { vtp_vm_id: id };
-        vmm.ioctl(u64::from(VMM_IOC_TERM), vmm_kernel::pod::as_bytes_mut(&mut p))
+        vmm.ioctl(
+            u64::from(VMM_IOC_TERM),
+            vmm_kernel::pod::as_bytes_mut(&mut p),
+        )
     });
     e.k.wait_gated(1);
     assert_eq!(e.terminate(id), Err(Errno::EBUSY), "second terminate");
@@ -240,7 +262,11 @@ fn sharemem_validation_einval() {
             r.vmr_va = 0;
         }
         f(&mut vsp);
-        assert_eq!(e.ioctl(VMM_IOC_SHAREMEM, &mut vsp), Err(Errno::EINVAL), "case {i}");
+        assert_eq!(
+            e.ioctl(VMM_IOC_SHAREMEM, &mut vsp),
+            Err(Errno::EINVAL),
+            "case {i}"
+        );
     }
     assert_eq!(e.k.mappings(e.root).len(), 4, "no new mappings");
     let mut vsp: vm_sharemem_params = zeroed();
@@ -374,9 +400,19 @@ fn unknown_ioctl_enotty() {
     let mut x = [0u64; 8];
     // The old VMM_IOC_MPROTECT_EPT (_IOW('V', 12, 32 bytes)) is gone.
     let mprotect = IOC_IN | (32 << 16) | (u32::from(b'V') << 8) | 12;
-    assert_eq!(e.vmm.ioctl(u64::from(mprotect), vmm_kernel::pod::as_bytes_mut(&mut x)), Err(Errno::ENOTTY));
-    assert_eq!(e.vmm.ioctl(0, vmm_kernel::pod::as_bytes_mut(&mut x)), Err(Errno::ENOTTY));
-    assert_eq!(e.vmm.ioctl(1 << 40, vmm_kernel::pod::as_bytes_mut(&mut x)), Err(Errno::ENOTTY));
+    assert_eq!(
+        e.vmm
+            .ioctl(u64::from(mprotect), vmm_kernel::pod::as_bytes_mut(&mut x)),
+        Err(Errno::ENOTTY)
+    );
+    assert_eq!(
+        e.vmm.ioctl(0, vmm_kernel::pod::as_bytes_mut(&mut x)),
+        Err(Errno::ENOTTY)
+    );
+    assert_eq!(
+        e.vmm.ioctl(1 << 40, vmm_kernel::pod::as_bytes_mut(&mut x)),
+        Err(Errno::ENOTTY)
+    );
     e.assert_clean(&[]);
 }
 
@@ -384,6 +420,9 @@ fn unknown_ioctl_enotty() {
 fn short_parameter_block_einval() {
     let e = env();
     let mut small = [0u8; 8];
-    assert_eq!(e.vmm.ioctl(u64::from(VMM_IOC_RUN), &mut small), Err(Errno::EINVAL));
+    assert_eq!(
+        e.vmm.ioctl(u64::from(VMM_IOC_RUN), &mut small),
+        Err(Errno::EINVAL)
+    );
     e.assert_clean(&[]);
 }

@@ -1,2 +1,122 @@
-//! placeholder
+//! vmm(4) for the OpenBSD amd64 kernel, as a static library.
+//!
+//! Exports the entry points of `ffi/vmm_rs.h`, which `sys/dev/vmm/vmm_glue.c`
+//! calls from the kernel's autoconf, cdevsw and pledge hooks.  The driver
+//! instance is created once at attach (upstream's `vmm_softc`).
+//!
+//! The object built from this crate for the kernel contains no panic path:
+//! the crates it is made of deny the lints that would introduce one, and
+//! `make check-kobj` verifies that no `core::panicking` symbol is linked.
+
 #![no_std]
+
+use core::ffi::{c_int, c_long, c_ulong, c_void};
+
+use vmm_core::{Activate, Mode, Vmm};
+use vmm_kernel::errno::to_c;
+use vmm_kernel::once::Once;
+use vmm_kernel::Errno;
+use vmm_openbsd::OpenBsd;
+
+mod backend;
+use backend::Amd64;
+
+/// The driver, once attached.
+static VMM: Once<Vmm<OpenBsd, Amd64>> = Once::new();
+
+/// `vmm_enabled()` for mainbus: is there a CPU vmm can drive?
+#[no_mangle]
+pub extern "C" fn vmm_rs_enabled() -> c_int {
+    c_int::from(Amd64::probe(OpenBsd) != Mode::Unknown)
+}
+
+/// `vmm_probe_machdep()`.
+#[no_mangle]
+pub extern "C" fn vmm_rs_probe() -> c_int {
+    1
+}
+
+/// `vmm_attach()`: creates the driver.  A second call does nothing.
+#[no_mangle]
+pub extern "C" fn vmm_rs_attach() {
+    let k = OpenBsd;
+    let Some(drv) = Vmm::new(k, Amd64::attach(k)) else {
+        vmm_kernel::Kernel::log(&k, c": cannot allocate the VM table", 0, 0);
+        return;
+    };
+    if let Some(d) = VMM.set_with(|| drv) {
+        d.init();
+    }
+}
+
+/// `vmm_activate()`.
+#[no_mangle]
+pub extern "C" fn vmm_rs_activate(act: c_int) -> c_int {
+    let act = match act {
+        1 => Activate::Quiesce,
+        2 => Activate::Wakeup,
+        _ => return 0,
+    };
+    if let Some(d) = VMM.get() {
+        d.activate(act);
+    }
+    0
+}
+
+/// `vmmopen()`: `ENODEV` if vmm did not attach or found no usable CPU.
+#[no_mangle]
+pub extern "C" fn vmm_rs_open() -> c_int {
+    match VMM.get() {
+        None => Errno::ENODEV.to_raw(),
+        Some(d) => to_c(d.open()),
+    }
+}
+
+/// `vmmclose()`.
+#[no_mangle]
+pub extern "C" fn vmm_rs_close() -> c_int {
+    match VMM.get() {
+        None => 0,
+        Some(d) => to_c(d.close()),
+    }
+}
+
+/// `vmmioctl()`, called with the kernel lock released.
+///
+/// # Safety
+///
+/// `data` is the kernel's copy of the ioctl parameter block for `cmd`:
+/// `IOCPARM_LEN(cmd)` bytes, 8-byte aligned, exclusively ours for the call
+/// (OpenBSD's sys_ioctl guarantees this).
+#[no_mangle]
+pub unsafe extern "C" fn vmm_rs_ioctl(cmd: c_ulong, data: *mut c_void, _p: *mut c_void) -> c_int {
+    let Some(d) = VMM.get() else {
+        return Errno::ENODEV.to_raw();
+    };
+    let len = u32::try_from(cmd).map_or(0, vmm_abi::ioctl::iocparm_len);
+    let buf: &mut [u8] = if data.is_null() || len == 0 {
+        &mut []
+    } else {
+        // SAFETY: see the function's contract.
+        unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), len) }
+    };
+    to_c(d.ioctl(cmd, buf))
+}
+
+/// `pledge_ioctl_vmm()`: 0 if a pledged process may issue `com`, else EPERM.
+#[no_mangle]
+pub extern "C" fn vmm_rs_pledge_ioctl(_p: *mut c_void, com: c_long) -> c_int {
+    let Some(d) = VMM.get() else {
+        return Errno::EPERM.to_raw();
+    };
+    let p = vmm_kernel::Kernel::curproc(d.kernel());
+    to_c(d.pledge_ioctl(p, com as u64))
+}
+
+/// Reached only if some code path could panic, which the build forbids
+/// (`check-kobj` fails if this is linked with any caller).
+#[cfg(all(not(test), target_os = "none"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    vmm_openbsd::panic(c"vmm: Rust panic")
+}

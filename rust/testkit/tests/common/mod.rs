@@ -1,7 +1,15 @@
 //! Shared set-up for the host tests: a driver on the host kernel double
 //! with the test backend, and ioctl helpers that behave like OpenBSD's
 //! sys_ioctl + pledge_ioctl in front of vmmioctl.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 
 use vmm_abi::ioctl::*;
 use vmm_abi::*;
@@ -81,8 +89,10 @@ impl Env {
         self.ioctl(VMM_IOC_INFO, &mut vip).unwrap();
         (0..vip.vip_info_ct.min(n))
             .map(|i| {
-                self.k
-                    .user_get(pid, buf + (i * std::mem::size_of::<vm_info_result>()) as u64)
+                self.k.user_get(
+                    pid,
+                    buf + (i * std::mem::size_of::<vm_info_result>()) as u64,
+                )
             })
             .collect()
     }
@@ -131,7 +141,11 @@ impl Env {
         for r in self.info() {
             self.terminate(r.vir_id).unwrap();
         }
-        assert_eq!(self.vmm.counts(), (0, 0), "vm_ct/vcpu_ct after terminating all");
+        assert_eq!(
+            self.vmm.counts(),
+            (0, 0),
+            "vm_ct/vcpu_ct after terminating all"
+        );
         for p in pids.iter().chain(std::iter::once(&self.root)) {
             self.k.proc_exit(*p);
         }

@@ -1,0 +1,79 @@
+# vmm(4) in Rust: top-level build.  POSIX make (GNU make and BSD make).
+#
+#   make            the kernel library and object (build/vmm_rs.o) and the
+#                   host build
+#   make test       everything CI runs: format, lints, host tests, ABI
+#                   table, kernel object checks, emulator regress
+#   make demo       a guest running under the Rust vmm in QEMU
+#   make abi        print the /dev/vmm ABI table (checked three ways)
+#   make kobj       build/vmm_rs.o, the one object an OpenBSD kernel links
+#   make check-kobj verify that object (IBT, GOT, panic path, SSE, ...)
+#   make regress    run the regress programs in the emulator testbed
+#                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
+
+CARGO ?=	cargo
+CC ?=		cc
+LD ?=		ld
+OBJCOPY ?=	objcopy
+KTARGET =	x86_64-unknown-none
+KLIB =		target/$(KTARGET)/release/libvmm_rs.a
+KOBJ =		build/vmm_rs.o
+
+all: kobj host
+
+host:
+	$(CARGO) build --workspace --exclude vmm_rs --exclude vmm-openbsd
+
+klib:
+	$(CARGO) build --release --target $(KTARGET) -p vmm_rs
+
+# One relocatable object: only the entry points of ffi/vmm_rs.exports are
+# global; everything else (core included) is local to it.
+kobj: klib
+	mkdir -p build
+	$(LD) -r --gc-sections -o $(KOBJ).tmp \
+	    `sed 's/^/-u /' ffi/vmm_rs.exports` $(KLIB)
+	$(OBJCOPY) --keep-global-symbols=ffi/vmm_rs.exports \
+	    --remove-section=.llvmbc --remove-section=.llvmcmd \
+	    $(KOBJ).tmp $(KOBJ)
+	rm -f $(KOBJ).tmp
+
+check-kobj: kobj
+	sh tools/check-kobj.sh $(KOBJ)
+
+abi:
+	mkdir -p build
+	$(CC) -Wall -Wextra -Werror -Iffi -Iffi/include -o build/abi_c \
+	    regress/abi/abi_c.c
+	build/abi_c > build/abi_c.txt
+	$(CARGO) run -q -p vmm-testkit --bin vmm-abi-table > build/abi_rust.txt
+	sh tools/abi-table-expected.sh ffi/vmm_abi_table.h > build/abi_table.txt
+	cmp build/abi_c.txt build/abi_table.txt
+	cmp build/abi_rust.txt build/abi_table.txt
+	cat build/abi_c.txt
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --exclude vmm_rs --exclude vmm-openbsd \
+	    --all-targets -- -D warnings
+	$(CARGO) clippy --release --target $(KTARGET) -p vmm_rs -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude vmm_rs --exclude vmm-openbsd
+
+regress:
+	sh regress/run.sh
+
+demo:
+	sh regress/demo.sh
+
+test: fmt-check clippy unit abi check-kobj regress
+
+clean:
+	$(CARGO) clean
+	rm -rf build
+
+.PHONY: all host klib kobj check-kobj abi fmt-check clippy unit regress \
+	demo test clean

@@ -1,0 +1,123 @@
+/*	$vmm-rs: vmm_glue.c $	*/
+/*
+ * Copyright (c) 2026 The vmm-rs authors.
+ * Based on the interfaces of OpenBSD's sys/dev/vmm/vmm.c,
+ * Copyright (c) 2014-2023 Mike Larkin <mlarkin@openbsd.org>; see NOTICE.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The kernel-facing side of the Rust vmm(4): autoconf attachment, the
+ * character device entry points, the pledge hook and vmm_enabled().
+ * Everything else is in Rust (vmm_rs.o); this file only adapts calling
+ * conventions and takes the kernel lock off around ioctls, as vmm.c does.
+ */
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/device.h>
+#include <sys/ioctl.h>
+#include <sys/proc.h>
+
+#include <machine/vmmvar.h>
+#include <dev/vmm/vmm.h>
+
+#include "vmm_rs.h"
+#include "vmm_abi_check.h"	/* the tree's ABI is the one Rust expects */
+
+struct vmm_rs_softc {
+	struct device	sc_dev;
+};
+
+int	vmm_probe(struct device *, void *, void *);
+void	vmm_attach(struct device *, struct device *, void *);
+int	vmm_activate(struct device *, int);
+int	vmmopen(dev_t, int, int, struct proc *);
+int	vmmclose(dev_t, int, int, struct proc *);
+int	vmmioctl(dev_t, u_long, caddr_t, int, struct proc *);
+int	pledge_ioctl_vmm(struct proc *, long);
+int	vmm_enabled(void);
+
+struct cfdriver vmm_cd = {
+	NULL, "vmm", DV_DULL, CD_SKIPHIBERNATE
+};
+
+const struct cfattach vmm_ca = {
+	sizeof(struct vmm_rs_softc), vmm_probe, vmm_attach, NULL, vmm_activate
+};
+
+int
+vmm_enabled(void)
+{
+	return (vmm_rs_enabled());
+}
+
+int
+vmm_probe(struct device *parent, void *match, void *aux)
+{
+	const char **busname = (const char **)aux;
+
+	if (strcmp(*busname, vmm_cd.cd_name) != 0)
+		return (0);
+	return (vmm_rs_probe());
+}
+
+void
+vmm_attach(struct device *parent, struct device *self, void *aux)
+{
+	vmm_rs_attach();
+	printf("\n");
+}
+
+int
+vmm_activate(struct device *self, int act)
+{
+	switch (act) {
+	case DVACT_QUIESCE:
+		return (vmm_rs_activate(VMM_RS_ACT_QUIESCE));
+	case DVACT_WAKEUP:
+		return (vmm_rs_activate(VMM_RS_ACT_WAKEUP));
+	}
+	return (0);
+}
+
+int
+vmmopen(dev_t dev, int flag, int mode, struct proc *p)
+{
+	return (vmm_rs_open());
+}
+
+int
+vmmclose(dev_t dev, int flag, int mode, struct proc *p)
+{
+	return (vmm_rs_close());
+}
+
+int
+vmmioctl(dev_t dev, u_long cmd, caddr_t data, int flag, struct proc *p)
+{
+	int ret;
+
+	KERNEL_UNLOCK();
+	ret = vmm_rs_ioctl(cmd, data, (struct vmmk_proc *)p);
+	KERNEL_LOCK();
+
+	return (ret);
+}
+
+int
+pledge_ioctl_vmm(struct proc *p, long com)
+{
+	return (vmm_rs_pledge_ioctl((struct vmmk_proc *)p, com));
+}

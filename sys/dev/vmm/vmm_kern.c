@@ -1,0 +1,343 @@
+/*	$vmm-rs: vmm_kern.c $	*/
+/*
+ * Copyright (c) 2026 The vmm-rs authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The kernel services of vmm_kern.h on OpenBSD's kernel API.  Each
+ * function is a direct use of one kernel primitive; policy lives in Rust.
+ */
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/malloc.h>
+#include <sys/pool.h>
+#include <sys/proc.h>
+#include <sys/pledge.h>
+#include <sys/refcnt.h>
+#include <sys/rwlock.h>
+#include <sys/signalvar.h>
+
+#include <uvm/uvm_extern.h>
+#include <uvm/uvm_aobj.h>
+
+#include "vmm_kern.h"
+
+CTASSERT(sizeof(struct rwlock) <= sizeof(struct vmmk_rwlock));
+CTASSERT(_Alignof(struct rwlock) <= _Alignof(struct vmmk_rwlock));
+CTASSERT(sizeof(struct refcnt) <= sizeof(struct vmmk_refcnt));
+CTASSERT(_Alignof(struct refcnt) <= _Alignof(struct vmmk_refcnt));
+
+#define RWL(l)	((struct rwlock *)(l))
+#define RC(r)	((struct refcnt *)(r))
+#define PROC(p)	((struct proc *)(p))
+#define UOBJ(u)	((struct uvm_object *)(u))
+#define PMAP(m)	((struct pmap *)(m))
+
+void
+vmmk_rw_init(struct vmmk_rwlock *l, const char *name)
+{
+	rw_init(RWL(l), name);
+}
+
+void
+vmmk_rw_enter_read(struct vmmk_rwlock *l)
+{
+	rw_enter_read(RWL(l));
+}
+
+void
+vmmk_rw_enter_write(struct vmmk_rwlock *l)
+{
+	rw_enter_write(RWL(l));
+}
+
+int
+vmmk_rw_enter_read_intr(struct vmmk_rwlock *l)
+{
+	return (rw_enter(RWL(l), RW_READ | RW_INTR));
+}
+
+int
+vmmk_rw_enter_write_try(struct vmmk_rwlock *l)
+{
+	return (rw_enter(RWL(l), RW_WRITE | RW_NOSLEEP));
+}
+
+void
+vmmk_rw_exit_read(struct vmmk_rwlock *l)
+{
+	rw_exit_read(RWL(l));
+}
+
+void
+vmmk_rw_exit_write(struct vmmk_rwlock *l)
+{
+	rw_exit_write(RWL(l));
+}
+
+int
+vmmk_rwsleep_intr(const volatile void *ident, struct vmmk_rwlock *l,
+    const char *wmesg)
+{
+	return (rwsleep_nsec(ident, RWL(l), PWAIT | PCATCH, wmesg, INFSLP));
+}
+
+void
+vmmk_wakeup(const volatile void *ident)
+{
+	wakeup(ident);
+}
+
+void
+vmmk_refcnt_init(struct vmmk_refcnt *r)
+{
+	refcnt_init(RC(r));
+}
+
+void
+vmmk_refcnt_take(struct vmmk_refcnt *r)
+{
+	refcnt_take(RC(r));
+}
+
+int
+vmmk_refcnt_rele(struct vmmk_refcnt *r)
+{
+	return (refcnt_rele(RC(r)));
+}
+
+void
+vmmk_refcnt_rele_wake(struct vmmk_refcnt *r)
+{
+	refcnt_rele_wake(RC(r));
+}
+
+void
+vmmk_refcnt_finalize(struct vmmk_refcnt *r, const char *wmesg)
+{
+	refcnt_finalize(RC(r), wmesg);
+}
+
+/* The driver's pools: "vmpool" and "vcpupl", as upstream. */
+static struct pool	vmmk_pools[VMMK_NPOOLS];
+static size_t		vmmk_pool_size[VMMK_NPOOLS];
+static size_t		vmmk_pool_align[VMMK_NPOOLS];
+
+void
+vmmk_pool_init(unsigned int i, size_t size, size_t align, const char *name)
+{
+	if (i >= VMMK_NPOOLS || vmmk_pool_size[i] != 0)
+		return;
+	vmmk_pool_size[i] = size;
+	vmmk_pool_align[i] = align;
+	pool_init(&vmmk_pools[i], size, align, IPL_MPFLOOR, PR_WAITOK, name,
+	    NULL);
+}
+
+void *
+vmmk_pool_get(unsigned int i, size_t size, size_t align)
+{
+	if (i >= VMMK_NPOOLS || size > vmmk_pool_size[i] ||
+	    align > vmmk_pool_align[i])
+		return (NULL);
+	return (pool_get(&vmmk_pools[i], PR_WAITOK | PR_ZERO));
+}
+
+void
+vmmk_pool_put(unsigned int i, void *obj)
+{
+	if (i < VMMK_NPOOLS)
+		pool_put(&vmmk_pools[i], obj);
+}
+
+void *
+vmmk_malloc(size_t size)
+{
+	return (malloc(size, M_DEVBUF, M_NOWAIT | M_ZERO));
+}
+
+void
+vmmk_free(void *p, size_t size)
+{
+	free(p, M_DEVBUF, size);
+}
+
+/* Physically contiguous, page-aligned, zeroed: for hardware structures. */
+static const struct kmem_pa_mode vmmk_kp_contig = {
+	.kp_constraint = &no_constraint,
+	.kp_maxseg = 1,
+	.kp_align = PAGE_SIZE,
+	.kp_zero = 1,
+};
+
+void *
+vmmk_pages_alloc(size_t npages, paddr_t *pa)
+{
+	vaddr_t va;
+
+	if (npages == 0 || npages > SIZE_MAX / PAGE_SIZE)
+		return (NULL);
+	va = (vaddr_t)km_alloc(npages * PAGE_SIZE, &kv_any, &vmmk_kp_contig,
+	    &kd_waitok);
+	if (va == 0)
+		return (NULL);
+	if (!pmap_extract(pmap_kernel(), va, pa)) {
+		km_free((void *)va, npages * PAGE_SIZE, &kv_any,
+		    &vmmk_kp_contig);
+		return (NULL);
+	}
+	return ((void *)va);
+}
+
+void
+vmmk_pages_free(void *va, size_t npages)
+{
+	km_free(va, npages * PAGE_SIZE, &kv_any, &vmmk_kp_contig);
+}
+
+struct vmmk_uobj *
+vmmk_uao_create(size_t size)
+{
+	return ((struct vmmk_uobj *)uao_create(size, UAO_FLAG_CANFAIL));
+}
+
+void
+vmmk_uao_reference(struct vmmk_uobj *u)
+{
+	uao_reference(UOBJ(u));
+}
+
+void
+vmmk_uao_detach(struct vmmk_uobj *u)
+{
+	uao_detach(UOBJ(u));
+}
+
+int
+vmmk_map_guest(struct vmmk_proc *p, vaddr_t *va, size_t size,
+    struct vmmk_uobj *u)
+{
+	unsigned int flags;
+
+	flags = UVM_MAPFLAG(PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
+	    MAP_INHERIT_NONE, MADV_NORMAL, UVM_FLAG_CONCEAL);
+	return (uvm_map(&PROC(p)->p_p->ps_vmspace->vm_map, va, size,
+	    UOBJ(u), 0, 0, flags));
+}
+
+int
+vmmk_map_immutable(struct vmmk_proc *p, vaddr_t start, vaddr_t end)
+{
+	return (uvm_map_immutable(&PROC(p)->p_p->ps_vmspace->vm_map, start,
+	    end, 1));
+}
+
+void
+vmmk_unmap(struct vmmk_proc *p, vaddr_t start, vaddr_t end)
+{
+	uvm_unmap(&PROC(p)->p_p->ps_vmspace->vm_map, start, end);
+}
+
+struct vmmk_pmap *
+vmmk_pmap_create(void)
+{
+	return ((struct vmmk_pmap *)pmap_create());
+}
+
+void
+vmmk_pmap_destroy(struct vmmk_pmap *pm)
+{
+	pmap_destroy(PMAP(pm));
+}
+
+void
+vmmk_pmap_remove(struct vmmk_pmap *pm, vaddr_t sva, vaddr_t eva)
+{
+	pmap_remove(PMAP(pm), sva, eva);
+}
+
+size_t
+vmmk_pmap_resident_count(struct vmmk_pmap *pm)
+{
+	return (pmap_resident_count(PMAP(pm)));
+}
+
+int
+vmmk_copyin(const void *uaddr, void *kaddr, size_t len)
+{
+	return (copyin(uaddr, kaddr, len));
+}
+
+int
+vmmk_copyout(const void *kaddr, void *uaddr, size_t len)
+{
+	return (copyout(kaddr, uaddr, len));
+}
+
+struct vmmk_proc *
+vmmk_curproc(void)
+{
+	return ((struct vmmk_proc *)curproc);
+}
+
+pid_t
+vmmk_proc_pid(struct vmmk_proc *p)
+{
+	return (PROC(p)->p_p->ps_pid);
+}
+
+unsigned int
+vmmk_proc_pledge(struct vmmk_proc *p)
+{
+	unsigned int promises = 0;
+
+	if (PROC(p)->p_pledge & PLEDGE_PROC)
+		promises |= VMMK_PLEDGE_PROC;
+	if (PROC(p)->p_pledge & PLEDGE_VMM)
+		promises |= VMMK_PLEDGE_VMM;
+	return (promises);
+}
+
+int
+vmmk_pledge_fail(struct vmmk_proc *p, int error)
+{
+	return (pledge_fail(PROC(p), error, PLEDGE_VMM));
+}
+
+int
+vmmk_proc_sigpending(struct vmmk_proc *p)
+{
+	return (SIGPENDING(PROC(p)) != 0);
+}
+
+int
+vmmk_sched_should_yield(void)
+{
+	return ((curcpu()->ci_schedstate.spc_schedflags &
+	    SPCF_SHOULDYIELD) != 0);
+}
+
+void
+vmmk_log(const char *fmt, unsigned long a, unsigned long b)
+{
+	printf(fmt, a, b);
+}
+
+void
+vmmk_panic(const char *msg)
+{
+	panic("%s", msg);
+}
