@@ -60,6 +60,11 @@ clippy:
 	    --all-targets -- -D warnings
 	$(CARGO) clippy --release --target $(KTARGET) -p vmm_rs -- -D warnings
 
+# Style messages about cross references (vmd(8), pledge(2), ...) are left
+# out: those pages exist on OpenBSD, not on the Linux build host.
+man-lint:
+	mandoc -Tlint -Wwarning man/vmm.4
+
 unit:
 	$(CARGO) test --workspace --exclude vmm_rs --exclude vmm-openbsd
 
@@ -69,11 +74,11 @@ regress:
 demo:
 	sh regress/demo.sh
 
-test: fmt-check clippy unit abi check-kobj regress
+test: fmt-check clippy unit abi check-kobj man-lint regress
 
 clean:
 	$(CARGO) clean
 	rm -rf build
 
-.PHONY: all host klib kobj check-kobj abi fmt-check clippy unit regress \
+.PHONY: all host klib kobj check-kobj abi fmt-check clippy man-lint unit regress \
 	demo test clean

@@ -1,0 +1,216 @@
+/*
+ * kern_proc.c: simulated processes, curproc switching and pledge state.
+ */
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/malloc.h>
+#include <sys/proc.h>
+#include <sys/pledge.h>
+#include <uvm/uvm_extern.h>
+
+#include "tb.h"
+
+LIST_HEAD(processlist, process);
+struct processlist	tb_allprocess = LIST_HEAD_INITIALIZER(tb_allprocess);
+
+struct process		process0;
+struct proc		proc0;
+static struct vmspace	vmspace0;
+
+static struct process	*tb_slots[TB_USER_NSLOTS];
+static pid_t		 tb_nextpid = 100;
+
+int			 tb_pledge_violations_total;
+uint64_t		 tb_pledge_lastcode_total;
+
+void
+proc_init(void)
+{
+	process0.ps_pid = 0;
+	process0.ps_flags = PS_SYSTEM;
+	process0.ps_pledge = PLEDGE_USERSET;
+	process0.ps_vmspace = &vmspace0;
+	process0.ps_mainproc = &proc0;
+	process0.ps_tbslot = -1;
+	strlcpy(process0.ps_comm, "swapper", sizeof(process0.ps_comm));
+	proc0.p_p = &process0;
+	proc0.p_vmspace = &vmspace0;
+	proc0.p_tid = 0;
+	proc0.p_flag = P_SYSTEM;
+	proc0.p_stat = SONPROC;
+	proc0.p_pledge = process0.ps_pledge;
+	proc0.p_cpu = curcpu();
+	vmspace0.vm_map.pmap = pmap_kernel();
+	vmspace0.vm_refcnt = 1;
+	LIST_INSERT_HEAD(&tb_allprocess, &process0, ps_list);
+	curcpu()->ci_curproc = &proc0;
+}
+
+void
+tb_set_pledge(struct process *pr, uint64_t pledges)
+{
+	if (pledges == TB_PLEDGE_ALL) {
+		pr->ps_flags &= ~PS_PLEDGE;
+		pr->ps_pledge = PLEDGE_USERSET;
+	} else {
+		pr->ps_flags |= PS_PLEDGE;
+		pr->ps_pledge = pledges & PLEDGE_USERSET;
+	}
+	pr->ps_mainproc->p_pledge = pr->ps_pledge;
+}
+
+/*
+ * Create a process with its own user window (a 1 GiB slot) and an empty
+ * file table except for the console on fds 0-2.  With TB_PROC_STACK it
+ * also gets a 1 MiB stack mapping at the top of the window.
+ */
+struct process *
+tb_process_new(uint64_t pledges, const char *comm, int flags)
+{
+	struct process *pr;
+	struct proc *p;
+	int slot;
+
+	for (slot = 1; slot < TB_USER_NSLOTS; slot++)
+		if (tb_slots[slot] == NULL)
+			break;
+	if (slot == TB_USER_NSLOTS)
+		return (NULL);
+
+	pr = malloc(sizeof(*pr), M_PROC, M_WAITOK | M_ZERO);
+	p = malloc(sizeof(*p), M_PROC, M_WAITOK | M_ZERO);
+	pr->ps_pid = tb_nextpid++;
+	pr->ps_mainproc = p;
+	pr->ps_tbslot = slot;
+	strlcpy(pr->ps_comm, comm, sizeof(pr->ps_comm));
+	p->p_p = pr;
+	p->p_tid = pr->ps_pid + 100000;
+	p->p_stat = SRUN;
+	p->p_cpu = curcpu();
+	tb_set_pledge(pr, pledges);
+
+	tb_slots[slot] = pr;
+	if (uvm_tb_vmspace_init(pr) != 0) {
+		tb_slots[slot] = NULL;
+		free(p, M_PROC, sizeof(*p));
+		free(pr, M_PROC, sizeof(*pr));
+		return (NULL);
+	}
+	p->p_vmspace = pr->ps_vmspace;
+
+	if (flags & TB_PROC_STACK) {
+		vaddr_t va = pr->ps_vmspace->vm_map.max_offset - TB_UW_STACKSZ;
+
+		if (uvm_map(&pr->ps_vmspace->vm_map, &va, TB_UW_STACKSZ, NULL,
+		    0, 0, UVM_MAPFLAG(PROT_READ | PROT_WRITE, PROT_READ |
+		    PROT_WRITE, MAP_INHERIT_COPY, MADV_NORMAL,
+		    UVM_FLAG_FIXED | UVM_FLAG_STACK)) != 0)
+			panic("tb_process_new: cannot map the stack");
+		pr->ps_tbstack = va + TB_UW_STACKSZ;
+	}
+
+	tb_files_init(pr);
+	LIST_INSERT_HEAD(&tb_allprocess, pr, ps_list);
+	tbstat.procs++;
+	return (pr);
+}
+
+/*
+ * Tear a process down as exit would: close its files (the driver's
+ * close routine runs), remove every mapping (immutable ones too) and
+ * release the user window.
+ */
+void
+tb_process_exit(struct process *pr)
+{
+	struct proc *p = pr->ps_mainproc;
+	struct proc *saved = curproc;
+
+	if (pr == &process0)
+		panic("tb_process_exit: process0");
+	pr->ps_flags |= PS_EXITING;
+	tb_proc_switch_to(p);
+	tb_files_close_all(pr);
+	tb_proc_switch_to(saved == p ? &proc0 : saved);
+
+	LIST_REMOVE(pr, ps_list);
+	uvm_tb_vmspace_free(pr);
+	tb_slots[pr->ps_tbslot] = NULL;
+	free(p, M_PROC, sizeof(*p));
+	free(pr, M_PROC, sizeof(*pr));
+	tbstat.procs--;
+}
+
+void
+tb_process_reap_all(void)
+{
+	struct process *pr, *next;
+
+	tb_proc_switch_to(&proc0);
+	LIST_FOREACH_SAFE(pr, &tb_allprocess, ps_list, next)
+		if (pr != &process0)
+			tb_process_exit(pr);
+}
+
+void
+tb_proc_switch_to(struct proc *p)
+{
+	p->p_stat = SONPROC;
+	curcpu()->ci_curproc = p;
+}
+
+struct process *
+tb_slot_owner(int slot)
+{
+	if (slot < 0 || slot >= TB_USER_NSLOTS)
+		return (NULL);
+	return (tb_slots[slot]);
+}
+
+struct process *
+prfind(pid_t pid)
+{
+	struct process *pr;
+
+	LIST_FOREACH(pr, &tb_allprocess, ps_list)
+		if (pr->ps_pid == pid)
+			return (pr);
+	return (NULL);
+}
+
+struct proc *
+tfind(pid_t tid)
+{
+	struct process *pr;
+
+	LIST_FOREACH(pr, &tb_allprocess, ps_list)
+		if (pr->ps_mainproc->p_tid == tid)
+			return (pr->ps_mainproc);
+	return (NULL);
+}
+
+/* What a system call does on entry: refresh the thread's pledge copy. */
+void
+tb_syscall_enter(struct proc *p)
+{
+	if (p == &proc0)
+		panic("system call made from kernel context (proc0)");
+	p->p_pledge = p->p_p->ps_pledge;
+}
+
+int
+pledge_fail(struct proc *p, int error, uint64_t code)
+{
+	struct process *pr = p->p_p;
+
+	pr->ps_tbviolations++;
+	pr->ps_tblastcode = code;
+	tb_pledge_violations_total++;
+	tb_pledge_lastcode_total = code;
+	printf("# pledge violation: pid %d (%s), code 0x%llx, error %d\n",
+	    pr->ps_pid, pr->ps_comm, (unsigned long long)code, error);
+	if (pr->ps_pledge & PLEDGE_ERROR)
+		return (ENOSYS);
+	return (error);
+}
