@@ -32,10 +32,20 @@ cons_init(void)
 	outb(COM1 + COM_MCR, 0x03);		/* DTR, RTS */
 }
 
+static int cons_col;
+
+int
+cons_atlinestart(void)
+{
+	return (cons_col == 0);
+}
+
 void
 cons_putc(int c)
 {
 	int spin;
+
+	cons_col = (c == '\n') ? 0 : cons_col + 1;
 
 	/* Bounded wait: output must never hang the run. */
 	for (spin = 0; spin < 1000000; spin++)

@@ -30,6 +30,7 @@ kmem_init(void)
 		bytes = KMEM_MIN;
 	if (bytes > KMEM_MAX)
 		bytes = KMEM_MAX;
+	bytes = trunc_page(bytes);
 	pa = pmem_reserve(atop(bytes));
 	arena_init(&kmem_arena, "kmem", (void *)pa, bytes, 1);
 	printf("# kmem: heap arena 0x%lx-0x%lx (%zu KiB)\n", pa, pa + bytes,

@@ -61,12 +61,11 @@ tb_set_pledge(struct process *pr, uint64_t pledges)
 }
 
 /*
- * Create a process with its own user window (a 1 GiB slot) and an empty
- * file table except for the console on fds 0-2.  With TB_PROC_STACK it
- * also gets a 1 MiB stack mapping at the top of the window.
+ * Create a process with its own user window (a 1 GiB slot), a kernel
+ * stack and a file table with the console on fds 0-2.
  */
 struct process *
-tb_process_new(uint64_t pledges, const char *comm, int flags)
+tb_process_new(uint64_t pledges, const char *comm)
 {
 	struct process *pr;
 	struct proc *p;
@@ -88,27 +87,26 @@ tb_process_new(uint64_t pledges, const char *comm, int flags)
 	p->p_tid = pr->ps_pid + 100000;
 	p->p_stat = SRUN;
 	p->p_cpu = curcpu();
+	p->p_tbkstack = pmem_alloc(TB_KSTACK_PAGES, 0, 0);
+	if (p->p_tbkstack == 0) {
+		free(p, M_PROC, sizeof(*p));
+		free(pr, M_PROC, sizeof(*pr));
+		return (NULL);
+	}
+	p->p_tbkstack += ptoa(TB_KSTACK_PAGES);
 	tb_set_pledge(pr, pledges);
 
 	tb_slots[slot] = pr;
 	if (uvm_tb_vmspace_init(pr) != 0) {
 		tb_slots[slot] = NULL;
+		pmem_free(p->p_tbkstack - ptoa(TB_KSTACK_PAGES),
+		    TB_KSTACK_PAGES);
 		free(p, M_PROC, sizeof(*p));
 		free(pr, M_PROC, sizeof(*pr));
 		return (NULL);
 	}
 	p->p_vmspace = pr->ps_vmspace;
 
-	if (flags & TB_PROC_STACK) {
-		vaddr_t va = pr->ps_vmspace->vm_map.max_offset - TB_UW_STACKSZ;
-
-		if (uvm_map(&pr->ps_vmspace->vm_map, &va, TB_UW_STACKSZ, NULL,
-		    0, 0, UVM_MAPFLAG(PROT_READ | PROT_WRITE, PROT_READ |
-		    PROT_WRITE, MAP_INHERIT_COPY, MADV_NORMAL,
-		    UVM_FLAG_FIXED | UVM_FLAG_STACK)) != 0)
-			panic("tb_process_new: cannot map the stack");
-		pr->ps_tbstack = va + TB_UW_STACKSZ;
-	}
 
 	tb_files_init(pr);
 	LIST_INSERT_HEAD(&tb_allprocess, pr, ps_list);
@@ -137,6 +135,7 @@ tb_process_exit(struct process *pr)
 	LIST_REMOVE(pr, ps_list);
 	uvm_tb_vmspace_free(pr);
 	tb_slots[pr->ps_tbslot] = NULL;
+	pmem_free(p->p_tbkstack - ptoa(TB_KSTACK_PAGES), TB_KSTACK_PAGES);
 	free(p, M_PROC, sizeof(*p));
 	free(pr, M_PROC, sizeof(*pr));
 	tbstat.procs--;

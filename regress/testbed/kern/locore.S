@@ -154,7 +154,10 @@ tb_trap_stubs:
 	.set	vec, 0
 	.rept	256
 	.p2align 4
-	.if	(vec < 32) && ((ERRCODE_VECS >> vec) & 1)
+	.if	vec < 32
+	.if	((ERRCODE_VECS >> vec) & 1) == 0
+	pushq	$0
+	.endif
 	.else
 	pushq	$0
 	.endif

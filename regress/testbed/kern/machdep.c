@@ -121,6 +121,26 @@ fpu_init(struct cpu_info *ci)
 	}
 }
 
+/*
+ * Move the 8259 PICs off the exception vectors (to 0x20-0x2f) and mask
+ * every line: the testbed runs without device interrupts, even if the
+ * driver briefly enables interrupts.
+ */
+static void
+pic_init(void)
+{
+	outb(0x20, 0x11);		/* ICW1: init, ICW4 follows */
+	outb(0xa0, 0x11);
+	outb(0x21, 0x20);		/* ICW2: vector base */
+	outb(0xa1, 0x28);
+	outb(0x21, 0x04);		/* ICW3: slave on IRQ2 */
+	outb(0xa1, 0x02);
+	outb(0x21, 0x01);		/* ICW4: 8086 mode */
+	outb(0xa1, 0x01);
+	outb(0x21, 0xff);		/* mask all */
+	outb(0xa1, 0xff);
+}
+
 void
 cpu_init(void)
 {
@@ -139,6 +159,7 @@ cpu_init(void)
 	    ((base & 0xffffff) << 16) | (0x89ULL << 40) |
 	    (((base >> 24) & 0xff) << 56);
 	tb_gdt[SEL_TSS / 8 + 1] = base >> 32;
+	pic_init();
 	__asm volatile("ltr %w0" : : "r" (SEL_TSS));
 
 	for (i = 0; i < 256; i++)
@@ -292,6 +313,10 @@ tb_trap(struct trapframe *tf)
 		    (tf->tf_err & 2) ? "write" : ((tf->tf_err & 0x10) ?
 		    "instruction" : "read"),
 		    (cr2 >= TB_USER_BASE) ? " (user window)" : "");
+	if (tf->tf_trapno == T_PAGEFLT && cr2 >= tb_ustack_lo - PAGE_SIZE &&
+	    cr2 < tb_ustack_lo)
+		printf("#   (guard page below the program stack: the regress "
+		    "program overflowed its stack)\n");
 	if (tf->tf_trapno == T_DOUBLEFLT)
 		printf("#   (a double fault is often a stack overflow)\n");
 	if (curproc != NULL && curproc->p_p != NULL)

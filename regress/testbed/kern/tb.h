@@ -25,7 +25,12 @@ struct trapframe;
  * User windows live above the identity map, in PML4 slot 1:
  *
  *   TB_USER_BASE + slot * 1 GiB, one slot per simulated process.
+ *
+ * The stack regress programs run on (TB_USTACK_SIZE, with an unmapped
+ * guard page below it) is reserved at boot in the identity map; like the
+ * user image it counts as user memory of every process.
  */
+#define TB_USTACK_SIZE	(1UL << 20)
 #define TB_USER_BASE	0x0000008000000000UL
 #define TB_USER_SLOTSZ	(1UL << 30)
 #define TB_USER_NSLOTS	512
@@ -35,15 +40,19 @@ struct trapframe;
 #define TB_UW_MMAPEND	(768UL << 20)		/* end of mmap/uvm_map area */
 #define TB_UW_HEAP	(768UL << 20)		/* user malloc arena */
 #define TB_UW_HEAPSZ	(240UL << 20)
-#define TB_UW_STACKSZ	(1UL << 20)		/* at the top of the window */
+#define TB_KSTACK_PAGES	8			/* 32 KiB kernel stack per proc */
 
 /* Console */
 void	cons_init(void);
 void	cons_putc(int);
 void	cons_write(const char *, size_t);
+int	cons_atlinestart(void);
 
 /* Formatting engine shared by printf(9) and the libc shim. */
+#ifndef _TB_PUTC_T_DEFINED_
+#define _TB_PUTC_T_DEFINED_
 typedef void (*tb_putc_t)(int, void *);
+#endif
 int	tb_vformat(tb_putc_t, void *, const char *, va_list);
 
 /* Machine */
@@ -125,8 +134,7 @@ void	tb_acct_snapshot(struct tb_acct *);
 /* Processes */
 #define TB_PLEDGE_ALL	(~0ULL)
 void	 proc_init(void);
-struct process *tb_process_new(uint64_t, const char *, int);
-#define TB_PROC_STACK	0x01		/* give it a user stack */
+struct process *tb_process_new(uint64_t, const char *);
 void	 tb_process_exit(struct process *);
 void	 tb_process_reap_all(void);
 void	 tb_proc_switch_to(struct proc *);
@@ -152,6 +160,9 @@ int	uvm_tb_mprotect(struct proc *, vaddr_t, vsize_t, int);
 int	uvm_tb_user_ok(struct proc *, const void *, size_t, int);
 void	uvm_tb_entry_dump(struct vm_map *);
 extern char __user_image_start[], __user_image_end[];
+extern char __user_bss_start[], __user_bss_end[];
+extern vaddr_t tb_ustack_lo, tb_ustack_hi;
+void	uvm_tb_guard_page(vaddr_t);
 
 /* Devices and files */
 void	tb_autoconf(void);

@@ -114,7 +114,9 @@ pub unsafe fn xgetbv(reg: u32) -> u64 {
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: RDTSC only reads the counter.
-    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags, nomem)) };
+    unsafe {
+        asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags, nomem))
+    };
     (u64::from(hi) << 32) | u64::from(lo)
 }
 

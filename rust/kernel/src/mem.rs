@@ -309,3 +309,53 @@ impl<K: Kernel, T> Drop for PageArray<K, T> {
         unsafe { core::ptr::drop_in_place(s) };
     }
 }
+
+/// A plain-old-data `T` placed at the start of physically contiguous,
+/// page-aligned, zeroed pages: how hardware structures (VMCB, VMCS, MSR
+/// and I/O permission maps, host save areas) are held.  The physical
+/// address is known, and all-zero is a valid `T` (it is [`Pod`]).
+///
+/// [`Pod`]: crate::pod::Pod
+pub struct PageBox<K: Kernel, T: crate::pod::Pod> {
+    pages: Pages<K>,
+    _t: PhantomData<T>,
+}
+
+impl<K: Kernel, T: crate::pod::Pod> PageBox<K, T> {
+    /// Zeroed pages holding a `T`; `None` if memory is short.
+    pub fn zeroed(k: K) -> Option<Self> {
+        const { assert!(align_of::<T>() <= PAGE_SIZE) };
+        let npages = size_of::<T>().div_ceil(PAGE_SIZE).max(1);
+        Some(PageBox {
+            pages: Pages::alloc(k, npages)?,
+            _t: PhantomData,
+        })
+    }
+
+    /// Physical address of the structure.
+    pub fn pa(&self) -> u64 {
+        self.pages.pa()
+    }
+
+    /// Pages held.
+    pub fn npages(&self) -> usize {
+        self.pages.npages()
+    }
+}
+
+impl<K: Kernel, T: crate::pod::Pod> Deref for PageBox<K, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the pages are at least size_of::<T>() bytes, page aligned
+        // (enough for T), zero-initialised, and every bit pattern is a
+        // valid T.
+        unsafe { &*self.pages.va.as_ptr().cast::<T>() }
+    }
+}
+
+impl<K: Kernel, T: crate::pod::Pod> core::ops::DerefMut for PageBox<K, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` gives exclusive access.
+        unsafe { &mut *self.pages.va.as_ptr().cast::<T>() }
+    }
+}

@@ -18,6 +18,8 @@
 #define PR_RWLOCK	0x0010
 #define PR_WANTED	0x0100
 
+struct pool;
+
 struct pool_allocator {
 	void	*(*pa_alloc)(struct pool *, int, int *);
 	void	 (*pa_free)(struct pool *, void *);

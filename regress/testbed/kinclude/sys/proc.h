@@ -39,7 +39,6 @@ struct process {
 	struct tb_arena		*ps_tbheap;	/* user malloc arena */
 	int			 ps_tbviolations; /* pledge_fail() calls */
 	uint64_t		 ps_tblastcode;
-	vaddr_t			 ps_tbstack;	/* top of user stack, or 0 */
 };
 
 struct proc {
@@ -54,6 +53,7 @@ struct proc {
 	const volatile void	*p_wchan;	/* sleep address */
 	const char		*p_wmesg;	/* sleep reason */
 	struct cpu_info		*p_cpu;
+	vaddr_t			 p_tbkstack;	/* top of kernel stack */
 };
 
 #define SONPROC		7

@@ -1,0 +1,3 @@
+//! AMD SVM with nested paging (RVI).
+
+pub mod vmcb;
