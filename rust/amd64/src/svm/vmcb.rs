@@ -342,7 +342,7 @@ pub fn msrpm_position(msr: u32) -> Option<(usize, u8)> {
         _ => return None,
     };
     let byte = base.checked_add((off / 4) as usize)?;
-    let bit = ((off % 4) * 2) as u8;
+    let bit = ((off & 3) << 1) as u8;
     Some((byte, bit))
 }
 
