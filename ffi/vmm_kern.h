@@ -104,6 +104,28 @@ int	 vmmk_pledge_fail(struct vmmk_proc *, int);
 int	 vmmk_proc_sigpending(struct vmmk_proc *);
 int	 vmmk_sched_should_yield(void);
 
+/*
+ * amd64 services of the machine-dependent layer.
+ */
+/* pmap_convert() to RVI (0) or EPT (1); the root (pm_pdirpa or EPTP). */
+void	 vmmk_pmap_convert(struct vmmk_pmap *, int);
+uint64_t vmmk_pmap_root(struct vmmk_pmap *, int);
+int	 vmmk_pmap_extract(struct vmmk_pmap *, paddr_t, paddr_t *);
+/* Wire the page at hva of the process and enter gpa -> it, RWX. */
+int	 vmmk_guest_fault(struct vmmk_proc *, struct vmmk_pmap *, vaddr_t,
+	    paddr_t);
+/* CPUF_VMM of the current CPU; start/stop on the others and wait. */
+int	 vmmk_cpu_vmm_on(void);
+void	 vmmk_cpu_set_vmm_on(int);
+void	 vmmk_broadcast_vmm(int);
+unsigned int	 vmmk_cpu_id(void);
+uint64_t vmmk_cpu_gdt(uint16_t *);
+/* FPU: xsave_mask, sizeof(struct savefpu), guest enter/exit. */
+uint64_t vmmk_xsave_mask(void);
+size_t	 vmmk_fpu_area_size(void);
+int	 vmmk_fpu_enter_guest(void *, int, uint64_t);
+uint64_t vmmk_fpu_exit_guest(void *);
+
 /* Console; the Rust side formats nothing itself. */
 void	vmmk_log(const char *, unsigned long, unsigned long);
 __attribute__((__noreturn__)) void	vmmk_panic(const char *);

@@ -19,5 +19,7 @@ int	vmm_rs_open(void);		/* vmmopen() */
 int	vmm_rs_close(void);		/* vmmclose() */
 int	vmm_rs_ioctl(unsigned long, void *, struct vmmk_proc *); /* vmmioctl */
 int	vmm_rs_pledge_ioctl(struct vmmk_proc *, long);	/* pledge_ioctl_vmm */
+void	vmm_rs_start_cpu(void);		/* start_vmm_on_cpu(curcpu()) */
+void	vmm_rs_stop_cpu(void);		/* stop_vmm_on_cpu(curcpu()) */
 
 #endif /* VMM_RS_H */

@@ -39,6 +39,9 @@ size_t	tb_mappings_alive(void) __TB_LIBC(tb_mappings_alive);
 /* Outstanding kernel malloc(9) objects. */
 size_t	tb_malloc_outstanding(void) __TB_LIBC(tb_malloc_outstanding);
 
+/* Set or clear SPCF_SHOULDYIELD ("the scheduler wants the CPU back"). */
+void	tb_set_should_yield(int on) __TB_LIBC(tb_set_should_yield);
+
 /* Call the driver's ca_activate hook (DVACT_QUIESCE, DVACT_WAKEUP...). */
 int	tb_dev_activate(int act) __TB_LIBC(tb_dev_activate);
 

@@ -63,11 +63,13 @@ pool_get(struct pool *pp, int flags)
 	if ((flags & (PR_WAITOK | PR_NOWAIT)) == 0)
 		panic("pool_get: %s: flags 0x%x have neither PR_WAITOK nor "
 		    "PR_NOWAIT", pp->pr_wchan, flags);
-	if (pp->pr_hardlimit != 0 && pp->pr_nout >= pp->pr_hardlimit) {
-		if ((flags & (PR_NOWAIT | PR_LIMITFAIL)) == 0)
-			(void)tb_sleep(pp, PSWP, pp->pr_wchan, INFSLP);
-		pp->pr_nfail++;
-		return (NULL);
+	while (pp->pr_hardlimit != 0 && pp->pr_nout >= pp->pr_hardlimit) {
+		if (flags & (PR_NOWAIT | PR_LIMITFAIL)) {
+			pp->pr_nfail++;
+			return (NULL);
+		}
+		/* Only another thread (a sleep hook) can put an item back. */
+		(void)tb_sleep(pp, PSWP, pp->pr_wchan, INFSLP);
 	}
 	v = arena_alloc(&kmem_arena, pp->pr_size, pp->pr_align, pp, M_DEVBUF,
 	    flags & PR_ZERO);

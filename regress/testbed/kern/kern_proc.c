@@ -7,6 +7,8 @@
 #include <sys/malloc.h>
 #include <sys/proc.h>
 #include <sys/pledge.h>
+#include <sys/pool.h>
+#include <sys/user.h>
 #include <uvm/uvm_extern.h>
 
 #include "tb.h"
@@ -17,6 +19,8 @@ struct processlist	tb_allprocess = LIST_HEAD_INITIALIZER(tb_allprocess);
 struct process		process0;
 struct proc		proc0;
 static struct vmspace	vmspace0;
+static struct user	user0;
+static struct pool	upool;		/* u-areas: 64-byte aligned */
 
 static struct process	*tb_slots[TB_USER_NSLOTS];
 static pid_t		 tb_nextpid = 100;
@@ -41,10 +45,22 @@ proc_init(void)
 	proc0.p_stat = SONPROC;
 	proc0.p_pledge = process0.ps_pledge;
 	proc0.p_cpu = curcpu();
+	proc0.p_addr = &user0;
 	vmspace0.vm_map.pmap = pmap_kernel();
+	pool_init(&upool, sizeof(struct user), 64, IPL_NONE, PR_WAITOK,
+	    "upl", NULL);
 	vmspace0.vm_refcnt = 1;
 	LIST_INSERT_HEAD(&tb_allprocess, &process0, ps_list);
 	curcpu()->ci_curproc = &proc0;
+}
+
+static void
+kstack_free(struct proc *p)
+{
+	paddr_t base = p->p_tbkstack - ptoa(TB_KSTACK_PAGES + 1);
+
+	uvm_tb_unguard_page(base);
+	pmem_free(base, TB_KSTACK_PAGES + 1);
 }
 
 void
@@ -87,26 +103,29 @@ tb_process_new(uint64_t pledges, const char *comm)
 	p->p_tid = pr->ps_pid + 100000;
 	p->p_stat = SRUN;
 	p->p_cpu = curcpu();
-	p->p_tbkstack = pmem_alloc(TB_KSTACK_PAGES, 0, 0);
+	p->p_addr = pool_get(&upool, PR_WAITOK | PR_ZERO);
+	/* Kernel stack, with an unmapped guard page below it. */
+	p->p_tbkstack = pmem_alloc(TB_KSTACK_PAGES + 1, 0, 0);
 	if (p->p_tbkstack == 0) {
+		pool_put(&upool, p->p_addr);
 		free(p, M_PROC, sizeof(*p));
 		free(pr, M_PROC, sizeof(*pr));
 		return (NULL);
 	}
-	p->p_tbkstack += ptoa(TB_KSTACK_PAGES);
+	uvm_tb_guard_page(p->p_tbkstack);
+	p->p_tbkstack += ptoa(TB_KSTACK_PAGES + 1);
 	tb_set_pledge(pr, pledges);
 
 	tb_slots[slot] = pr;
 	if (uvm_tb_vmspace_init(pr) != 0) {
 		tb_slots[slot] = NULL;
-		pmem_free(p->p_tbkstack - ptoa(TB_KSTACK_PAGES),
-		    TB_KSTACK_PAGES);
+		kstack_free(p);
+		pool_put(&upool, p->p_addr);
 		free(p, M_PROC, sizeof(*p));
 		free(pr, M_PROC, sizeof(*pr));
 		return (NULL);
 	}
 	p->p_vmspace = pr->ps_vmspace;
-
 
 	tb_files_init(pr);
 	LIST_INSERT_HEAD(&tb_allprocess, pr, ps_list);
@@ -135,7 +154,8 @@ tb_process_exit(struct process *pr)
 	LIST_REMOVE(pr, ps_list);
 	uvm_tb_vmspace_free(pr);
 	tb_slots[pr->ps_tbslot] = NULL;
-	pmem_free(p->p_tbkstack - ptoa(TB_KSTACK_PAGES), TB_KSTACK_PAGES);
+	kstack_free(p);
+	pool_put(&upool, p->p_addr);
 	free(p, M_PROC, sizeof(*p));
 	free(pr, M_PROC, sizeof(*pr));
 	tbstat.procs--;

@@ -261,6 +261,37 @@ tb_call_on_stack:
 	popq	%rbp
 	ret
 
+/*
+ * FPU state: void tb_xsave(void *area, uint64_t mask),
+ * tb_xrstor(void *area, uint64_t mask), tb_fxsave(void *area),
+ * tb_fxrstor(void *area).  The area must be 64-byte aligned.
+ */
+	.globl	tb_xsave
+tb_xsave:
+	movq	%rsi, %rax
+	movq	%rsi, %rdx
+	shrq	$32, %rdx
+	xsave64	(%rdi)
+	ret
+
+	.globl	tb_xrstor
+tb_xrstor:
+	movq	%rsi, %rax
+	movq	%rsi, %rdx
+	shrq	$32, %rdx
+	xrstor64 (%rdi)
+	ret
+
+	.globl	tb_fxsave
+tb_fxsave:
+	fxsave64 (%rdi)
+	ret
+
+	.globl	tb_fxrstor
+tb_fxrstor:
+	fxrstor64 (%rdi)
+	ret
+
 	.section .rodata
 shutdown_str:
 	.asciz	"Shutdown"
@@ -275,6 +306,7 @@ tb_gdt:
 	.quad	0x00cf92000000ffff	/* 0x10 kernel data */
 	.quad	0x0000000000000000	/* 0x18 unused */
 	.quad	0, 0			/* 0x20 TSS (16 bytes) */
+	.globl	tb_gdt_end
 tb_gdt_end:
 	.p2align 3
 	.globl	tb_gdt_desc
@@ -292,7 +324,10 @@ boot_pdpt:
 	.globl	boot_pd
 boot_pd:
 	.space	4 * 4096
-	.p2align 4
+	.p2align 12
+	.globl	boot_stack_guard
+boot_stack_guard:			/* unmapped by uvm_tb_init() */
+	.space	4096
 	.globl	boot_stack
 boot_stack:
 	.space	128 * 1024

@@ -8,6 +8,8 @@
 #include <sys/proc.h>
 #include <machine/cpu.h>
 #include <machine/cpufunc.h>
+#include <machine/fpu.h>
+#include <machine/segments.h>
 
 #include "tb.h"
 
@@ -57,10 +59,19 @@ struct region_desc {
 
 extern uint64_t		tb_gdt[];
 extern char		tb_trap_stubs[];
+extern char		tb_gdt_end[];
+
+void	tb_xsave(void *, uint64_t);
+void	tb_xrstor(void *, uint64_t);
+void	tb_fxsave(void *);
+void	tb_fxrstor(void *);
 extern char		boot_stack[], boot_stack_top[];
 
 struct cpu_info		cpu_info_primary;
 int			ncpus = 1;
+uint64_t		xsave_mask;
+static uint64_t		xsave_supported;	/* CPUID 0xd: valid XCR0 bits */
+static struct savefpu	fpu_initstate;		/* reset image */
 int			hz = 100;
 int			tick = 10000;
 int			ticks;
@@ -101,10 +112,11 @@ static void
 fpu_init(struct cpu_info *ci)
 {
 	uint64_t cr0, cr4, xcr0;
+	uint32_t a, b, c, d;
 
 	/* x87/SSE usable (by the driver's FPU save code), never by us. */
 	cr0 = rcr0();
-	cr0 &= ~0x4UL;			/* EM */
+	cr0 &= ~0xcUL;			/* EM, TS */
 	cr0 |= 0x2UL | 0x20UL;		/* MP, NE */
 	lcr0(cr0);
 	cr4 = rcr4() | 0x200 | 0x400;	/* OSFXSR, OSXMMEXCPT */
@@ -113,12 +125,52 @@ fpu_init(struct cpu_info *ci)
 	lcr4(cr4);
 	__asm volatile("fninit");
 	if (ci->ci_feature_ecxflags & (1U << 26)) {
-		xcr0 = 0x3;		/* x87 | SSE */
-		if (ci->ci_feature_ecxflags & (1U << 28))
-			xcr0 |= 0x4;	/* AVX */
+		CPUID_LEAF(0xd, 0, a, b, c, d);
+		xsave_supported = ((uint64_t)d << 32) | a;
+		xcr0 = xsave_supported & (XFEATURE_X87 | XFEATURE_SSE |
+		    XFEATURE_AVX);
 		xsetbv(0, xcr0);
 		ci->ci_xsave_mask = xcr0;
+		xsave_mask = xcr0;
 	}
+
+	/* The state fpusavereset() leaves behind. */
+	fpu_initstate.fp_fxsave.fx_fcw = __INITIAL_NPXCW__;
+	fpu_initstate.fp_fxsave.fx_mxcsr = __INITIAL_MXCSR__;
+}
+
+void
+fpusavereset(struct savefpu *sfp)
+{
+	if (xsave_mask) {
+		tb_xsave(sfp, xsave_mask);
+		/* Components not in XSTATE_BV are set to their init state. */
+		tb_xrstor(&fpu_initstate, xsave_mask);
+	} else {
+		tb_fxsave(sfp);
+		tb_fxrstor(&fpu_initstate);
+	}
+}
+
+void
+xrstor_kern(struct savefpu *sfp, uint64_t mask)
+{
+	if (xsave_mask)
+		tb_xrstor(sfp, mask);
+	else
+		tb_fxrstor(sfp);
+}
+
+/* Load XCR0 on behalf of a guest; refuse values the CPU would #GP on. */
+int
+xsetbv_user(uint32_t reg, uint64_t mask)
+{
+	if (reg != 0 || (mask & XFEATURE_X87) == 0 ||
+	    (mask & ~xsave_supported) != 0 ||
+	    ((mask & XFEATURE_AVX) && (mask & XFEATURE_SSE) == 0))
+		return (EINVAL);
+	xsetbv(reg, mask);
+	return (0);
 }
 
 /*
@@ -171,6 +223,10 @@ cpu_init(void)
 	rd.rd_base = (uint64_t)tb_idt;
 	__asm volatile("lidt %0" : : "m" (rd));
 
+	curcpu()->ci_gdt = tb_gdt;
+	if (tb_gdt_end - (char *)tb_gdt != GDT_SIZE)
+		panic("GDT_SIZE %d does not match the GDT (%ld bytes)",
+		    GDT_SIZE, (long)(tb_gdt_end - (char *)tb_gdt));
 	cpu_identify();
 	fpu_init(curcpu());
 }
@@ -317,6 +373,8 @@ tb_trap(struct trapframe *tf)
 	    cr2 < tb_ustack_lo)
 		printf("#   (guard page below the program stack: the regress "
 		    "program overflowed its stack)\n");
+	else if (tf->tf_trapno == T_PAGEFLT && uvm_tb_is_guard(cr2))
+		printf("#   (a stack guard page: a kernel stack overflowed)\n");
 	if (tf->tf_trapno == T_DOUBLEFLT)
 		printf("#   (a double fault is often a stack overflow)\n");
 	if (curproc != NULL && curproc->p_p != NULL)

@@ -117,6 +117,7 @@ static void
 test_cleanup(void)
 {
 	tb_set_sleep_hook(NULL, NULL);
+	curcpu()->ci_schedstate.spc_schedflags = 0;
 	tb_process_reap_all();
 	proc0.p_siglist = 0;
 	process0.ps_siglist = 0;

@@ -644,6 +644,26 @@ st_demo(void)
 }
 #endif
 
+#ifdef TB_DEMO_kstack
+/* Fails the run: kernel stack overflow into the guard page. */
+static int
+deep(volatile int n)
+{
+	volatile char pad[512];
+
+	pad[0] = n;
+	if (n < 0)
+		return (0);
+	return (deep(n + 1) + pad[0]);
+}
+
+static int
+st_demo(void)
+{
+	return (deep(0));
+}
+#endif
+
 #ifdef TB_DEMO_hang
 /* Never ends: the runner's timeout has to catch it. */
 static int
@@ -667,7 +687,8 @@ const struct tb_selftest tb_selftests[] = {
 	{ "selftest/copyin", st_copyin },
 	{ "selftest/pmap", st_pmap },
 #if defined(TB_DEMO_deadlock) || defined(TB_DEMO_fault) || \
-    defined(TB_DEMO_assert) || defined(TB_DEMO_hang)
+    defined(TB_DEMO_assert) || defined(TB_DEMO_hang) || \
+    defined(TB_DEMO_kstack)
 	{ "selftest/demo", st_demo },
 #endif
 };

@@ -332,8 +332,10 @@ sys_write(struct proc *p, struct sysargs *sa)
 		return (ENODEV);
 	while (done < len) {
 		n = MIN(len - done, sizeof(buf));
-		if ((error = copyin(ubuf + done, buf, n)) != 0)
+		if ((error = copyin(ubuf + done, buf, n)) != 0) {
+			sa->ret = done;
 			return (done ? 0 : error);
+		}
 		for (i = 0; i < n; i++) {
 			if (cons_atlinestart())
 				cons_write("# ", 2);
@@ -692,4 +694,15 @@ tbsys_dev_activate(int act)
 	struct sysargs sa = { { act }, 0 };
 
 	return (tb_syscall(sys_dev_activate, &sa));
+}
+
+void
+tbsys_should_yield(int on)
+{
+	struct schedstate_percpu *spc = &curcpu()->ci_schedstate;
+
+	if (on)
+		spc->spc_schedflags |= SPCF_SHOULDYIELD;
+	else
+		spc->spc_schedflags &= ~SPCF_SHOULDYIELD;
 }

@@ -40,7 +40,7 @@ struct trapframe;
 #define TB_UW_MMAPEND	(768UL << 20)		/* end of mmap/uvm_map area */
 #define TB_UW_HEAP	(768UL << 20)		/* user malloc arena */
 #define TB_UW_HEAPSZ	(240UL << 20)
-#define TB_KSTACK_PAGES	8			/* 32 KiB kernel stack per proc */
+#define TB_KSTACK_PAGES	16			/* 64 KiB kernel stack per proc */
 
 /* Console */
 void	cons_init(void);
@@ -158,11 +158,12 @@ int	uvm_tb_mmap(struct proc *, vaddr_t *, vsize_t, int, int);
 int	uvm_tb_munmap(struct proc *, vaddr_t, vsize_t);
 int	uvm_tb_mprotect(struct proc *, vaddr_t, vsize_t, int);
 int	uvm_tb_user_ok(struct proc *, const void *, size_t, int);
-void	uvm_tb_entry_dump(struct vm_map *);
 extern char __user_image_start[], __user_image_end[];
 extern char __user_bss_start[], __user_bss_end[];
 extern vaddr_t tb_ustack_lo, tb_ustack_hi;
 void	uvm_tb_guard_page(vaddr_t);
+void	uvm_tb_unguard_page(vaddr_t);
+int	uvm_tb_is_guard(vaddr_t);
 
 /* Devices and files */
 void	tb_autoconf(void);

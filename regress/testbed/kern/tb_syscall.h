@@ -46,5 +46,6 @@ size_t	tbsys_aobjs_alive(void);
 size_t	tbsys_mappings_alive(void);
 size_t	tbsys_malloc_outstanding(void);
 int	tbsys_dev_activate(int);
+void	tbsys_should_yield(int);
 
 #endif /* !_TB_SYSCALL_H_ */

@@ -42,6 +42,8 @@
 #define EPT_W		0x002ULL
 #define EPT_X		0x004ULL
 #define EPT_WB		(6ULL << 3)
+#define EPTP_WB		6ULL		/* EPT paging structures: write-back */
+#define EPTP_WALK4	(3ULL << 3)	/* page-walk length 4, minus 1 */
 
 #define TB_PMAP_KERNEL	1
 #define TB_PMAP_PROCESS	2
@@ -68,6 +70,7 @@ struct vm_map_entry {
 
 extern uint64_t		 boot_pml4[];
 extern uint64_t		 boot_pd[];
+extern char		 boot_stack_guard[];
 static uint64_t		 user_pdpt[512] __aligned(PAGE_SIZE);
 static uint64_t		 low_pt[512] __aligned(PAGE_SIZE);
 vaddr_t			 tb_ustack_lo, tb_ustack_hi;
@@ -132,6 +135,7 @@ uvm_tb_init(void)
 	tb_ustack_lo = pmem_reserve(atop(TB_USTACK_SIZE) + 1) + PAGE_SIZE;
 	tb_ustack_hi = tb_ustack_lo + TB_USTACK_SIZE;
 	uvm_tb_guard_page(tb_ustack_lo - PAGE_SIZE);
+	uvm_tb_guard_page((vaddr_t)boot_stack_guard);
 }
 
 static vaddr_t
@@ -178,29 +182,60 @@ uw_pte(vaddr_t va, int alloc)
 }
 
 /*
- * Unmap one page of the identity map (a guard page), splitting its
- * 2 MiB mapping into 4 KiB pages first.
+ * Guard pages: single pages of the identity map left unmapped below a
+ * stack, so that an overflow faults.  The 2 MiB mapping around one is
+ * split into 4 KiB pages first (the page table is reserved for good).
  */
-void
-uvm_tb_guard_page(vaddr_t va)
+static uint64_t *
+identity_pte(vaddr_t va, int split)
 {
-	uint64_t *pd = (uint64_t *)(boot_pml4[0] & PG_FRAME), *pt;
-	u_int pdpi = (va >> 30) & 3, pdi = (va >> 21) & 511;
+	uint64_t *pdpt = (uint64_t *)(boot_pml4[0] & PG_FRAME), *pd, *pt;
+	u_int pdi = (va >> 21) & 511;
 	paddr_t pa;
 	int i;
 
-	pd = (uint64_t *)(((uint64_t *)pd)[pdpi] & PG_FRAME);
+	if (va >= 0x100000000UL)
+		return (NULL);
+	pd = (uint64_t *)(pdpt[(va >> 30) & 3] & PG_FRAME);
 	if (pd[pdi] & PG_PS) {
+		if (!split)
+			return (NULL);
 		pa = pmem_reserve(1);
 		pt = (uint64_t *)pa;
 		for (i = 0; i < 512; i++)
 			pt[i] = (rounddown(va, NBPD_L2) + ptoa(i)) | PG_V |
 			    PG_RW;
 		pd[pdi] = pa | PG_V | PG_RW;
+		tlbflush();
 	}
 	pt = (uint64_t *)(pd[pdi] & PG_FRAME);
-	pt[(va >> 12) & 511] = 0;
-	tlbflush();
+	return (&pt[(va >> 12) & 511]);
+}
+
+void
+uvm_tb_guard_page(vaddr_t va)
+{
+	uint64_t *pte = identity_pte(trunc_page(va), 1);
+
+	*pte = 0;
+	invlpg(trunc_page(va));
+}
+
+void
+uvm_tb_unguard_page(vaddr_t va)
+{
+	uint64_t *pte = identity_pte(trunc_page(va), 1);
+
+	*pte = trunc_page(va) | PG_V | PG_RW;
+	invlpg(trunc_page(va));
+}
+
+int
+uvm_tb_is_guard(vaddr_t va)
+{
+	uint64_t *pte = identity_pte(va, 0);
+
+	return (va >= PAGE_SIZE && pte != NULL && (*pte & PG_V) == 0);
 }
 
 int
@@ -208,11 +243,10 @@ tb_va_mapped(vaddr_t va)
 {
 	uint64_t *pte;
 
-	if (va < PAGE_SIZE || (va >= tb_ustack_lo - PAGE_SIZE &&
-	    va < tb_ustack_lo))
-		return (0);
-	if (va < 0x100000000UL)
-		return (1);
+	if (va < 0x100000000UL) {
+		pte = identity_pte(va, 0);
+		return (pte == NULL || (*pte & PG_V) != 0);
+	}
 	pte = uw_pte(va, 0);
 	return (pte != NULL && (*pte & PG_V));
 }
@@ -1209,6 +1243,8 @@ pmap_convert(struct pmap *pm, int mode)
 	if (pm->pm_stats.resident_count != 0 || pm->pm_tbptpages != 0)
 		panic("pmap_convert: pmap %p is not empty", pm);
 	pm->pm_type = mode;
+	if (mode == PMAP_TYPE_EPT)
+		pm->eptp = pm->pm_pdirpa | EPTP_WB | EPTP_WALK4;
 	return (0);
 }
 

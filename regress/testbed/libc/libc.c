@@ -1273,6 +1273,12 @@ tb_malloc_outstanding(void)
 	return (tbsys_malloc_outstanding());
 }
 
+void
+tb_set_should_yield(int on)
+{
+	tbsys_should_yield(on);
+}
+
 int
 tb_dev_activate(int act)
 {

@@ -7,6 +7,195 @@
 
 #![no_std]
 
+pub mod asid;
 pub mod cpu;
+pub mod cpuid;
+pub mod gstate;
 pub mod insn;
 pub mod svm;
+
+use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};
+use vmm_core::{Backend, Mode, RunExit, RunRequest};
+use vmm_kernel::mem::PmapBox;
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use svm::{Svm, SvmVcpu, SvmVm};
+
+/// The backend chosen at attach: which vendor's virtualisation this kernel
+/// drives.  Every machine-dependent entry dispatches here, once.  (It lives
+/// once, in the driver's static: the size of a variant does not matter.)
+#[allow(clippy::large_enum_variant)]
+pub enum Amd64<K: Kernel> {
+    /// No usable CPU support: /dev/vmm cannot be opened.
+    Unsupported,
+    /// AMD SVM with RVI.
+    Svm(Svm<K>),
+}
+
+/// Per-VM state of the chosen backend.
+pub enum VmState<K: Kernel> {
+    /// SVM.
+    Svm(SvmVm<K>),
+}
+
+/// Per-vcpu state of the chosen backend.
+pub enum VcpuState<K: Kernel> {
+    /// SVM.
+    Svm(SvmVcpu<K>),
+}
+
+impl<K: Kernel> Amd64<K> {
+    /// `vmm_attach_machdep`: picks the backend for what the CPU offers and
+    /// prints the attach line's tail.
+    pub fn attach(k: K) -> Self {
+        match cpu::probe() {
+            cpu::Virt::Svm(caps) if caps.npt => {
+                k.log(c": SVM/RVI", 0, 0);
+                Amd64::Svm(Svm::new(k, caps))
+            }
+            _ => {
+                k.log(c": unknown", 0, 0);
+                Amd64::Unsupported
+            }
+        }
+    }
+
+    /// `vmm_enabled`: whether a usable mode exists.
+    pub fn probe() -> Mode {
+        match cpu::probe() {
+            cpu::Virt::Svm(caps) if caps.npt => Mode::Rvi,
+            cpu::Virt::Vmx(caps) if caps.ept => Mode::Ept,
+            _ => Mode::Unknown,
+        }
+    }
+
+    /// `start_vmm_on_cpu`: on the current CPU (also from IPIs).
+    pub fn start_cpu(&self) {
+        match self {
+            Amd64::Svm(s) => s.start_cpu(),
+            Amd64::Unsupported => {}
+        }
+    }
+
+    /// `stop_vmm_on_cpu`.
+    pub fn stop_cpu(&self) {
+        match self {
+            Amd64::Svm(s) => s.stop_cpu(),
+            Amd64::Unsupported => {}
+        }
+    }
+
+    fn kernel(&self) -> Option<&K> {
+        match self {
+            Amd64::Svm(s) => Some(&s.k),
+            Amd64::Unsupported => None,
+        }
+    }
+}
+
+impl<K: Kernel> Backend<K> for Amd64<K> {
+    type VmState = VmState<K>;
+    type VcpuState = VcpuState<K>;
+
+    fn mode(&self) -> Mode {
+        match self {
+            Amd64::Svm(_) => Mode::Rvi,
+            Amd64::Unsupported => Mode::Unknown,
+        }
+    }
+
+    fn start(&self) -> KResult {
+        let Some(k) = self.kernel() else {
+            return Err(Errno::ENODEV);
+        };
+        if k.cpu_vmm_on() {
+            return Ok(());
+        }
+        self.start_cpu();
+        if !k.cpu_vmm_on() {
+            k.log(c"vmm: failed to enter VMM mode\n", 0, 0);
+            return Err(Errno::EIO);
+        }
+        k.broadcast_vmm(true);
+        Ok(())
+    }
+
+    fn stop(&self) {
+        let Some(k) = self.kernel() else {
+            return;
+        };
+        if !k.cpu_vmm_on() {
+            return;
+        }
+        self.stop_cpu();
+        k.broadcast_vmm(false);
+    }
+
+    fn running(&self) -> bool {
+        self.kernel().is_some_and(|k| k.cpu_vmm_on())
+    }
+
+    fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<VmState<K>> {
+        match self {
+            Amd64::Svm(s) => s.vm_init(pmap, ranges).map(VmState::Svm),
+            Amd64::Unsupported => Err(Errno::EINVAL),
+        }
+    }
+
+    fn vcpu_init(
+        &self,
+        vm: &VmState<K>,
+        vcpu_id: u32,
+        vcp: &mut vm_create_params,
+    ) -> KResult<VcpuState<K>> {
+        match (self, vm) {
+            (Amd64::Svm(s), VmState::Svm(vm)) => s.vcpu_init(vm, vcpu_id, vcp).map(VcpuState::Svm),
+            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+        }
+    }
+
+    fn vcpu_reset_regs(&self, vcpu: &mut VcpuState<K>, vrs: &vcpu_reg_state) -> KResult {
+        match (self, vcpu) {
+            (Amd64::Svm(s), VcpuState::Svm(v)) => s.reset_regs(v, vrs),
+            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+        }
+    }
+
+    fn vcpu_readregs(
+        &self,
+        vcpu: &mut VcpuState<K>,
+        mask: u64,
+        vrs: &mut vcpu_reg_state,
+    ) -> KResult {
+        match (self, vcpu) {
+            (Amd64::Svm(s), VcpuState::Svm(v)) => {
+                s.readregs(v, mask, vrs);
+                Ok(())
+            }
+            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+        }
+    }
+
+    fn vcpu_writeregs(&self, vcpu: &mut VcpuState<K>, mask: u64, vrs: &vcpu_reg_state) -> KResult {
+        match (self, vcpu) {
+            (Amd64::Svm(s), VcpuState::Svm(v)) => {
+                s.writeregs(v, mask, vrs);
+                Ok(())
+            }
+            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+        }
+    }
+
+    fn vcpu_run(
+        &self,
+        vm: &VmState<K>,
+        vcpu: &mut VcpuState<K>,
+        req: RunRequest<'_>,
+        must_stop: impl Fn() -> bool,
+    ) -> KResult<RunExit> {
+        match (self, vm, vcpu) {
+            (Amd64::Svm(s), VmState::Svm(vm), VcpuState::Svm(v)) => s.run(vm, v, req, must_stop),
+            (Amd64::Unsupported, _, _) => Err(Errno::EINVAL),
+        }
+    }
+}

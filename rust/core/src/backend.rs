@@ -9,7 +9,7 @@
 
 use core::sync::atomic::AtomicU8;
 
-use vmm_abi::{vcpu_inject_event, vcpu_reg_state, vm_create_params, vm_exit};
+use vmm_abi::{vcpu_inject_event, vcpu_reg_state, vm_create_params, vm_exit, vm_mem_range};
 use vmm_kernel::mem::PmapBox;
 use vmm_kernel::{KResult, Kernel};
 
@@ -72,8 +72,9 @@ pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
         Ok(())
     }
 
-    /// Per-VM initialisation (`vm_impl_init`).
-    fn vm_init(&self, pmap: &PmapBox<K>) -> KResult<Self::VmState>;
+    /// Per-VM initialisation (`vm_impl_init`), with the VM's memory ranges
+    /// as mapped in the creating process (`vmr_va` filled in).
+    fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<Self::VmState>;
     /// Per-vcpu initialisation (`vcpu_init`); may write `vcp_asid` and
     /// `vcp_poscbit`.
     fn vcpu_init(

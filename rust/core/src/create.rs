@@ -180,7 +180,10 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             *slot = Some(uao);
         }
 
-        let md = match self.backend.vm_init(&pmap) {
+        let md = match self
+            .backend
+            .vm_init(&pmap, memranges.get(..n).unwrap_or(&[]))
+        {
             Ok(md) => md,
             Err(_) => {
                 self.log(c"vm_create: failed to init arch-specific features\n", 0, 0);

@@ -186,4 +186,41 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
 
     /// Prints `fmt` (a printf(9) format taking up to two `unsigned long`).
     fn log(&self, fmt: &'static CStr, a: u64, b: u64);
+
+    // ---- amd64 services of the machine-dependent layer ----------------
+
+    /// Makes `pm` a nested page table of AMD (RVI) or Intel (EPT) format
+    /// (`pmap_convert`).
+    fn pmap_convert(&self, pm: Self::Pmap, ept: bool);
+    /// Physical address of the root of `pm` (`pm_pdirpa`, or the EPTP).
+    fn pmap_root(&self, pm: Self::Pmap, ept: bool) -> u64;
+    /// The host-physical address `gpa` maps to in `pm`, if mapped.
+    fn pmap_extract(&self, pm: Self::Pmap, gpa: u64) -> Option<u64>;
+    /// Resolves a nested fault: wires the page of process `p` at `hva`
+    /// (faulting it in) and maps guest page `gpa` to it, read/write/execute,
+    /// in `pm`.  May sleep.
+    fn guest_fault(&self, p: Self::Proc, pm: Self::Pmap, hva: u64, gpa: u64) -> KResult;
+    /// Whether virtualisation is on for the current CPU (`CPUF_VMM`).
+    fn cpu_vmm_on(&self) -> bool;
+    /// Records that it is on or off for the current CPU.
+    fn cpu_set_vmm_on(&self, on: bool);
+    /// Runs the driver's per-CPU start (or stop) on every other CPU and
+    /// waits until each has done it (an IPI to `vmm_rs_start_cpu`).
+    fn broadcast_vmm(&self, start: bool);
+    /// A small number identifying the current CPU.
+    fn cpu_id(&self) -> u32;
+    /// Base and limit of the current CPU's GDT.
+    fn cpu_gdt(&self) -> (u64, u16);
+    /// The XSAVE features the kernel enabled (`xsave_mask`; 0 if none).
+    fn xsave_mask(&self) -> u64;
+    /// Size of the FPU save area the kernel uses.
+    fn fpu_area_size(&self) -> usize;
+    /// Before entering a guest, with interrupts (or GIF) off: saves the
+    /// thread's user FPU state if it is live, loads the guest's from `area`
+    /// if `loaded` says it holds one, and loads the guest's XCR0.  `EINVAL`
+    /// if the CPU refuses that XCR0.
+    fn fpu_enter_guest(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult;
+    /// After the guest, still with interrupts off: returns the guest's XCR0,
+    /// restores the host's, and saves the guest FPU state into `area`.
+    fn fpu_exit_guest(&self, area: &mut [u8]) -> u64;
 }

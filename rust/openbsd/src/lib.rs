@@ -293,6 +293,71 @@ unsafe impl Kernel for OpenBsd {
         unsafe { sys::vmmk_sched_should_yield() != 0 }
     }
 
+    fn pmap_convert(&self, pm: Pmap, ept: bool) {
+        // SAFETY: a live pmap owned by the VM being created.
+        unsafe { sys::vmmk_pmap_convert(pm.0.as_ptr(), i32::from(ept)) }
+    }
+    fn pmap_root(&self, pm: Pmap, ept: bool) -> u64 {
+        // SAFETY: a live pmap.
+        unsafe { sys::vmmk_pmap_root(pm.0.as_ptr(), i32::from(ept)) }
+    }
+    fn pmap_extract(&self, pm: Pmap, gpa: u64) -> Option<u64> {
+        let mut pa: sys::paddr_t = 0;
+        // SAFETY: a live pmap; `pa` is a valid out pointer.
+        (unsafe { sys::vmmk_pmap_extract(pm.0.as_ptr(), gpa, &mut pa) } != 0).then_some(pa)
+    }
+    fn guest_fault(&self, p: Proc, pm: Pmap, hva: u64, gpa: u64) -> KResult {
+        // SAFETY: `p` is the calling process, `pm` a live pmap.
+        Errno::result(unsafe { sys::vmmk_guest_fault(p.0, pm.0.as_ptr(), hva, gpa) })
+    }
+    fn cpu_vmm_on(&self) -> bool {
+        // SAFETY: reads the current CPU's flags.
+        unsafe { sys::vmmk_cpu_vmm_on() != 0 }
+    }
+    fn cpu_set_vmm_on(&self, on: bool) {
+        // SAFETY: atomically updates the current CPU's flags.
+        unsafe { sys::vmmk_cpu_set_vmm_on(i32::from(on)) }
+    }
+    fn broadcast_vmm(&self, start: bool) {
+        // SAFETY: sends IPIs and waits for the other CPUs.
+        unsafe { sys::vmmk_broadcast_vmm(i32::from(start)) }
+    }
+    fn cpu_id(&self) -> u32 {
+        // SAFETY: reads the current CPU's number.
+        unsafe { sys::vmmk_cpu_id() }
+    }
+    fn cpu_gdt(&self) -> (u64, u16) {
+        let mut limit: u16 = 0;
+        // SAFETY: `limit` is a valid out pointer.
+        let base = unsafe { sys::vmmk_cpu_gdt(&mut limit) };
+        (base, limit)
+    }
+    fn xsave_mask(&self) -> u64 {
+        // SAFETY: reads a kernel global.
+        unsafe { sys::vmmk_xsave_mask() }
+    }
+    fn fpu_area_size(&self) -> usize {
+        // SAFETY: a constant of the kernel.
+        unsafe { sys::vmmk_fpu_area_size() }
+    }
+    fn fpu_enter_guest(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult {
+        if area.len() < self.fpu_area_size() {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: `area` is big enough (checked) and 64-byte aligned (the
+        // backend's FpuArea type); interrupts are off (caller).
+        Errno::result(unsafe {
+            sys::vmmk_fpu_enter_guest(area.as_mut_ptr().cast(), i32::from(loaded), xcr0)
+        })
+    }
+    fn fpu_exit_guest(&self, area: &mut [u8]) -> u64 {
+        if area.len() < self.fpu_area_size() {
+            return 0;
+        }
+        // SAFETY: as in `fpu_enter_guest`.
+        unsafe { sys::vmmk_fpu_exit_guest(area.as_mut_ptr().cast()) }
+    }
+
     fn log(&self, fmt: &'static CStr, a: u64, b: u64) {
         // SAFETY: a static format taking at most two unsigned longs.
         unsafe { sys::vmmk_log(cstr(fmt), a as c_ulong, b as c_ulong) }

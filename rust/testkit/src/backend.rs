@@ -116,7 +116,11 @@ impl Backend<HostKernel> for TestBackend {
         self.quiesced.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
-    fn vm_init(&self, pmap: &PmapBox<HostKernel>) -> KResult<TestVm> {
+    fn vm_init(
+        &self,
+        pmap: &PmapBox<HostKernel>,
+        _ranges: &[vmm_abi::vm_mem_range],
+    ) -> KResult<TestVm> {
         if self.fail_vm_init.load(Ordering::SeqCst) {
             return Err(Errno::EINVAL);
         }

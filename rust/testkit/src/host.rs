@@ -142,6 +142,7 @@ pub struct HostState {
     /// many threads wait there.
     gates: Mutex<(Vec<&'static str>, usize)>,
     gate_cv: Condvar,
+    cpu_vmm: AtomicBool,
 }
 
 thread_local! {
@@ -179,6 +180,7 @@ impl HostKernel {
             yield_now: AtomicBool::new(false),
             gates: Mutex::new((Vec::new(), 0)),
             gate_cv: Condvar::new(),
+            cpu_vmm: AtomicBool::new(false),
         }));
         let k = HostKernel(st);
         let pid = k.spawn(0);
@@ -948,6 +950,46 @@ unsafe impl Kernel for HostKernel {
     }
     fn should_yield(&self) -> bool {
         self.0.yield_now.load(Ordering::SeqCst)
+    }
+
+    fn pmap_convert(&self, _pm: PmapH, _ept: bool) {}
+    fn pmap_root(&self, pm: PmapH, _ept: bool) -> u64 {
+        pm.0 as *const Pmap as u64
+    }
+    fn pmap_extract(&self, _pm: PmapH, _gpa: u64) -> Option<u64> {
+        None
+    }
+    fn guest_fault(&self, _p: ProcH, pm: PmapH, _hva: u64, _gpa: u64) -> KResult {
+        pm.0.resident.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn cpu_vmm_on(&self) -> bool {
+        self.0.cpu_vmm.load(Ordering::SeqCst)
+    }
+    fn cpu_set_vmm_on(&self, on: bool) {
+        self.0.cpu_vmm.store(on, Ordering::SeqCst);
+    }
+    fn broadcast_vmm(&self, _start: bool) {}
+    fn cpu_id(&self) -> u32 {
+        0
+    }
+    fn cpu_gdt(&self) -> (u64, u16) {
+        (0x1000, 0x7f)
+    }
+    fn xsave_mask(&self) -> u64 {
+        0x7
+    }
+    fn fpu_area_size(&self) -> usize {
+        832
+    }
+    fn fpu_enter_guest(&self, _area: &mut [u8], _loaded: bool, xcr0: u64) -> KResult {
+        if xcr0 & 1 == 0 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+    fn fpu_exit_guest(&self, _area: &mut [u8]) -> u64 {
+        0x7
     }
 
     fn log(&self, fmt: &'static CStr, a: u64, b: u64) {

@@ -18,16 +18,32 @@ use vmm_kernel::once::Once;
 use vmm_kernel::Errno;
 use vmm_openbsd::OpenBsd;
 
-mod backend;
-use backend::Amd64;
+use vmm_amd64::Amd64;
 
 /// The driver, once attached.
-static VMM: Once<Vmm<OpenBsd, Amd64>> = Once::new();
+static VMM: Once<Vmm<OpenBsd, Amd64<OpenBsd>>> = Once::new();
 
 /// `vmm_enabled()` for mainbus: is there a CPU vmm can drive?
 #[no_mangle]
 pub extern "C" fn vmm_rs_enabled() -> c_int {
-    c_int::from(Amd64::probe(OpenBsd) != Mode::Unknown)
+    c_int::from(Amd64::<OpenBsd>::probe() != Mode::Unknown)
+}
+
+/// `start_vmm_on_cpu()`: turn virtualisation on for the calling CPU (from
+/// `vmm_start`'s IPI, or a CPU coming up while VMs exist).
+#[no_mangle]
+pub extern "C" fn vmm_rs_start_cpu() {
+    if let Some(d) = VMM.get() {
+        d.backend().start_cpu();
+    }
+}
+
+/// `stop_vmm_on_cpu()`.
+#[no_mangle]
+pub extern "C" fn vmm_rs_stop_cpu() {
+    if let Some(d) = VMM.get() {
+        d.backend().stop_cpu();
+    }
 }
 
 /// `vmm_probe_machdep()`.

@@ -48,6 +48,8 @@ int	vmmclose(dev_t, int, int, struct proc *);
 int	vmmioctl(dev_t, u_long, caddr_t, int, struct proc *);
 int	pledge_ioctl_vmm(struct proc *, long);
 int	vmm_enabled(void);
+void	start_vmm_on_cpu(struct cpu_info *);
+void	stop_vmm_on_cpu(struct cpu_info *);
 
 struct cfdriver vmm_cd = {
 	NULL, "vmm", DV_DULL, CD_SKIPHIBERNATE
@@ -120,4 +122,22 @@ int
 pledge_ioctl_vmm(struct proc *p, long com)
 {
 	return (vmm_rs_pledge_ioctl((struct vmmk_proc *)p, com));
+}
+
+/*
+ * Called on the CPU concerned: from the X86_IPI_START_VMM/STOP_VMM
+ * handlers, and by cpu.c for a CPU that starts while VMs exist.
+ */
+void
+start_vmm_on_cpu(struct cpu_info *ci)
+{
+	KASSERT(ci == curcpu());
+	vmm_rs_start_cpu();
+}
+
+void
+stop_vmm_on_cpu(struct cpu_info *ci)
+{
+	KASSERT(ci == curcpu());
+	vmm_rs_stop_cpu();
 }

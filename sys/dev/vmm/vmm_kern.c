@@ -33,6 +33,12 @@
 #include <uvm/uvm_extern.h>
 #include <uvm/uvm_aobj.h>
 
+#include <machine/cpu.h>
+#include <machine/cpufunc.h>
+#include <machine/fpu.h>
+#include <machine/pmap.h>
+#include <machine/segments.h>
+
 #include "vmm_kern.h"
 
 CTASSERT(sizeof(struct rwlock) <= sizeof(struct vmmk_rwlock));
@@ -328,6 +334,131 @@ vmmk_sched_should_yield(void)
 {
 	return ((curcpu()->ci_schedstate.spc_schedflags &
 	    SPCF_SHOULDYIELD) != 0);
+}
+
+void
+vmmk_pmap_convert(struct vmmk_pmap *pm, int ept)
+{
+	pmap_convert(PMAP(pm), ept ? PMAP_TYPE_EPT : PMAP_TYPE_RVI);
+}
+
+uint64_t
+vmmk_pmap_root(struct vmmk_pmap *pm, int ept)
+{
+	return (ept ? PMAP(pm)->eptp : PMAP(pm)->pm_pdirpa);
+}
+
+int
+vmmk_pmap_extract(struct vmmk_pmap *pm, paddr_t gpa, paddr_t *hpa)
+{
+	return (pmap_extract(PMAP(pm), gpa, hpa));
+}
+
+int
+vmmk_guest_fault(struct vmmk_proc *p, struct vmmk_pmap *pm, vaddr_t hva,
+    paddr_t gpa)
+{
+	struct vm_map *map = &PROC(p)->p_vmspace->vm_map;
+	paddr_t hpa;
+	int ret;
+
+	if (!pmap_extract(map->pmap, hva, &hpa)) {
+		ret = uvm_fault_wire(map, hva, hva + PAGE_SIZE,
+		    PROT_READ | PROT_WRITE);
+		if (ret)
+			return (ret);
+		if (!pmap_extract(map->pmap, hva, &hpa))
+			return (EINVAL);
+	}
+	return (pmap_enter(PMAP(pm), trunc_page(gpa), hpa,
+	    PROT_READ | PROT_WRITE | PROT_EXEC, 0));
+}
+
+int
+vmmk_cpu_vmm_on(void)
+{
+	return ((curcpu()->ci_flags & CPUF_VMM) != 0);
+}
+
+void
+vmmk_cpu_set_vmm_on(int on)
+{
+	if (on)
+		atomic_setbits_int(&curcpu()->ci_flags, CPUF_VMM);
+	else
+		atomic_clearbits_int(&curcpu()->ci_flags, CPUF_VMM);
+}
+
+void
+vmmk_broadcast_vmm(int start)
+{
+#ifdef MULTIPROCESSOR
+	struct cpu_info *ci, *self = curcpu();
+	CPU_INFO_ITERATOR cii;
+
+	x86_broadcast_ipi(start ? X86_IPI_START_VMM : X86_IPI_STOP_VMM);
+	CPU_INFO_FOREACH(cii, ci) {
+		if (ci == self)
+			continue;
+		while (((ci->ci_flags & CPUF_VMM) != 0) != (start != 0))
+			CPU_BUSY_CYCLE();
+	}
+#endif
+}
+
+unsigned int
+vmmk_cpu_id(void)
+{
+	return (cpu_number());
+}
+
+uint64_t
+vmmk_cpu_gdt(uint16_t *limit)
+{
+	*limit = GDT_SIZE - 1;
+	return ((uint64_t)curcpu()->ci_gdt);
+}
+
+uint64_t
+vmmk_xsave_mask(void)
+{
+	return (xsave_mask);
+}
+
+size_t
+vmmk_fpu_area_size(void)
+{
+	return (sizeof(struct savefpu));
+}
+
+int
+vmmk_fpu_enter_guest(void *area, int loaded, uint64_t xcr0)
+{
+	struct cpu_info *ci = curcpu();
+
+	/* Save the thread's user FPU state if it is live on this CPU. */
+	if (ci->ci_pflags & CPUPF_USERXSTATE) {
+		ci->ci_pflags &= ~CPUPF_USERXSTATE;
+		fpusavereset(&curproc->p_addr->u_pcb.pcb_savefpu);
+	}
+	if (loaded)
+		xrstor_kern(area, xsave_mask);
+	if (xsave_mask && xsetbv_user(0, xcr0))
+		return (EINVAL);
+	return (0);
+}
+
+uint64_t
+vmmk_fpu_exit_guest(void *area)
+{
+	uint64_t xcr0 = 0;
+
+	if (xsave_mask) {
+		xcr0 = xgetbv(0);
+		xsetbv(0, xsave_mask & XFEATURE_XCR0_MASK);
+	}
+	fpusavereset(area);
+	return (xcr0);
 }
 
 void

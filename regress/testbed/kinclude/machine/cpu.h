@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <machine/param.h>
 #include <machine/intr.h>
+#include <sys/sched.h>
 
 struct proc;
 struct device;
@@ -21,7 +22,10 @@ struct cpu_info {
 	u_int		 ci_cpuid;		/* logical number, 0 */
 	u_int		 ci_apicid;
 	u_int		 ci_acpi_proc_id;
-	u_int32_t	 ci_flags;		/* CPUF_* */
+	volatile u_int	 ci_flags;		/* CPUF_* */
+	u_int		 ci_pflags;		/* CPUPF_* */
+	void		*ci_gdt;		/* this CPU's GDT */
+	struct schedstate_percpu ci_schedstate;
 	char		 ci_vendor[16];		/* CPUID 0 vendor string */
 	u_int32_t	 ci_cpuid_level;	/* highest basic leaf */
 	u_int32_t	 ci_pnfeatset;		/* highest extended leaf */
@@ -45,6 +49,9 @@ struct cpu_info {
 #define CPUF_AP		0x0002
 #define CPUF_PRIMARY	0x0008
 #define CPUF_RUNNING	0x2000
+#define CPUF_VMM	0x20000		/* virtualization is on */
+
+#define CPUPF_USERXSTATE 0x01		/* user FPU state is loaded */
 
 extern struct cpu_info	 cpu_info_primary;
 extern int		 ncpus;

@@ -8,7 +8,8 @@
  *    from the page allocator.  After pmap_convert() to PMAP_TYPE_EPT the
  *    entries use the Intel EPT format (R/W/X + WB memory type), for
  *    PMAP_TYPE_RVI/NORMAL the AMD64 long-mode format (P/W/U).  pm_pdirpa
- *    is the physical address of the top-level (PML4) table.
+ *    is the physical address of the top-level (PML4) table; for EPT,
+ *    eptp is the EPT pointer (pm_pdirpa | 4-level walk | write-back).
  */
 
 #ifndef _MACHINE_PMAP_H_
@@ -39,12 +40,15 @@ struct pmap {
 	paddr_t			 pm_pdirpa;	/* top-level table (guest) */
 	u_int64_t		*pm_pdir;	/* same, direct mapped */
 	struct pmap_statistics	 pm_stats;
+	u_int64_t		 eptp;		/* EPT pointer, after convert */
 	/* testbed private */
 	int			 pm_tbkind;	/* TB_PMAP_* */
 	u_long			 pm_tbptpages;	/* table pages owned */
 	vaddr_t			 pm_tbbase;	/* process: window base */
 	int			 pm_tbslot;	/* process: window slot */
 };
+
+typedef struct pmap	*pmap_t;
 
 #define pmap_resident_count(pm)	((pm)->pm_stats.resident_count)
 #define pmap_wired_count(pm)	((pm)->pm_stats.wired_count)

@@ -10,6 +10,7 @@
 #ifdef _KERNEL
 #include <sys/errno.h>
 #include <sys/time.h>
+#include <sys/atomic.h>
 #include <machine/intr.h>
 #endif
 
@@ -42,9 +43,12 @@
 #define SET(t, f)	((t) |= (f))
 #define CLR(t, f)	((t) &= ~(f))
 
-#define setbit(a, i)	(((unsigned char *)(a))[(i) / NBBY] |= 1 << ((i) % NBBY))
-#define clrbit(a, i)	(((unsigned char *)(a))[(i) / NBBY] &= ~(1 << ((i) % NBBY)))
-#define isset(a, i)	(((const unsigned char *)(a))[(i) / NBBY] & (1 << ((i) % NBBY)))
+#define setbit(a, i)	(((unsigned char *)(a))[(i) / NBBY] |= \
+			    1 << ((i) % NBBY))
+#define clrbit(a, i)	(((unsigned char *)(a))[(i) / NBBY] &= \
+			    ~(1 << ((i) % NBBY)))
+#define isset(a, i)	(((const unsigned char *)(a))[(i) / NBBY] & \
+			    (1 << ((i) % NBBY)))
 #define isclr(a, i)	(isset(a, i) == 0)
 
 #ifndef howmany

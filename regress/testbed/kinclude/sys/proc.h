@@ -3,7 +3,8 @@
  *
  * Each struct process owns one struct proc (its only thread), a vmspace
  * whose map covers a private 1 GiB "user window" of virtual memory, a
- * file table and its pledge state.  Exactly one proc is current
+ * file table and its pledge state; the proc has a 64 KiB kernel stack
+ * that system calls run on.  Exactly one proc is current
  * (curproc); switching is explicit.  process0/proc0 is the kernel's own
  * process, current while the testbed itself runs; it has no user window.
  */
@@ -15,6 +16,7 @@
 #include <sys/queue.h>
 #include <sys/param.h>
 #include <machine/cpu.h>
+#include <sys/user.h>
 
 struct vmspace;
 struct file;
@@ -53,6 +55,7 @@ struct proc {
 	const volatile void	*p_wchan;	/* sleep address */
 	const char		*p_wmesg;	/* sleep reason */
 	struct cpu_info		*p_cpu;
+	struct user		*p_addr;	/* u-area (pcb) */
 	vaddr_t			 p_tbkstack;	/* top of kernel stack */
 };
 

@@ -1,3 +1,441 @@
-//! AMD SVM with nested paging (RVI).
+//! AMD SVM with nested paging (RVI): the backend for AMD CPUs.
+//!
+//! Behaviour follows upstream's `vcpu_init_svm`, `vcpu_reset_regs_svm`,
+//! `vcpu_{read,write}regs_svm`, `vcpu_run_svm` and `svm_handle_exit`
+//! (vmm_machdep.c rev 1.64), with the fixes listed in README.md.
 
+mod exit;
+pub mod switch;
 pub mod vmcb;
+
+use core::sync::atomic::AtomicUsize;
+
+use vmm_abi::{
+    vcpu_reg_state, vm_create_params, vm_mem_range, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3,
+    VCPU_REGS_CR4, VCPU_REGS_CS, VCPU_REGS_CSTAR, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2,
+    VCPU_REGS_DR3, VCPU_REGS_DR6, VCPU_REGS_DR7, VCPU_REGS_DS, VCPU_REGS_EFER, VCPU_REGS_ES,
+    VCPU_REGS_FS, VCPU_REGS_GS, VCPU_REGS_KGSBASE, VCPU_REGS_LDTR, VCPU_REGS_LSTAR, VCPU_REGS_R10,
+    VCPU_REGS_R11, VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15, VCPU_REGS_R8,
+    VCPU_REGS_R9, VCPU_REGS_RAX, VCPU_REGS_RBP, VCPU_REGS_RBX, VCPU_REGS_RCX, VCPU_REGS_RDI,
+    VCPU_REGS_RDX, VCPU_REGS_RFLAGS, VCPU_REGS_RIP, VCPU_REGS_RSI, VCPU_REGS_RSP, VCPU_REGS_SFMASK,
+    VCPU_REGS_SS, VCPU_REGS_STAR, VCPU_REGS_TR, VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS,
+    VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
+};
+use vmm_core::{RunExit, RunRequest};
+use vmm_kernel::mem::{PageBox, Pages, PmapBox};
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use crate::asid::{Asid, ASIDS};
+use crate::cpu::SvmCaps;
+use crate::gstate::{FpuArea, GuestState};
+use crate::insn::{self, msr};
+use vmcb::{
+    ar_from_attr, attr_from_ar, intercept1, intercept2, msrpm_pass, tlb, Iopm, Msrpm, Vmcb,
+    VmcbSegment,
+};
+
+/// EFER.SVME: must stay set in the guest's EFER.
+const EFER_SVME: u64 = 1 << 12;
+/// Most CPUs a host may have for the per-CPU "last vcpu" record.
+const MAXCPUS: usize = 256;
+
+/// The SVM backend.
+pub struct Svm<K: Kernel> {
+    pub(crate) k: K,
+    caps: SvmCaps,
+    /// Per CPU, the vcpu that last ran there (for IBPB), by address.
+    last_vcpu: [AtomicUsize; MAXCPUS],
+    ibpb: bool,
+}
+
+/// Per-VM state: the nested page table and the memory map.
+pub struct SvmVm<K: Kernel> {
+    pmap: K::Pmap,
+    n_cr3: u64,
+    ranges: [vm_mem_range; 16],
+    nranges: usize,
+}
+
+/// Per-vcpu state: 7 pages (VMCB, 2-page MSRPM, host save area, 3-page
+/// IOPM) like upstream, plus the registers outside the VMCB.
+pub struct SvmVcpu<K: Kernel> {
+    fpu: FpuArea,
+    fpu_loaded: bool,
+    vmcb: PageBox<K, Vmcb>,
+    msrpm: PageBox<K, Msrpm>,
+    hsa: Pages<K>,
+    iopm: PageBox<K, Iopm>,
+    gs: GuestState,
+    asid: Asid,
+    id: u32,
+    irqready: bool,
+    last_cpu: Option<u32>,
+    shadow_pat: u64,
+    sev: bool,
+    seves: bool,
+    n_cr3: u64,
+}
+
+impl<K: Kernel> Svm<K> {
+    /// The backend for CPUs with `caps`.
+    pub fn new(k: K, caps: SvmCaps) -> Self {
+        ASIDS.set_max(caps.max_asid);
+        // CPUID 0x80000008 EBX bit 12: IBPB.
+        let ibpb = insn::cpuid(0x8000_0000, 0).eax >= 0x8000_0008
+            && insn::cpuid(0x8000_0008, 0).ebx & (1 << 12) != 0;
+        Svm {
+            k,
+            caps,
+            last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
+            ibpb,
+        }
+    }
+
+    /// `start_vmm_on_cpu` for SVM: EFER.SVME on the current CPU.
+    pub fn start_cpu(&self) {
+        if self.k.cpu_vmm_on() {
+            return;
+        }
+        // SAFETY: SVM is present and not disabled (probed at attach);
+        // setting SVME is what enables it, and nothing else changes.
+        unsafe { insn::wrmsr(msr::EFER, insn::rdmsr(msr::EFER) | EFER_SVME) };
+        self.k.cpu_set_vmm_on(true);
+    }
+
+    /// `stop_vmm_on_cpu` for SVM.
+    pub fn stop_cpu(&self) {
+        if !self.k.cpu_vmm_on() {
+            return;
+        }
+        // SAFETY: clearing SVME; no guest runs on this CPU now (the vcpu
+        // locks are not held by a run here: stop happens with no VMs or
+        // after every ioctl finished for suspend).
+        unsafe { insn::wrmsr(msr::EFER, insn::rdmsr(msr::EFER) & !EFER_SVME) };
+        self.k.cpu_set_vmm_on(false);
+    }
+
+    pub(crate) fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<SvmVm<K>> {
+        self.k.pmap_convert(pmap.raw(), false);
+        let mut r = [vmm_kernel::pod::zeroed::<vm_mem_range>(); 16];
+        for (d, s) in r.iter_mut().zip(ranges) {
+            *d = *s;
+        }
+        Ok(SvmVm {
+            pmap: pmap.raw(),
+            n_cr3: self.k.pmap_root(pmap.raw(), false),
+            ranges: r,
+            nranges: ranges.len().min(16),
+        })
+    }
+
+    pub(crate) fn vcpu_init(
+        &self,
+        vm: &SvmVm<K>,
+        id: u32,
+        vcp: &mut vm_create_params,
+    ) -> KResult<SvmVcpu<K>> {
+        let asid = ASIDS.alloc()?;
+        let k = self.k;
+        let vmcb = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
+        let msrpm = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
+        let hsa = Pages::alloc(k, 1).ok_or(Errno::ENOMEM)?;
+        let iopm = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
+        // What vmd reads back: no SEV on this host (C-bit position 0),
+        // and the vcpu's ASID.
+        vcp.vcp_poscbit = 0;
+        if let Some(a) = vcp.vcp_asid.get_mut(id as usize) {
+            *a = u32::from(asid.id());
+        }
+        Ok(SvmVcpu {
+            fpu: FpuArea::default(),
+            fpu_loaded: false,
+            vmcb,
+            msrpm,
+            hsa,
+            iopm,
+            gs: GuestState::default(),
+            asid,
+            id,
+            irqready: false,
+            last_cpu: None,
+            // SAFETY: PAT exists on every amd64 CPU.
+            shadow_pat: unsafe { insn::rdmsr(0x277) },
+            sev: vcp.vcp_sev != 0,
+            seves: vcp.vcp_seves != 0,
+            n_cr3: vm.n_cr3,
+        })
+    }
+
+    /// `vcpu_reset_regs_svm`.
+    pub(crate) fn reset_regs(&self, v: &mut SvmVcpu<K>, vrs: &vcpu_reg_state) -> KResult {
+        let xsave = self.k.xsave_mask();
+        {
+            let c = &mut *v.vmcb;
+            c.intercept1 = intercept1::INTR
+                | intercept1::NMI
+                | intercept1::CPUID
+                | intercept1::HLT
+                | intercept1::IOIO
+                | intercept1::MSR
+                | intercept1::SHUTDOWN
+                | intercept1::INVLPGA;
+            c.intercept2 = intercept2::VMRUN
+                | intercept2::VMMCALL
+                | intercept2::VMLOAD
+                | intercept2::VMSAVE
+                | intercept2::STGI
+                | intercept2::CLGI
+                | intercept2::SKINIT
+                | intercept2::ICEBP
+                | intercept2::MWAIT_UNCOND
+                | intercept2::MONITOR
+                | intercept2::MWAIT_COND
+                | intercept2::RDTSCP;
+            if xsave != 0 {
+                c.intercept2 |= intercept2::XSETBV;
+            }
+            c.iopm_pa = v.iopm.pa();
+            c.msrpm_pa = v.msrpm.pa();
+            c.asid = u32::from(v.asid.id());
+            c.tlb_control = tlb::FLUSH_ALL;
+            c.intr_masking = 1;
+            c.g_pat = vmcb::GUEST_PAT;
+            c.np_enable = 1;
+            if v.sev {
+                c.np_enable |= 2;
+            }
+            if v.seves {
+                c.np_enable |= 4;
+            }
+            c.n_cr3 = v.n_cr3;
+            c.efer |= EFER_SVME;
+            // Everything changed: nothing is clean.
+            c.vmcb_clean_bits = 0;
+        }
+        // Every port traps to vmd.
+        v.iopm.fill(0xff);
+        // MSRs: everything traps except what upstream passes through.
+        let m = &mut *v.msrpm;
+        m.fill(0xff);
+        for r in [
+            0x3a,        // FEATURE_CONTROL
+            0x174,       // SYSENTER_CS
+            0x175,       // SYSENTER_ESP
+            0x176,       // SYSENTER_EIP
+            0xc000_0081, // STAR
+            0xc000_0082, // LSTAR
+            0xc000_0083, // CSTAR
+            0xc000_0084, // SFMASK
+            0xc000_0100, // FSBASE
+            0xc000_0101, // GSBASE
+            0xc000_0102, // KERNELGSBASE
+            0xc001_0131, // SEV_STATUS
+        ] {
+            msrpm_pass(m, r, true);
+        }
+        for r in [
+            0xc000_0080, // EFER (writes trap)
+            0x10,        // TSC (writes trap)
+            0xc001_0015, // HWCR
+            0xc001_0064, // PSTATEDEF(0)
+        ] {
+            msrpm_pass(m, r, false);
+        }
+        self.writeregs(v, u64::from(vmm_abi::VM_RWREGS_ALL), vrs);
+        // The guest starts with only x87 state enabled.
+        v.gs.xcr0 = 1 & xsave;
+        Ok(())
+    }
+
+    /// `vcpu_writeregs_svm`.
+    pub(crate) fn writeregs(&self, v: &mut SvmVcpu<K>, mask: u64, vrs: &vcpu_reg_state) {
+        let g = &vrs.vrs_gprs;
+        let gs = &mut v.gs;
+        let c = &mut *v.vmcb;
+        let reg = |i: usize| g.get(i).copied().unwrap_or(0);
+        if mask & u64::from(VM_RWREGS_GPRS) != 0 {
+            gs.rax = reg(VCPU_REGS_RAX);
+            gs.rbx = reg(VCPU_REGS_RBX);
+            gs.rcx = reg(VCPU_REGS_RCX);
+            gs.rdx = reg(VCPU_REGS_RDX);
+            gs.rsi = reg(VCPU_REGS_RSI);
+            gs.rdi = reg(VCPU_REGS_RDI);
+            gs.r8 = reg(VCPU_REGS_R8);
+            gs.r9 = reg(VCPU_REGS_R9);
+            gs.r10 = reg(VCPU_REGS_R10);
+            gs.r11 = reg(VCPU_REGS_R11);
+            gs.r12 = reg(VCPU_REGS_R12);
+            gs.r13 = reg(VCPU_REGS_R13);
+            gs.r14 = reg(VCPU_REGS_R14);
+            gs.r15 = reg(VCPU_REGS_R15);
+            gs.rbp = reg(VCPU_REGS_RBP);
+            gs.rip = reg(VCPU_REGS_RIP);
+            c.rax = reg(VCPU_REGS_RAX);
+            c.rip = reg(VCPU_REGS_RIP);
+            c.rsp = reg(VCPU_REGS_RSP);
+            c.rflags = reg(VCPU_REGS_RFLAGS);
+        }
+        if mask & u64::from(VM_RWREGS_SREGS) != 0 {
+            let s = &vrs.vrs_sregs;
+            let seg = |i: usize| {
+                s.get(i).map_or(VmcbSegment::default(), |x| VmcbSegment {
+                    sel: x.vsi_sel,
+                    attr: attr_from_ar(x.vsi_ar),
+                    lim: x.vsi_limit,
+                    base: x.vsi_base,
+                })
+            };
+            c.cs = seg(VCPU_REGS_CS);
+            c.ds = seg(VCPU_REGS_DS);
+            c.es = seg(VCPU_REGS_ES);
+            c.fs = seg(VCPU_REGS_FS);
+            c.gs = seg(VCPU_REGS_GS);
+            c.ss = seg(VCPU_REGS_SS);
+            c.ldtr = seg(VCPU_REGS_LDTR);
+            c.tr = seg(VCPU_REGS_TR);
+            c.gdtr.lim = vrs.vrs_gdtr.vsi_limit;
+            c.gdtr.base = vrs.vrs_gdtr.vsi_base;
+            c.idtr.lim = vrs.vrs_idtr.vsi_limit;
+            c.idtr.base = vrs.vrs_idtr.vsi_base;
+            // The CPL follows SS.DPL (upstream leaves it stale).
+            c.cpl = ((c.ss.attr >> 5) & 3) as u8;
+        }
+        if mask & u64::from(VM_RWREGS_CRS) != 0 {
+            let cr = |i: usize| vrs.vrs_crs.get(i).copied().unwrap_or(0);
+            c.cr0 = cr(VCPU_REGS_CR0);
+            c.cr3 = cr(VCPU_REGS_CR3);
+            c.cr4 = cr(VCPU_REGS_CR4);
+            gs.cr2 = cr(VCPU_REGS_CR2);
+            // VMRUN loads CR2 from the VMCB (upstream only sets vg_cr2).
+            c.cr2 = cr(VCPU_REGS_CR2);
+            gs.xcr0 = cr(VCPU_REGS_XCR0);
+        }
+        if mask & u64::from(VM_RWREGS_MSRS) != 0 {
+            let m = |i: usize| vrs.vrs_msrs.get(i).copied().unwrap_or(0);
+            c.efer |= m(VCPU_REGS_EFER);
+            c.star = m(VCPU_REGS_STAR);
+            c.lstar = m(VCPU_REGS_LSTAR);
+            c.cstar = m(VCPU_REGS_CSTAR);
+            c.sfmask = m(VCPU_REGS_SFMASK);
+            c.kgsbase = m(VCPU_REGS_KGSBASE);
+        }
+        if mask & u64::from(VM_RWREGS_DRS) != 0 {
+            let d = |i: usize| vrs.vrs_drs.get(i).copied().unwrap_or(0);
+            gs.dr0 = d(VCPU_REGS_DR0);
+            gs.dr1 = d(VCPU_REGS_DR1);
+            gs.dr2 = d(VCPU_REGS_DR2);
+            gs.dr3 = d(VCPU_REGS_DR3);
+            c.dr6 = d(VCPU_REGS_DR6);
+            c.dr7 = d(VCPU_REGS_DR7);
+        }
+        // Register writes change VMCB state the CPU may have cached.
+        c.vmcb_clean_bits = 0;
+    }
+
+    /// `vcpu_readregs_svm`.
+    pub(crate) fn readregs(&self, v: &SvmVcpu<K>, mask: u64, vrs: &mut vcpu_reg_state) {
+        let gs = &v.gs;
+        let c = &*v.vmcb;
+        if mask & u64::from(VM_RWREGS_GPRS) != 0 {
+            for (i, val) in [
+                (VCPU_REGS_RAX, c.rax),
+                (VCPU_REGS_RBX, gs.rbx),
+                (VCPU_REGS_RCX, gs.rcx),
+                (VCPU_REGS_RDX, gs.rdx),
+                (VCPU_REGS_RSI, gs.rsi),
+                (VCPU_REGS_RDI, gs.rdi),
+                (VCPU_REGS_R8, gs.r8),
+                (VCPU_REGS_R9, gs.r9),
+                (VCPU_REGS_R10, gs.r10),
+                (VCPU_REGS_R11, gs.r11),
+                (VCPU_REGS_R12, gs.r12),
+                (VCPU_REGS_R13, gs.r13),
+                (VCPU_REGS_R14, gs.r14),
+                (VCPU_REGS_R15, gs.r15),
+                (VCPU_REGS_RBP, gs.rbp),
+                (VCPU_REGS_RIP, c.rip),
+                (VCPU_REGS_RSP, c.rsp),
+                (VCPU_REGS_RFLAGS, c.rflags),
+            ] {
+                if let Some(r) = vrs.vrs_gprs.get_mut(i) {
+                    *r = val;
+                }
+            }
+        }
+        if mask & u64::from(VM_RWREGS_SREGS) != 0 {
+            for (i, s) in [
+                (VCPU_REGS_CS, c.cs),
+                (VCPU_REGS_DS, c.ds),
+                (VCPU_REGS_ES, c.es),
+                (VCPU_REGS_FS, c.fs),
+                (VCPU_REGS_GS, c.gs),
+                (VCPU_REGS_SS, c.ss),
+                (VCPU_REGS_LDTR, c.ldtr),
+                (VCPU_REGS_TR, c.tr),
+            ] {
+                if let Some(d) = vrs.vrs_sregs.get_mut(i) {
+                    d.vsi_sel = s.sel;
+                    d.vsi_limit = s.lim;
+                    d.vsi_ar = ar_from_attr(s.attr);
+                    d.vsi_base = s.base;
+                }
+            }
+            vrs.vrs_gdtr.vsi_limit = c.gdtr.lim;
+            vrs.vrs_gdtr.vsi_base = c.gdtr.base;
+            vrs.vrs_idtr.vsi_limit = c.idtr.lim;
+            vrs.vrs_idtr.vsi_base = c.idtr.base;
+        }
+        if mask & u64::from(VM_RWREGS_CRS) != 0 {
+            for (i, val) in [
+                (VCPU_REGS_CR0, c.cr0),
+                (VCPU_REGS_CR2, gs.cr2),
+                (VCPU_REGS_CR3, c.cr3),
+                (VCPU_REGS_CR4, c.cr4),
+                (VCPU_REGS_XCR0, gs.xcr0),
+            ] {
+                if let Some(r) = vrs.vrs_crs.get_mut(i) {
+                    *r = val;
+                }
+            }
+        }
+        if mask & u64::from(VM_RWREGS_MSRS) != 0 {
+            for (i, val) in [
+                (VCPU_REGS_EFER, c.efer),
+                (VCPU_REGS_STAR, c.star),
+                (VCPU_REGS_LSTAR, c.lstar),
+                (VCPU_REGS_CSTAR, c.cstar),
+                (VCPU_REGS_SFMASK, c.sfmask),
+                (VCPU_REGS_KGSBASE, c.kgsbase),
+            ] {
+                if let Some(r) = vrs.vrs_msrs.get_mut(i) {
+                    *r = val;
+                }
+            }
+        }
+        if mask & u64::from(VM_RWREGS_DRS) != 0 {
+            for (i, val) in [
+                (VCPU_REGS_DR0, gs.dr0),
+                (VCPU_REGS_DR1, gs.dr1),
+                (VCPU_REGS_DR2, gs.dr2),
+                (VCPU_REGS_DR3, gs.dr3),
+                (VCPU_REGS_DR6, c.dr6),
+                (VCPU_REGS_DR7, c.dr7),
+            ] {
+                if let Some(r) = vrs.vrs_drs.get_mut(i) {
+                    *r = val;
+                }
+            }
+        }
+    }
+
+    /// `vcpu_run_svm`.
+    pub(crate) fn run(
+        &self,
+        vm: &SvmVm<K>,
+        v: &mut SvmVcpu<K>,
+        req: RunRequest<'_>,
+        must_stop: impl Fn() -> bool,
+    ) -> KResult<RunExit> {
+        exit::run(self, vm, v, req, must_stop)
+    }
+}

@@ -1,0 +1,495 @@
+//! The SVM run loop and exit handlers (`vcpu_run_svm`, `svm_handle_exit`).
+
+use core::sync::atomic::Ordering;
+
+use vmm_abi::{
+    vcpu_inject_event, SVM_VMEXIT_CLGI, SVM_VMEXIT_CPUID, SVM_VMEXIT_HLT, SVM_VMEXIT_ICEBP,
+    SVM_VMEXIT_INTR, SVM_VMEXIT_INVLPGA, SVM_VMEXIT_IOIO, SVM_VMEXIT_MONITOR, SVM_VMEXIT_MSR,
+    SVM_VMEXIT_MWAIT, SVM_VMEXIT_MWAIT_CONDITIONAL, SVM_VMEXIT_NMI, SVM_VMEXIT_NPF,
+    SVM_VMEXIT_RDTSCP, SVM_VMEXIT_SHUTDOWN, SVM_VMEXIT_SKINIT, SVM_VMEXIT_STGI, SVM_VMEXIT_VINTR,
+    SVM_VMEXIT_VMLOAD, SVM_VMEXIT_VMMCALL, SVM_VMEXIT_VMRUN, SVM_VMEXIT_VMSAVE, SVM_VMEXIT_XSETBV,
+    VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI, VCPU_INJECT_NONE, VCPU_REGS_RIP,
+    VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEI_DIR_IN, VEI_DIR_OUT,
+    VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+};
+use vmm_core::{RunExit, RunRequest};
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use super::switch::svm_enter_guest;
+use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
+use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
+use crate::insn::{self, msr};
+
+/// RFLAGS.IF.
+const PSL_I: u64 = 1 << 9;
+/// RFLAGS.TF.
+const PSL_T: u64 = 1 << 8;
+/// EVENTINJ valid bit.
+const EVENT_VALID: u64 = 1 << 31;
+/// EVENTINJ: error code valid.
+const EVENT_EV: u64 = 1 << 11;
+/// EVENTINJ types.
+const TYPE_INTR: u64 = 0 << 8;
+const TYPE_NMI: u64 = 2 << 8;
+const TYPE_EXCEPTION: u64 = 3 << 8;
+/// CR0.PE.
+const CR0_PE: u64 = 1;
+
+/// What an exit handler decided.
+enum Next {
+    /// Resume the guest.
+    Resume,
+    /// Return to vmd with this exit (upstream's EAGAIN).
+    ToVmd,
+}
+
+pub(super) fn run<K: Kernel>(
+    svm: &Svm<K>,
+    vm: &SvmVm<K>,
+    v: &mut SvmVcpu<K>,
+    req: RunRequest<'_>,
+    must_stop: impl Fn() -> bool,
+) -> KResult<RunExit> {
+    let k = svm.k;
+    req.intr
+        .store(u8::from(req.intr_pending), Ordering::Release);
+
+    // vmd's answer to the previous exit.
+    match v.gs.exit_reason {
+        SVM_VMEXIT_IOIO => {
+            // SAFETY-free union read: the exit record is plain data.
+            let vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
+            let vei = read_vei(req.exit).unwrap_or(vei);
+            if u32::from(vei.vei_dir) == VEI_DIR_IN {
+                v.gs.rax = u64::from(vei.vei_data);
+                v.vmcb.rax = v.gs.rax;
+            }
+            let rip = req
+                .exit
+                .vrs
+                .vrs_gprs
+                .get(VCPU_REGS_RIP)
+                .copied()
+                .unwrap_or(0);
+            v.gs.rip = rip;
+            v.vmcb.rip = rip;
+        }
+        SVM_VMEXIT_NPF => {
+            let vrs = req.exit.vrs;
+            svm.writeregs(v, u64::from(VM_RWREGS_GPRS), &vrs);
+        }
+        _ => {}
+    }
+    *req.exit = vmm_kernel::pod::zeroed();
+
+    let mut cpu: Option<u32> = None;
+    let mut gdt_base = 0u64;
+    let me = core::ptr::from_ref(&*v) as usize;
+    let result = loop {
+        let this = k.cpu_id();
+        if cpu != Some(this) {
+            cpu = Some(this);
+            gdt_base = k.cpu_gdt().0;
+            if v.last_cpu != Some(this) {
+                v.vmcb.tlb_control = if svm.caps.flush_by_asid {
+                    tlb::FLUSH_ASID
+                } else {
+                    tlb::FLUSH_ALL
+                };
+                v.vmcb.vmcb_clean_bits = 0;
+            }
+            v.last_cpu = Some(this);
+            if gdt_base == 0 {
+                break Err(Errno::EINVAL);
+            }
+        }
+
+        if let Err(e) = inject(v, req.inject) {
+            break Err(e);
+        }
+
+        // SAFETY: SVME is on for this CPU (vmm_start ran before any VM
+        // existed); GIF is set again below on every path.
+        unsafe { insn::clgi() };
+        if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
+            // SAFETY: as for clgi.
+            unsafe { insn::stgi() };
+            break Err(e);
+        }
+        if svm.ibpb {
+            if let Some(slot) = svm.last_vcpu.get(this as usize) {
+                if slot.swap(me, Ordering::Relaxed) != me {
+                    // SAFETY: PRED_CMD exists when CPUID reports IBPB;
+                    // IBPB only flushes branch predictions.
+                    unsafe { insn::wrmsr(0x49, 1) };
+                }
+            }
+        }
+        // SAFETY: the HSA page is ours and stays allocated while the vcpu
+        // lives; VM_HSAVE_PA exists with SVM.
+        unsafe { insn::wrmsr(msr::VM_HSAVE_PA, v.hsa.pa()) };
+        // SAFETY: see switch.rs: GIF clear, SVME on, HSAVE_PA set, the VMCB
+        // was made consistent by reset_regs, `gs` is this vcpu's state and
+        // `gdt_base` this CPU's GDT.
+        unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, gdt_base) };
+        v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
+        v.fpu_loaded = true;
+        // SAFETY: as for clgi.
+        unsafe { insn::stgi() };
+
+        v.gs.rip = v.vmcb.rip;
+        v.vmcb.tlb_control = tlb::FLUSH_NONE;
+        if svm.caps.vmcb_clean {
+            v.vmcb.vmcb_clean_bits = CLEAN_ALL;
+        }
+        v.gs.exit_reason = v.vmcb.exitcode as u32;
+        v.gs.rflags = v.vmcb.rflags;
+
+        let next = handle_exit(svm, vm, v, req.exit, req.inject);
+        v.irqready = v.gs.rflags & PSL_I != 0;
+        let intr = req.intr.load(Ordering::Acquire) != 0;
+        if !v.irqready && intr {
+            // Exit as soon as the guest can take the interrupt.
+            v.vmcb.intercept1 |= intercept1::VINTR;
+            v.vmcb.irq = 1;
+            v.vmcb.intr_misc = 0x10;
+            v.vmcb.intr_vector = 0;
+            v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
+        }
+        match next {
+            Err(e) => break Err(e),
+            Ok(Next::ToVmd) => break Ok(Some(v.gs.exit_reason as u16)),
+            Ok(Next::Resume) => {}
+        }
+        if must_stop() {
+            break Ok(None);
+        }
+        if intr && v.irqready {
+            break Ok(Some(v.gs.exit_reason as u16));
+        }
+        if k.should_yield() {
+            break Ok(None);
+        }
+    };
+    let exit_reason = result?;
+    let mut vrs = req.exit.vrs;
+    svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut vrs);
+    req.exit.vrs = vrs;
+    req.exit.cpl = i32::from(v.vmcb.cpl);
+    Ok(RunExit {
+        exit_reason,
+        irqready: v.irqready,
+    })
+}
+
+fn read_vei(x: &vmm_abi::vm_exit) -> Option<vmm_abi::vm_exit_inout> {
+    let b = vmm_kernel::pod::as_bytes(x);
+    let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
+    let dst = vmm_kernel::pod::as_bytes_mut(&mut vei);
+    let n = dst.len();
+    dst.copy_from_slice(b.get(..n)?);
+    Some(vei)
+}
+
+fn write_vei(x: &mut vmm_abi::vm_exit, vei: &vmm_abi::vm_exit_inout) {
+    let src = vmm_kernel::pod::as_bytes(vei);
+    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
+        d.copy_from_slice(src);
+    }
+}
+
+fn write_vee(x: &mut vmm_abi::vm_exit, vee: &vmm_abi::vm_exit_eptviolation) {
+    let src = vmm_kernel::pod::as_bytes(vee);
+    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
+        d.copy_from_slice(src);
+    }
+}
+
+/// Delivers vmd's pending event into EVENTINJ.
+///
+/// Exceptions are injected with the "exception" type (3), with an error
+/// code for the vectors that push one when the guest is in protected mode;
+/// #UD and the other vectors without an error code are accepted (upstream
+/// terminated the vcpu for #UD).  NMIs are injected as NMIs.
+fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult {
+    match u32::from(ev.vie_type) {
+        // An interrupt waits until the guest can take it.
+        VCPU_INJECT_INTR if v.irqready => {
+            v.vmcb.eventinj = u64::from(ev.vie_vector) | TYPE_INTR | EVENT_VALID;
+            ev.vie_type = VCPU_INJECT_NONE as u8;
+        }
+        VCPU_INJECT_NMI => {
+            v.vmcb.eventinj = 2 | TYPE_NMI | EVENT_VALID;
+            ev.vie_type = VCPU_INJECT_NONE as u8;
+        }
+        VCPU_INJECT_EX => {
+            let vec = ev.vie_vector;
+            let mut e = u64::from(vec) | TYPE_EXCEPTION | EVENT_VALID;
+            match vec {
+                // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0), #CP.
+                8 | 10..=14 | 17 | 21 => {
+                    if vec == 17 {
+                        ev.vie_errorcode = 0;
+                    }
+                    if v.vmcb.cr0 & CR0_PE != 0 {
+                        e |= EVENT_EV | (u64::from(ev.vie_errorcode) << 32);
+                    }
+                }
+                // Exceptions without an error code (NMI is vector 2: not
+                // an exception).
+                0 | 1 | 3..=7 | 16 | 18..=20 => {}
+                _ => return Err(Errno::EINVAL),
+            }
+            v.vmcb.eventinj = e;
+            ev.vie_type = VCPU_INJECT_NONE as u8;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Queues an exception for the next entry.
+fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
+    ev.vie_vector = vector;
+    ev.vie_type = VCPU_INJECT_EX as u8;
+    ev.vie_errorcode = 0;
+}
+
+/// The length of the instruction that exited: from NRIPS when the CPU has
+/// it, else `fallback` (upstream always assumes the fixed lengths).
+fn insn_len<K: Kernel>(svm: &Svm<K>, v: &SvmVcpu<K>, fallback: u64) -> u64 {
+    if svm.caps.nrips && v.vmcb.nrip > v.vmcb.rip {
+        v.vmcb.nrip.wrapping_sub(v.vmcb.rip)
+    } else {
+        fallback
+    }
+}
+
+fn handle_exit<K: Kernel>(
+    svm: &Svm<K>,
+    vm: &SvmVm<K>,
+    v: &mut SvmVcpu<K>,
+    exit: &mut vmm_abi::vm_exit,
+    ev: &mut vcpu_inject_event,
+) -> KResult<Next> {
+    let reason = v.gs.exit_reason;
+    let rflags = v.gs.rflags;
+    let mut update_rip = false;
+    let next = match reason {
+        SVM_VMEXIT_VINTR => {
+            if rflags & PSL_I == 0 {
+                return Err(Errno::EINVAL);
+            }
+            v.vmcb.irq = 0;
+            v.vmcb.intr_vector = 0;
+            v.vmcb.intercept1 &= !intercept1::VINTR;
+            v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
+            Next::Resume
+        }
+        // The host takes its interrupt or NMI at stgi; the guest goes on
+        // (upstream terminated the vcpu on an NMI exit).
+        SVM_VMEXIT_INTR | SVM_VMEXIT_NMI => Next::Resume,
+        SVM_VMEXIT_SHUTDOWN => Next::ToVmd,
+        SVM_VMEXIT_NPF => np_fault(svm, vm, v, exit)?,
+        SVM_VMEXIT_CPUID => {
+            let r = crate::cpuid::guest_cpuid(
+                v.vmcb.rax as u32,
+                v.gs.rcx as u32,
+                v.id,
+                v.vmcb.cr4,
+                svm.k.xsave_mask(),
+            );
+            v.vmcb.rax = u64::from(r.eax);
+            v.gs.rbx = u64::from(r.ebx);
+            v.gs.rcx = u64::from(r.ecx);
+            v.gs.rdx = u64::from(r.edx);
+            v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 2));
+            update_rip = true;
+            Next::Resume
+        }
+        SVM_VMEXIT_MSR => {
+            if msr_exit(svm, v, ev) {
+                v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 2));
+            }
+            update_rip = true;
+            Next::Resume
+        }
+        SVM_VMEXIT_XSETBV => {
+            if xsetbv(svm, v, ev) {
+                v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 3));
+            }
+            update_rip = true;
+            Next::Resume
+        }
+        SVM_VMEXIT_IOIO => {
+            ioio(v, exit);
+            Next::ToVmd
+        }
+        SVM_VMEXIT_HLT => {
+            v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 1));
+            v.vmcb.rip = v.gs.rip;
+            if v.vmcb.rflags & PSL_I == 0 {
+                return Err(Errno::EIO);
+            }
+            update_rip = true;
+            Next::ToVmd
+        }
+        SVM_VMEXIT_VMMCALL => {
+            if v.vmcb.cpl == 0 && v.vmcb.rax == u64::from(vmm_abi::HVCALL_FORCED_ABORT) {
+                return Err(Errno::EINVAL);
+            }
+            queue_ex(ev, 6);
+            Next::Resume
+        }
+        SVM_VMEXIT_MWAIT
+        | SVM_VMEXIT_MWAIT_CONDITIONAL
+        | SVM_VMEXIT_MONITOR
+        | SVM_VMEXIT_VMRUN
+        | SVM_VMEXIT_VMLOAD
+        | SVM_VMEXIT_VMSAVE
+        | SVM_VMEXIT_STGI
+        | SVM_VMEXIT_CLGI
+        | SVM_VMEXIT_SKINIT
+        | SVM_VMEXIT_RDTSCP
+        | SVM_VMEXIT_ICEBP
+        | SVM_VMEXIT_INVLPGA => {
+            queue_ex(ev, 6);
+            Next::Resume
+        }
+        _ => {
+            svm.k.log(
+                c"vmm: svm: unhandled exit 0x%lx, vcpu failed\n",
+                u64::from(reason),
+                0,
+            );
+            return Err(Errno::EINVAL);
+        }
+    };
+    if update_rip {
+        v.vmcb.rip = v.gs.rip;
+        if rflags & PSL_T != 0 {
+            queue_ex(ev, 1);
+        }
+    }
+    v.vmcb.efer |= EFER_SVME;
+    v.vmcb.vmcb_clean_bits &= !(1 << 5);
+    Ok(next)
+}
+
+/// `svm_handle_inout`: describes the port access for vmd; RIP is not
+/// advanced (vmd adds `vei_insn_len`).
+fn ioio<K: Kernel>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
+    let info = v.vmcb.exitinfo1;
+    let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
+    vei.vei_dir = if info & 1 != 0 {
+        VEI_DIR_IN
+    } else {
+        VEI_DIR_OUT
+    } as u8;
+    vei.vei_string = ((info >> 2) & 1) as u8;
+    vei.vei_rep = ((info >> 3) & 1) as u8;
+    vei.vei_size = if info & 0x10 != 0 {
+        1
+    } else if info & 0x20 != 0 {
+        2
+    } else if info & 0x40 != 0 {
+        4
+    } else {
+        0
+    };
+    vei.vei_port = ((info >> 16) & 0xffff) as u16;
+    vei.vei_data = v.vmcb.rax as u32;
+    vei.vei_insn_len = v.vmcb.exitinfo2.wrapping_sub(v.vmcb.rip) as u8;
+    write_vei(exit, &vei);
+}
+
+/// `svm_handle_np_fault`: guest RAM is faulted in and the guest resumes;
+/// an MMIO range goes to vmd; anything else fails the vcpu.
+fn np_fault<K: Kernel>(
+    svm: &Svm<K>,
+    vm: &SvmVm<K>,
+    v: &mut SvmVcpu<K>,
+    exit: &mut vmm_abi::vm_exit,
+) -> KResult<Next> {
+    let gpa = v.vmcb.exitinfo2;
+    let mut vee = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_eptviolation>();
+    let range = vm
+        .ranges
+        .iter()
+        .take(vm.nranges)
+        .find(|r| gpa >= r.vmr_gpa && gpa.wrapping_sub(r.vmr_gpa) < r.vmr_size as u64);
+    let Some(r) = range else {
+        svm.k
+            .log(c"vmm: svm: guest access to unbacked GPA 0x%lx\n", gpa, 0);
+        return Err(Errno::EINVAL);
+    };
+    if r.vmr_type == VM_MEM_MMIO as i32 {
+        vee.vee_fault_type = VEE_FAULT_MMIO_ASSIST as u8;
+        if svm.caps.decode_assist {
+            vee.vee_insn_len = v.vmcb.n_bytes_fetched;
+            vee.vee_insn_bytes = v.vmcb.guest_ins_bytes;
+            vee.vee_insn_info |= VEE_BYTES_VALID as u8;
+        }
+        write_vee(exit, &vee);
+        return Ok(Next::ToVmd);
+    }
+    vee.vee_fault_type = VEE_FAULT_HANDLED as u8;
+    write_vee(exit, &vee);
+    let page = gpa & !0xfff;
+    let hva = r.vmr_va.wrapping_add(page.wrapping_sub(r.vmr_gpa));
+    let k = svm.k;
+    k.guest_fault(k.curproc(), vm.pmap, hva, page)?;
+    Ok(Next::Resume)
+}
+
+/// `svm_handle_msr`; true if RIP advances (no #GP was queued).
+fn msr_exit<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
+    let msrno = v.gs.rcx;
+    if v.vmcb.exitinfo1 == 1 {
+        let val = (v.gs.rdx << 32) | (v.vmcb.rax & 0xffff_ffff);
+        match msrno {
+            0x277 => {
+                if !pat_is_valid(val) {
+                    queue_ex(ev, 13);
+                    return false;
+                }
+                v.shadow_pat = val;
+            }
+            0xc000_0080 => v.vmcb.efer = v.vmcb.rax | EFER_SVME,
+            _ => {}
+        }
+        let _ = svm;
+        true
+    } else {
+        let val = match msrno {
+            0x8b | 0xc001_0055 | 0x17 => 0,
+            0x277 => v.shadow_pat,
+            0xc001_1029 => 0x2,
+            _ => {
+                queue_ex(ev, 13);
+                return false;
+            }
+        };
+        v.vmcb.rax = val & 0xffff_ffff;
+        v.gs.rdx = val >> 32;
+        true
+    }
+}
+
+/// Every byte of a PAT value must name a memory type (0, 1, 4, 5, 6, 7).
+pub(crate) fn pat_is_valid(pat: u64) -> bool {
+    pat.to_le_bytes().iter().all(|b| matches!(b, 0 | 1 | 4..=7))
+}
+
+/// `vmm_handle_xsetbv`; true if RIP advances.  Unlike upstream, a refused
+/// XSETBV leaves RIP on the instruction, so the #GP is precise.
+fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
+    let mask = svm.k.xsave_mask() & 0x602ff;
+    let val = (v.vmcb.rax & 0xffff_ffff) | (v.gs.rdx << 32);
+    if v.vmcb.cpl != 0 || v.gs.rcx != 0 || val & !mask != 0 || val & 1 == 0 {
+        queue_ex(ev, 13);
+        return false;
+    }
+    v.gs.xcr0 = val;
+    true
+}
