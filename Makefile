@@ -68,7 +68,7 @@ man-lint:
 unit:
 	$(CARGO) test --workspace --exclude vmm_rs --exclude vmm-openbsd
 
-regress:
+regress: kobj
 	sh regress/run.sh
 
 demo:

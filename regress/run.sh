@@ -1,0 +1,20 @@
+#!/bin/sh
+# make regress: the project's regress programs (regress/vmm/*.c, or
+# PROG=...) built into the testbed with the real C glue and the real
+# kernel object (build/vmm_rs.o), run in every emulator configuration
+# (CONFIGS="qemu-svm bochs-vmx bochs-svm").
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+if [ -n "${PROG:-}" ]; then
+	progs=""
+	for p in $PROG; do progs="$progs $(cd "$(dirname "$p")" && pwd)/$(basename "$p")"; done
+else
+	progs=$(ls "$top"/regress/vmm/*.c)
+fi
+export DRIVER_SRCS="$top/sys/dev/vmm/vmm_glue.c $top/sys/dev/vmm/vmm_kern.c"
+export DRIVER_CPPFLAGS="-I$top/ffi -I$top/ffi/include"
+export DRIVER_LIBS="$top/build/vmm_rs.o"
+export USER_CPPFLAGS="-I$top/ffi/include -I$top/regress/vmm"
+export PROGS="$(echo $progs)"
+exec make -s -C regress/testbed run

@@ -1,0 +1,182 @@
+/*
+ * Helpers shared by the vmm(4) regress programs.  Plain OpenBSD C: the
+ * same files build with bsd.regress.mk on OpenBSD and in the testbed.
+ */
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <machine/vmmvar.h>
+#include <dev/vmm/vmm.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MB(x)		((x) * 1024UL * 1024UL)
+
+/* Fail the program unless the expression holds. */
+#define CHECK(e) do {							\
+	if (!(e))							\
+		errx(1, "%s:%d: check failed: %s", __FILE__, __LINE__, #e);	\
+} while (0)
+
+/* Fail unless the call failed with exactly errno `want`. */
+#define CHECK_ERRNO(call, want) do {					\
+	errno = 0;							\
+	if ((call) != -1 || errno != (want))				\
+		errx(1, "%s:%d: %s: errno %d, want %d (%s)", __FILE__,	\
+		    __LINE__, #call, errno, (want), #want);		\
+} while (0)
+
+/* vmd's create_memory_map for a guest of `mem` bytes (> 5 MiB, < 4 GiB). */
+static inline void
+vmd_memmap(struct vm_create_params *vcp, size_t mem)
+{
+	struct vm_mem_range *r = vcp->vcp_memranges;
+
+	r[0].vmr_gpa = 0;
+	r[0].vmr_size = 0xa0000;
+	r[0].vmr_type = VM_MEM_RAM;
+	r[1].vmr_gpa = 0xa0000;
+	r[1].vmr_size = 0x60000;
+	r[1].vmr_type = VM_MEM_RESERVED;
+	r[2].vmr_gpa = 0x100000;
+	r[2].vmr_size = mem - 0x100000;
+	r[2].vmr_type = VM_MEM_RAM;
+	r[3].vmr_gpa = 0xf0000000;
+	r[3].vmr_size = 0x0fc00000;
+	r[3].vmr_type = VM_MEM_MMIO;
+	r[4].vmr_gpa = 0xffc00000;
+	r[4].vmr_size = 0x400000;
+	r[4].vmr_type = VM_MEM_RESERVED;
+	vcp->vcp_nmemranges = 5;
+	vcp->vcp_ncpus = 1;
+}
+
+/* Opens /dev/vmm; exits 0 with a SKIP note when no CPU support exists. */
+static inline int
+vmm_open_or_skip(void)
+{
+	int fd;
+
+	if ((fd = open("/dev/vmm", O_RDWR)) == -1) {
+		if (errno == ENODEV) {
+			printf("SKIP: /dev/vmm: no supported CPU (ENODEV)\n");
+			exit(0);
+		}
+		err(1, "open /dev/vmm");
+	}
+	return (fd);
+}
+
+/* Creates a 64 MiB guest named `name`; returns its id. */
+static inline uint32_t
+create_vm(int fd, const char *name, struct vm_create_params *vcp)
+{
+	memset(vcp, 0, sizeof(*vcp));
+	vmd_memmap(vcp, MB(64));
+	strlcpy(vcp->vcp_name, name, sizeof(vcp->vcp_name));
+	if (ioctl(fd, VMM_IOC_CREATE, vcp) == -1)
+		err(1, "VMM_IOC_CREATE");
+	return (vcp->vcp_id);
+}
+
+/* Copies `len` bytes to guest-physical `gpa` through the creator's map. */
+static inline void
+guest_write(struct vm_create_params *vcp, paddr_t gpa, const void *buf,
+    size_t len)
+{
+	size_t i;
+	struct vm_mem_range *r;
+
+	for (i = 0; i < vcp->vcp_nmemranges; i++) {
+		r = &vcp->vcp_memranges[i];
+		if (gpa >= r->vmr_gpa && gpa + len <= r->vmr_gpa + r->vmr_size &&
+		    r->vmr_type != VM_MEM_MMIO) {
+			memcpy((char *)r->vmr_va + (gpa - r->vmr_gpa), buf, len);
+			return;
+		}
+	}
+	errx(1, "guest_write: gpa 0x%lx not in guest RAM", (unsigned long)gpa);
+}
+
+/* vmd's flat16 register state (BIOS boot). */
+static inline void
+flat16(struct vcpu_reg_state *vrs)
+{
+	int i;
+
+	memset(vrs, 0, sizeof(*vrs));
+	vrs->vrs_gprs[VCPU_REGS_RFLAGS] = 0x2;
+	vrs->vrs_gprs[VCPU_REGS_RIP] = 0xfff0;
+	vrs->vrs_crs[VCPU_REGS_CR0] = 0x60000010;
+	vrs->vrs_crs[VCPU_REGS_XCR0] = 0x1;
+	for (i = 0; i < VCPU_REGS_NSREGS; i++) {
+		vrs->vrs_sregs[i].vsi_limit = 0xffff;
+		vrs->vrs_sregs[i].vsi_ar = 0x8093;
+	}
+	vrs->vrs_sregs[VCPU_REGS_CS].vsi_sel = 0xf000;
+	vrs->vrs_sregs[VCPU_REGS_CS].vsi_ar = 0x809f;
+	vrs->vrs_sregs[VCPU_REGS_CS].vsi_base = 0xf0000;
+	vrs->vrs_sregs[VCPU_REGS_LDTR].vsi_ar = 0x82;
+	vrs->vrs_sregs[VCPU_REGS_TR].vsi_ar = 0x8b;
+	vrs->vrs_gdtr.vsi_limit = 0xffff;
+	vrs->vrs_idtr.vsi_limit = 0xffff;
+	vrs->vrs_drs[VCPU_REGS_DR6] = 0xffff0ff0;
+	vrs->vrs_drs[VCPU_REGS_DR7] = 0x400;
+}
+
+static inline void
+reset_vcpu(int fd, uint32_t id, struct vcpu_reg_state *vrs)
+{
+	struct vm_resetcpu_params vrp;
+
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = id;
+	vrp.vrp_vcpu_id = 0;
+	vrp.vrp_init_state = *vrs;
+	if (ioctl(fd, VMM_IOC_RESETCPU, &vrp) == -1)
+		err(1, "VMM_IOC_RESETCPU");
+}
+
+/* One VMM_IOC_RUN; returns the exit reason. */
+static inline uint16_t
+run_vcpu(int fd, uint32_t id, struct vm_exit *ve)
+{
+	struct vm_run_params vrp;
+
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = id;
+	vrp.vrp_vcpu_id = 0;
+	vrp.vrp_exit = ve;
+	if (ioctl(fd, VMM_IOC_RUN, &vrp) == -1)
+		err(1, "VMM_IOC_RUN");
+	return (vrp.vrp_exit_reason);
+}
+
+static inline int
+is_io_exit(uint16_t r)
+{
+	return (r == SVM_VMEXIT_IOIO || r == VMX_EXIT_IO);
+}
+
+static inline int
+is_hlt_exit(uint16_t r)
+{
+	return (r == SVM_VMEXIT_HLT || r == VMX_EXIT_HLT);
+}
+
+static inline void
+terminate_vm(int fd, uint32_t id)
+{
+	struct vm_terminate_params vtp;
+
+	vtp.vtp_vm_id = id;
+	if (ioctl(fd, VMM_IOC_TERM, &vtp) == -1)
+		err(1, "VMM_IOC_TERM");
+}
