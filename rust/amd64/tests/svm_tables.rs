@@ -1,7 +1,12 @@
 //! The SVM tables and conversions against the values upstream uses
 //! (spec figures: MSRPM byte/bit per MSR, segment attribute examples from
 //! vmd's initial register tables, PAT validity, ASID range).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 
 use vmm_amd64::asid::AsidMap;
 use vmm_amd64::svm::vmcb::{ar_from_attr, attr_from_ar, msrpm_pass, msrpm_position, Msrpm};
@@ -29,7 +34,11 @@ fn msrpm_positions_match_upstream() {
     ] {
         assert_eq!(msrpm_position(msr), Some((byte, bit)), "msr {msr:#x}");
     }
-    assert_eq!(msrpm_position(0x4b56_4d00), None, "KVM MSRs: always intercepted");
+    assert_eq!(
+        msrpm_position(0x4b56_4d00),
+        None,
+        "KVM MSRs: always intercepted"
+    );
     assert_eq!(msrpm_position(0x2000), None);
 }
 
@@ -41,7 +50,10 @@ fn msrpm_pass_clears_read_then_write_bit() {
     msrpm_pass(&mut m, 0xc000_0081, true);
     assert_eq!(m[0x820], 0xf3, "STAR: both pass");
     msrpm_pass(&mut m, 0x4b56_4d01, true);
-    assert!(m.iter().filter(|b| **b != 0xff).count() == 2, "out-of-range MSR ignored");
+    assert!(
+        m.iter().filter(|b| **b != 0xff).count() == 2,
+        "out-of-range MSR ignored"
+    );
 }
 
 #[test]
