@@ -17,4 +17,5 @@ export DRIVER_CPPFLAGS="-I$top/ffi -I$top/ffi/include"
 export DRIVER_LIBS="$top/build/vmm_rs.o"
 export USER_CPPFLAGS="-I$top/ffi/include -I$top/regress/vmm"
 export PROGS="$(echo $progs)"
+unset PROG
 exec make -s -C regress/testbed run
