@@ -114,6 +114,8 @@ int	 vmmk_pmap_extract(struct vmmk_pmap *, paddr_t, paddr_t *);
 /* Wire the page at hva of the process and enter gpa -> it, RWX. */
 int	 vmmk_guest_fault(struct vmmk_proc *, struct vmmk_pmap *, vaddr_t,
 	    paddr_t);
+/* Copy guest-physical memory out (0) or in (1) through the direct map. */
+int	 vmmk_guest_rw(struct vmmk_pmap *, paddr_t, void *, size_t, int);
 /* CPUF_VMM of the current CPU; start/stop on the others and wait. */
 int	 vmmk_cpu_vmm_on(void);
 void	 vmmk_cpu_set_vmm_on(int);

@@ -139,6 +139,13 @@ main(void)
 	CHECK(ve->vee.vee_fault_type == VEE_FAULT_MMIO_ASSIST);
 	if (ve->vee.vee_insn_info & VEE_LEN_VALID)
 		CHECK(ve->vee.vee_insn_len == 2);
+	/* SVM: the instruction's bytes ("mov (%rbx),%eax" = 8b 03). */
+	if (reason == SVM_VMEXIT_NPF) {
+		CHECK(ve->vee.vee_insn_info & VEE_BYTES_VALID);
+		CHECK(ve->vee.vee_insn_len >= 2);
+		CHECK(ve->vee.vee_insn_bytes[0] == 0x8b &&
+		    ve->vee.vee_insn_bytes[1] == 0x03);
+	}
 	CHECK(ve->vrs.vrs_gprs[VCPU_REGS_RBX] == 0xf0000000);
 	/* vmd emulates the load: RAX and the next RIP. */
 	ve->vrs.vrs_gprs[VCPU_REGS_RAX] = 0x12345678;

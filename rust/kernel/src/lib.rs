@@ -200,6 +200,12 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// (faulting it in) and maps guest page `gpa` to it, read/write/execute,
     /// in `pm`.  May sleep.
     fn guest_fault(&self, p: Self::Proc, pm: Self::Pmap, hva: u64, gpa: u64) -> KResult;
+    /// Copies guest-physical memory at `gpa` (as mapped in `pm`) into
+    /// `buf`; `EFAULT` if a page is not mapped.
+    fn guest_read(&self, pm: Self::Pmap, gpa: u64, buf: &mut [u8]) -> KResult;
+    /// Copies `buf` to guest-physical memory at `gpa`; `EFAULT` if a page is
+    /// not mapped.
+    fn guest_write(&self, pm: Self::Pmap, gpa: u64, buf: &[u8]) -> KResult;
     /// Whether virtualisation is on for the current CPU (`CPUF_VMM`).
     fn cpu_vmm_on(&self) -> bool;
     /// Records that it is on or off for the current CPU.

@@ -310,6 +310,25 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: `p` is the calling process, `pm` a live pmap.
         Errno::result(unsafe { sys::vmmk_guest_fault(p.0, pm.0.as_ptr(), hva, gpa) })
     }
+    fn guest_read(&self, pm: Pmap, gpa: u64, buf: &mut [u8]) -> KResult {
+        // SAFETY: a live pmap; `buf` is valid for its length.
+        Errno::result(unsafe {
+            sys::vmmk_guest_rw(pm.0.as_ptr(), gpa, buf.as_mut_ptr().cast(), buf.len(), 0)
+        })
+    }
+    fn guest_write(&self, pm: Pmap, gpa: u64, buf: &[u8]) -> KResult {
+        // SAFETY: a live pmap; `buf` is valid for its length and only read
+        // (direction 1).
+        Errno::result(unsafe {
+            sys::vmmk_guest_rw(
+                pm.0.as_ptr(),
+                gpa,
+                buf.as_ptr().cast_mut().cast(),
+                buf.len(),
+                1,
+            )
+        })
+    }
     fn cpu_vmm_on(&self) -> bool {
         // SAFETY: reads the current CPU's flags.
         unsafe { sys::vmmk_cpu_vmm_on() != 0 }

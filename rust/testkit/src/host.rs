@@ -963,6 +963,12 @@ unsafe impl Kernel for HostKernel {
         pm.0.resident.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+    fn guest_read(&self, _pm: PmapH, _gpa: u64, _buf: &mut [u8]) -> KResult {
+        Err(Errno::EFAULT)
+    }
+    fn guest_write(&self, _pm: PmapH, _gpa: u64, _buf: &[u8]) -> KResult {
+        Err(Errno::EFAULT)
+    }
     fn cpu_vmm_on(&self) -> bool {
         self.0.cpu_vmm.load(Ordering::SeqCst)
     }

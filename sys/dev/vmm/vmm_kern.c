@@ -375,6 +375,31 @@ vmmk_guest_fault(struct vmmk_proc *p, struct vmmk_pmap *pm, vaddr_t hva,
 }
 
 int
+vmmk_guest_rw(struct vmmk_pmap *pm, paddr_t gpa, void *buf, size_t len,
+    int write)
+{
+	paddr_t hpa;
+	size_t n;
+	char *p = buf;
+
+	while (len > 0) {
+		if (!pmap_extract(PMAP(pm), trunc_page(gpa), &hpa))
+			return (EFAULT);
+		n = MIN(len, PAGE_SIZE - (gpa & PAGE_MASK));
+		if (write)
+			memcpy((void *)PMAP_DIRECT_MAP(hpa + (gpa & PAGE_MASK)),
+			    p, n);
+		else
+			memcpy(p, (void *)PMAP_DIRECT_MAP(hpa +
+			    (gpa & PAGE_MASK)), n);
+		gpa += n;
+		p += n;
+		len -= n;
+	}
+	return (0);
+}
+
+int
 vmmk_cpu_vmm_on(void)
 {
 	return ((curcpu()->ci_flags & CPUF_VMM) != 0);

@@ -54,6 +54,9 @@ typedef struct pmap	*pmap_t;
 #define pmap_wired_count(pm)	((pm)->pm_stats.wired_count)
 #define pmap_update(pm)		do { } while (0)
 
+/* Physical memory is identity mapped: the direct map is the identity. */
+#define PMAP_DIRECT_MAP(pa)	((vaddr_t)(pa))
+
 extern struct pmap	kernel_pmap_store;
 #define pmap_kernel()	(&kernel_pmap_store)
 

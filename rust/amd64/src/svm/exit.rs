@@ -429,6 +429,15 @@ fn np_fault<K: Kernel>(
             vee.vee_insn_len = v.vmcb.n_bytes_fetched;
             vee.vee_insn_bytes = v.vmcb.guest_ins_bytes;
             vee.vee_insn_info |= VEE_BYTES_VALID as u8;
+        } else {
+            // No decode assists (QEMU, Bochs, older CPUs): read the bytes
+            // through the guest's page tables, as vmd needs them.
+            let (bytes, n) = super::fetch::insn_bytes(&svm.k, vm.pmap, &v.vmcb);
+            if n > 0 {
+                vee.vee_insn_len = n as u8;
+                vee.vee_insn_bytes = bytes;
+                vee.vee_insn_info |= VEE_BYTES_VALID as u8;
+            }
         }
         write_vee(exit, &vee);
         return Ok(Next::ToVmd);

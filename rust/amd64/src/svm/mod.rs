@@ -5,6 +5,7 @@
 //! (vmm_machdep.c rev 1.64), with the fixes listed in README.md.
 
 mod exit;
+mod fetch;
 pub mod switch;
 pub mod vmcb;
 
