@@ -311,6 +311,17 @@ nanouptime(struct timespec *ts)
 	ts->tv_nsec = ns % 1000000000ULL;
 }
 
+/* The boot time the clock pretends: 2026-01-01T00:00:00Z. */
+void
+nanoboottime(struct timespec *ts)
+{
+	ts->tv_sec = 1767225600;
+	ts->tv_nsec = 0;
+}
+
+/* A 1 GHz TSC, as far as the kernel's bookkeeping is concerned. */
+uint64_t tsc_frequency = 1000000000ULL;
+
 void
 getmicrouptime(struct timeval *tv)
 {

@@ -12,6 +12,7 @@ pub mod cpu;
 pub mod cpuid;
 pub mod gstate;
 pub mod insn;
+pub mod pvclock;
 pub mod svm;
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};

@@ -32,6 +32,7 @@ use vmm_kernel::sync::{RefCount, RwLock};
 use vmm_kernel::{pledge, Errno, KResult, Kernel};
 
 pub use backend::{Backend, Mode, RunExit, RunRequest};
+pub use ops::pvclock_gpa_valid;
 pub use vm::{Vcpu, Vm, VmList, VmRef};
 
 /// Device activation events (`DVACT_*`) the driver acts on.

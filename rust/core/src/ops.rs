@@ -14,6 +14,21 @@ use vmm_kernel::pod::from_bytes_mut;
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::backend::Backend;
+
+/// Where a pvclock structure may live: inside one memory range (the end
+/// strictly inside, as upstream's `vmm_gpa_is_valid`) and one page.
+pub fn pvclock_gpa_valid(ranges: &[vmm_abi::vm_mem_range], gpa: u64) -> bool {
+    let inside = ranges.iter().any(|r| {
+        let size = r.vmr_size as u64;
+        size >= 32
+            && r.vmr_gpa <= gpa
+            && r.vmr_gpa
+                .checked_add(size)
+                .and_then(|e| e.checked_sub(32))
+                .is_some_and(|e| gpa < e)
+    });
+    inside && (gpa & 0xfff).saturating_add(32) <= 4096
+}
 use crate::vm::{NAME_LEN, NRANGES};
 use crate::Vmm;
 
@@ -243,8 +258,14 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                     .store(vpp.vpp_pvclock_version, Ordering::Relaxed);
             }
             if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_SYSTEM_GPA != 0 {
-                vcpu.pvclock_gpa
-                    .store(vpp.vpp_pvclock_system_gpa, Ordering::Relaxed);
+                // vmm_init_pvclock: the 32-byte structure must lie in guest
+                // memory within one page (else upstream queues a #GP for
+                // the guest from the ioctl; here it is just not taken).
+                let gpa = vpp.vpp_pvclock_system_gpa & !0xf;
+                if pvclock_gpa_valid(vm.ranges(), gpa) {
+                    vcpu.pvclock_gpa
+                        .store(vpp.vpp_pvclock_system_gpa, Ordering::Relaxed);
+                }
             }
         } else {
             if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION != 0 {

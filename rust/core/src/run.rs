@@ -59,6 +59,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             inject: &mut inner.inject,
             intr_pending: vrp.vrp_intr_pending != 0,
             intr: &vcpu.intr,
+            pvclock_gpa: &vcpu.pvclock_gpa,
+            pvclock_version: &vcpu.pvclock_version,
         };
         match self.backend.vcpu_run(&vm.md, &mut inner.md, req, must_stop) {
             Ok(x) => {

@@ -206,6 +206,12 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// Copies `buf` to guest-physical memory at `gpa`; `EFAULT` if a page is
     /// not mapped.
     fn guest_write(&self, pm: Self::Pmap, gpa: u64, buf: &[u8]) -> KResult;
+    /// The TSC frequency in Hz (0 if unknown).
+    fn tsc_frequency(&self) -> u64;
+    /// Nanoseconds since boot (`nanouptime`).
+    fn nanouptime(&self) -> u64;
+    /// The wall-clock time of boot (`nanoboottime`): seconds, nanoseconds.
+    fn nanoboottime(&self) -> (u64, u32);
     /// Whether virtualisation is on for the current CPU (`CPUF_VMM`).
     fn cpu_vmm_on(&self) -> bool;
     /// Records that it is on or off for the current CPU.

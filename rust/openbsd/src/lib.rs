@@ -329,6 +329,20 @@ unsafe impl Kernel for OpenBsd {
             )
         })
     }
+    fn tsc_frequency(&self) -> u64 {
+        // SAFETY: reads a kernel global.
+        unsafe { sys::vmmk_tsc_frequency() }
+    }
+    fn nanouptime(&self) -> u64 {
+        // SAFETY: reads the clock.
+        unsafe { sys::vmmk_nanouptime() }
+    }
+    fn nanoboottime(&self) -> (u64, u32) {
+        let (mut sec, mut nsec) = (0u64, 0u32);
+        // SAFETY: valid out pointers.
+        unsafe { sys::vmmk_nanoboottime(&mut sec, &mut nsec) };
+        (sec, nsec)
+    }
     fn cpu_vmm_on(&self) -> bool {
         // SAFETY: reads the current CPU's flags.
         unsafe { sys::vmmk_cpu_vmm_on() != 0 }

@@ -969,6 +969,15 @@ unsafe impl Kernel for HostKernel {
     fn guest_write(&self, _pm: PmapH, _gpa: u64, _buf: &[u8]) -> KResult {
         Err(Errno::EFAULT)
     }
+    fn tsc_frequency(&self) -> u64 {
+        1_000_000_000
+    }
+    fn nanouptime(&self) -> u64 {
+        1_000
+    }
+    fn nanoboottime(&self) -> (u64, u32) {
+        (1_767_225_600, 0)
+    }
     fn cpu_vmm_on(&self) -> bool {
         self.0.cpu_vmm.load(Ordering::SeqCst)
     }

@@ -29,6 +29,7 @@
 #include <sys/refcnt.h>
 #include <sys/rwlock.h>
 #include <sys/signalvar.h>
+#include <sys/time.h>
 
 #include <uvm/uvm_extern.h>
 #include <uvm/uvm_aobj.h>
@@ -397,6 +398,31 @@ vmmk_guest_rw(struct vmmk_pmap *pm, paddr_t gpa, void *buf, size_t len,
 		len -= n;
 	}
 	return (0);
+}
+
+uint64_t
+vmmk_tsc_frequency(void)
+{
+	return (tsc_frequency);
+}
+
+uint64_t
+vmmk_nanouptime(void)
+{
+	struct timespec ts;
+
+	nanouptime(&ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+}
+
+void
+vmmk_nanoboottime(uint64_t *sec, uint32_t *nsec)
+{
+	struct timespec ts;
+
+	nanoboottime(&ts);
+	*sec = ts.tv_sec;
+	*nsec = ts.tv_nsec;
 }
 
 int

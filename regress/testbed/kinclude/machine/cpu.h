@@ -55,6 +55,7 @@ struct cpu_info {
 
 extern struct cpu_info	 cpu_info_primary;
 extern int		 ncpus;
+extern uint64_t		 tsc_frequency;
 
 #define curcpu()		(&cpu_info_primary)
 #define cpu_number()		0

@@ -30,6 +30,7 @@ struct timespec {
 uint64_t	nsecuptime(void);
 uint64_t	getnsecuptime(void);
 void		nanouptime(struct timespec *);
+void		nanoboottime(struct timespec *);
 void		getmicrouptime(struct timeval *);
 time_t		getuptime(void);
 #endif

@@ -85,7 +85,13 @@ pub(super) fn run<K: Kernel>(
     let mut cpu: Option<u32> = None;
     let mut gdt_base = 0u64;
     let me = core::ptr::from_ref(&*v) as usize;
+    let pv = crate::pvclock::PvClock {
+        gpa: req.pvclock_gpa,
+        version: req.pvclock_version,
+    };
+    let ranges = vm.ranges.get(..vm.nranges).unwrap_or(&[]);
     let result = loop {
+        crate::pvclock::update(&k, vm.pmap, &pv);
         let this = k.cpu_id();
         if cpu != Some(this) {
             cpu = Some(this);
@@ -145,7 +151,7 @@ pub(super) fn run<K: Kernel>(
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
 
-        let next = handle_exit(svm, vm, v, req.exit, req.inject);
+        let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
         v.irqready = v.gs.rflags & PSL_I != 0;
         let intr = req.intr.load(Ordering::Acquire) != 0;
         if !v.irqready && intr {
@@ -271,6 +277,8 @@ fn handle_exit<K: Kernel>(
     v: &mut SvmVcpu<K>,
     exit: &mut vmm_abi::vm_exit,
     ev: &mut vcpu_inject_event,
+    pv: &crate::pvclock::PvClock<'_>,
+    ranges: &[vmm_abi::vm_mem_range],
 ) -> KResult<Next> {
     let reason = v.gs.exit_reason;
     let rflags = v.gs.rflags;
@@ -308,7 +316,7 @@ fn handle_exit<K: Kernel>(
             Next::Resume
         }
         SVM_VMEXIT_MSR => {
-            if msr_exit(svm, v, ev) {
+            if msr_exit(svm, vm, v, ev, pv, ranges) {
                 v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 2));
             }
             update_rip = true;
@@ -452,11 +460,32 @@ fn np_fault<K: Kernel>(
 }
 
 /// `svm_handle_msr`; true if RIP advances (no #GP was queued).
-fn msr_exit<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
+fn msr_exit<K: Kernel>(
+    svm: &Svm<K>,
+    vm: &SvmVm<K>,
+    v: &mut SvmVcpu<K>,
+    ev: &mut vcpu_inject_event,
+    pv: &crate::pvclock::PvClock<'_>,
+    ranges: &[vmm_abi::vm_mem_range],
+) -> bool {
     let msrno = v.gs.rcx;
     if v.vmcb.exitinfo1 == 1 {
         let val = (v.gs.rdx << 32) | (v.vmcb.rax & 0xffff_ffff);
         match msrno {
+            crate::pvclock::MSR_SYSTEM_TIME => {
+                if !crate::pvclock::register(ranges, val, pv) {
+                    // Unlike upstream, the #GP is precise (RIP stays).
+                    queue_ex(ev, 13);
+                    return false;
+                }
+                crate::pvclock::update(&svm.k, vm.pmap, pv);
+            }
+            crate::pvclock::MSR_WALL_CLOCK
+                if !crate::pvclock::wall_clock(&svm.k, vm.pmap, ranges, val) =>
+            {
+                queue_ex(ev, 13);
+                return false;
+            }
             0x277 => {
                 if !pat_is_valid(val) {
                     queue_ex(ev, 13);
@@ -467,7 +496,6 @@ fn msr_exit<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_ev
             0xc000_0080 => v.vmcb.efer = v.vmcb.rax | EFER_SVME,
             _ => {}
         }
-        let _ = svm;
         true
     } else {
         let val = match msrno {
