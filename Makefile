@@ -8,6 +8,10 @@
 #   make abi        print the /dev/vmm ABI table (checked three ways)
 #   make kobj       build/vmm_rs.o, the one object an OpenBSD kernel links
 #   make check-kobj verify that object (IBT, GOT, panic path, SSE, ...)
+#   make check-glue compile the C glue with the kernel's flags; check the
+#                   staging into a kernel tree
+#   make kernel     on OpenBSD: SYSDIR=/usr/src/sys [CONFIG=...], stage and
+#                   build a kernel with the Rust vmm
 #   make regress    run the regress programs in the emulator testbed
 #                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
 
@@ -60,6 +64,30 @@ clippy:
 	    --all-targets -- -D warnings
 	$(CARGO) clippy --release --target $(KTARGET) -p vmm_rs -- -D warnings
 
+# The C glue with the OpenBSD amd64 kernel's own compiler flags
+# (sys/arch/amd64/conf/Makefile.amd64), against the testbed's copy of the
+# kernel API headers: warnings are errors, as in a kernel build.
+KERNEL_CFLAGS =	--target=x86_64-unknown-openbsd -nostdinc -ffreestanding \
+		-D_KERNEL -Werror -Wall -Wimplicit-function-declaration \
+		-Wno-pointer-sign -Wframe-larger-than=16382 \
+		-Wno-address-of-packed-member -Wno-constant-conversion \
+		-Wno-unused-but-set-variable -Wno-gnu-folding-constant \
+		-mcmodel=kernel -mno-red-zone -mno-sse2 -mno-sse -mno-3dnow \
+		-mno-mmx -msoft-float -fno-omit-frame-pointer \
+		-mretpoline-external-thunk -fcf-protection=branch -O2
+check-glue:
+	mkdir -p build
+	for f in sys/dev/vmm/vmm_glue.c sys/dev/vmm/vmm_kern.c; do \
+		clang $(KERNEL_CFLAGS) -Iregress/testbed/kinclude \
+		    -Iregress/testbed/include -Iffi -Iffi/include -c $$f \
+		    -o build/`basename $$f .c`.o || exit 1; \
+	done
+	sh tools/check-stage.sh
+
+# On OpenBSD: stage into SYSDIR and build CONFIG (see README).
+kernel: kobj
+	sh tools/stage-openbsd.sh
+
 # Style messages about cross references (vmd(8), pledge(2), ...) are left
 # out: those pages exist on OpenBSD, not on the Linux build host.
 man-lint:
@@ -74,11 +102,12 @@ regress: kobj
 demo:
 	sh regress/demo.sh
 
-test: fmt-check clippy unit abi check-kobj man-lint regress
+test: fmt-check clippy unit abi check-kobj check-glue man-lint regress
 
 clean:
 	$(CARGO) clean
 	rm -rf build
 
-.PHONY: all host klib kobj check-kobj abi fmt-check clippy man-lint unit regress \
+.PHONY: all host klib kobj check-kobj check-glue kernel abi fmt-check clippy \
+	man-lint unit regress \
 	demo test clean

@@ -50,6 +50,8 @@ int	pledge_ioctl_vmm(struct proc *, long);
 int	vmm_enabled(void);
 void	start_vmm_on_cpu(struct cpu_info *);
 void	stop_vmm_on_cpu(struct cpu_info *);
+void	vmclear_on_cpu(struct cpu_info *);
+int	svm_get_vmsa_pa(uint32_t, uint32_t, uint64_t *);
 
 struct cfdriver vmm_cd = {
 	NULL, "vmm", DV_DULL, CD_SKIPHIBERNATE
@@ -140,4 +142,20 @@ stop_vmm_on_cpu(struct cpu_info *ci)
 {
 	KASSERT(ci == curcpu());
 	vmm_rs_stop_cpu();
+}
+
+/*
+ * X86_IPI_VMCLEAR_VMM: the Rust VMX backend clears its VMCS on the CPU it
+ * runs on before another CPU loads it, so nothing is left to do here.
+ */
+void
+vmclear_on_cpu(struct cpu_info *ci)
+{
+}
+
+/* psp(4) asks for the VMSA of an SEV-ES vcpu; SEV-ES is not supported. */
+int
+svm_get_vmsa_pa(uint32_t vmid, uint32_t vcpuid, uint64_t *pa)
+{
+	return (ENOENT);
 }
