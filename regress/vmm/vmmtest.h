@@ -66,7 +66,7 @@ vmm_open_or_skip(void)
 
 	if ((fd = open("/dev/vmm", O_RDWR)) == -1) {
 		if (errno == ENODEV) {
-			printf("SKIP: /dev/vmm: no supported CPU (ENODEV)\n");
+			printf("SKIPPED: /dev/vmm: no supported CPU (ENODEV)\n");
 			exit(0);
 		}
 		err(1, "open /dev/vmm");

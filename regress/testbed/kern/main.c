@@ -94,17 +94,21 @@ mb_memory(uint32_t magic, uint32_t mbi_pa, struct tb_memrange *r)
 	return (n);
 }
 
+int	tb_curtest_skipped;
+
 static void
 test_begin(const char *name)
 {
 	tb_curtestno++;
 	tb_curtest = name;
+	tb_curtest_skipped = 0;
 }
 
 static void
 test_end(int ok)
 {
-	printf("%sok %d - %s\n", ok ? "" : "not ", tb_curtestno, tb_curtest);
+	printf("%sok %d - %s%s\n", ok ? "" : "not ", tb_curtestno, tb_curtest,
+	    ok && tb_curtest_skipped ? " # SKIP" : "");
 	if (ok)
 		tb_npass++;
 	else

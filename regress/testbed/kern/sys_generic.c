@@ -337,6 +337,10 @@ sys_write(struct proc *p, struct sysargs *sa)
 			return (done ? 0 : error);
 		}
 		for (i = 0; i < n; i++) {
+			/* OpenBSD regress convention: a "SKIPPED" line. */
+			if (cons_atlinestart() && n - i >= 7 &&
+			    memcmp(buf + i, "SKIPPED", 7) == 0)
+				tb_curtest_skipped = 1;
 			if (cons_atlinestart())
 				cons_write("# ", 2);
 			cons_putc(buf[i]);

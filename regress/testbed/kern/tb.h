@@ -174,6 +174,7 @@ void	tb_files_close_all(struct process *);
 /* The test runner */
 extern const char *tb_curtest;
 extern int	tb_curtestno;
+extern int	tb_curtest_skipped;	/* the program printed "SKIPPED" */
 __dead void tb_fail_run(const char *);
 __dead void tb_prog_exit(int);
 
