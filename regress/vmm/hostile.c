@@ -1,0 +1,181 @@
+/*
+ * Hostile guests: each case runs in a fresh VM and must end with the
+ * documented outcome, the host unharmed and nothing leaked (the testbed
+ * checks the last part after the program).
+ *
+ *  - an access to guest-physical memory nothing backs fails the vcpu
+ *    (EINVAL, VM_EXIT_TERMINATED), as upstream;
+ *  - VMMCALL with RAX = HVCALL_FORCED_ABORT at CPL 0 ends the VM (EINVAL);
+ *  - any other VMMCALL, and the virtualisation instructions (VMRUN,
+ *    VMLOAD, VMSAVE, STGI, CLGI, SKINIT, INVLPGA, VMXON...), get #UD;
+ *  - RDMSR of host-sensitive MSRs (VM_HSAVE_PA, VM_CR, FEATURE_CONTROL
+ *    on AMD is passed through: skipped) gets #GP; WRMSR of them is
+ *    dropped; clearing EFER.SVME from the guest does not stick;
+ *  - HLT with interrupts off ends the VM (EIO);
+ *  - XSETBV with CR4.OSXSAVE clear is #UD (the CPU checks it first).
+ */
+#include "vmmtest.h"
+#if __has_include(<testbed.h>)
+#include <testbed.h>
+#endif
+
+/* Each case: code at f000:0100 entered from the reset vector; a #UD
+ * handler does OUT 0x6 and a #GP handler OUT 0xd, then halt with IF=1. */
+#define CASE(name, body)						\
+	extern const unsigned char name[], name##_end[];		\
+	__asm__(".pushsection .rodata\n.code16\n"			\
+	    #name ":\n"							\
+	    "xor %ax, %ax\nmov %ax, %ds\nmov $0x7000, %sp\n"		\
+	    "movw $(0x100 + 1f - " #name "), (6 * 4)\n"			\
+	    "movw $0xf000, (6 * 4 + 2)\n"				\
+	    "movw $(0x100 + 2f - " #name "), (13 * 4)\n"		\
+	    "movw $0xf000, (13 * 4 + 2)\n"				\
+	    body "\n"							\
+	    "mov $0x99, %dx\nout %al, %dx\nsti\nhlt\n"			\
+	    "1: mov $0x6, %dx\nout %al, %dx\nsti\nhlt\n"		\
+	    "2: mov $0xd, %dx\nout %al, %dx\nsti\nhlt\n"		\
+	    #name "_end:\n.code64\n.popsection\n")
+
+CASE(c_unbacked, "mov $0x9000, %ax\nmov %ax, %es\nmov %es:(0), %eax");
+CASE(c_abort, "mov $0x1234, %eax\nvmmcall");
+CASE(c_vmmcall, "mov $0x1, %eax\nvmmcall");
+CASE(c_vmrun, "vmrun");
+CASE(c_vmload, "vmload");
+CASE(c_stgi, "stgi");
+CASE(c_clgi, "clgi");
+CASE(c_skinit, "skinit");
+CASE(c_invlpga, "invlpga");
+CASE(c_vmxon, "vmxon (0x8000)");
+CASE(c_rd_hsave, "mov $0xc0010117, %ecx\nrdmsr");
+CASE(c_rd_vmcr, "mov $0xc0010114, %ecx\nrdmsr");
+CASE(c_wr_hsave, "mov $0xc0010117, %ecx\nxor %eax, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_efer, "mov $0xc0000080, %ecx\nrdmsr\nand $0xffffefff, %eax\nwrmsr\n"
+    "rdmsr\nmov %eax, %ebx\nmov $0x98, %dx\nmov %ebx, %eax\nout %eax, %dx");
+CASE(c_cli_hlt, "cli\nhlt");
+CASE(c_bad_xcr0, "mov $0, %ecx\nmov $0x2, %eax\nxor %edx, %edx\nxsetbv");
+
+static const unsigned char reset[] = { 0xea, 0x00, 0x01, 0x00, 0xf0 };
+
+enum outcome { O_EINVAL, O_EIO, O_UD, O_GP, O_CONTINUE };
+
+struct hcase {
+	const char		*name;
+	const unsigned char	*code, *end;
+	enum outcome		 want;
+};
+
+#define C(n, w)	{ #n, n, n##_end, w }
+static const struct hcase cases[] = {
+	C(c_unbacked, O_EINVAL),
+	C(c_abort, O_EINVAL),
+	C(c_vmmcall, O_UD),
+	C(c_vmrun, O_UD),
+	C(c_vmload, O_UD),
+	C(c_stgi, O_UD),
+	C(c_clgi, O_UD),
+	C(c_skinit, O_UD),
+	C(c_invlpga, O_UD),
+	C(c_vmxon, O_UD),
+	C(c_rd_hsave, O_GP),
+	C(c_rd_vmcr, O_GP),
+	C(c_wr_hsave, O_CONTINUE),
+	C(c_efer, O_CONTINUE),
+	C(c_cli_hlt, O_EIO),
+	C(c_bad_xcr0, O_UD),	/* CR4.OSXSAVE is 0: #UD before any intercept */
+};
+
+/*
+ * Each case is a VM of its own in a process of its own, as vmd does it: a
+ * small memory map (512 KiB of RAM, the BIOS area; 0x80000-0xf0000 is not
+ * backed), and the process exits afterwards, which is what releases the
+ * guest memory mapped (immutably) into it.
+ */
+static int
+run_case(const struct hcase *c)
+{
+	struct vm_create_params vcp;
+	struct vcpu_reg_state vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	uint32_t id;
+	int fd, r, n = 0, ok = 0, self, p;
+
+	self = getpid();
+	p = tb_proc_new(TB_PLEDGE_ALL);
+	tb_proc_switch(p);
+	if ((fd = open("/dev/vmm", O_RDWR)) == -1)
+		err(1, "open");
+	memset(&vcp, 0, sizeof(vcp));
+	vcp.vcp_ncpus = 1;
+	vcp.vcp_nmemranges = 2;
+	vcp.vcp_memranges[0].vmr_size = 0x80000;
+	vcp.vcp_memranges[0].vmr_type = VM_MEM_RAM;
+	vcp.vcp_memranges[1].vmr_gpa = 0xf0000;
+	vcp.vcp_memranges[1].vmr_size = 0x10000;
+	vcp.vcp_memranges[1].vmr_type = VM_MEM_RESERVED;
+	strlcpy(vcp.vcp_name, c->name, sizeof(vcp.vcp_name));
+	if (ioctl(fd, VMM_IOC_CREATE, &vcp) == -1)
+		err(1, "VMM_IOC_CREATE");
+	id = vcp.vcp_id;
+	guest_write(&vcp, 0xffff0, reset, sizeof(reset));
+	guest_write(&vcp, 0xf0100, c->code, c->end - c->code);
+	flat16(&vrs);
+	reset_vcpu(fd, id, &vrs);
+	memset(&ve, 0, sizeof(ve));
+	for (;;) {
+		memset(&vrp, 0, sizeof(vrp));
+		vrp.vrp_vm_id = id;
+		vrp.vrp_exit = &ve;
+		r = ioctl(fd, VMM_IOC_RUN, &vrp);
+		if (r == -1) {
+			ok = (c->want == O_EINVAL && errno == EINVAL) ||
+			    (c->want == O_EIO && errno == EIO);
+			printf("hostile: %s: RUN failed, errno %d: %s\n", c->name,
+			    errno, ok ? "ok" : "WRONG");
+			break;
+		}
+		if (vrp.vrp_exit_reason == VM_EXIT_NONE)
+			continue;
+		if (is_io_exit(vrp.vrp_exit_reason)) {
+			ve.vrs.vrs_gprs[VCPU_REGS_RIP] += ve.vei.vei_insn_len;
+			if (ve.vei.vei_port == 0x98) {
+				/* EFER as the guest read it back: SVME (bit 12)
+				 * is forced on (SVM) or never visible (VMX). */
+				printf("hostile: %s: EFER 0x%x\n", c->name,
+				    ve.vei.vei_data);
+				continue;
+			}
+			ok = (ve.vei.vei_port == 0x6 && c->want == O_UD) ||
+			    (ve.vei.vei_port == 0xd && c->want == O_GP) ||
+			    (ve.vei.vei_port == 0x99 && c->want == O_CONTINUE);
+			printf("hostile: %s: port 0x%x: %s\n", c->name,
+			    ve.vei.vei_port, ok ? "ok" : "WRONG");
+			break;
+		}
+		if (is_hlt_exit(vrp.vrp_exit_reason) || ++n > 100) {
+			printf("hostile: %s: unexpected exit 0x%x\n", c->name,
+			    vrp.vrp_exit_reason);
+			break;
+		}
+	}
+	terminate_vm(fd, id);
+	close(fd);
+	tb_proc_switch(self);
+	tb_proc_exit(p);
+	return (ok);
+}
+
+int
+main(void)
+{
+	size_t i;
+	int bad = 0;
+
+	close(vmm_open_or_skip());
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!run_case(&cases[i]))
+			bad++;
+	printf("hostile: %zu cases, %d wrong\n", sizeof(cases) / sizeof(cases[0]),
+	    bad);
+	return (bad != 0);
+}
