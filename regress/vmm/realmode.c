@@ -7,7 +7,8 @@
  *  2. IN/OUT of 1, 2 and 4 bytes with data round trips;
  *  3. CPUID answered in the kernel (hypervisor bit, "OpenBSDVMM58");
  *  4. RDMSR of PAT allowed, WRMSR of an invalid PAT refused with #GP;
- *  5. an external interrupt injected only once the guest has IF=1;
+ *  5. an external interrupt injected only once the guest has IF=1, and
+ *     the interrupt window bringing vmd back when IF becomes 1;
  *  6. WRITEREGS/READREGS round trip; guest RAM faulted in lazily.
  * (A triple fault exits to vmd under QEMU, but Bochs 2.7's SVM stops the
  * whole emulator instead of intercepting it; see triplefault.c, not run.)
@@ -88,6 +89,18 @@ __asm__(
 "	out	%al, %dx\n"			/* IF=1: vmd may inject now */
 "	nop\n"
 "	mov	$0x85, %dx\n"
+"	out	%al, %dx\n"
+	/* 5b. interrupt window: an in-kernel exit (CPUID) with IF=0 while
+	 * an interrupt is pending arms it; "sti" then exits to vmd. */
+"	cli\n"
+"	mov	$0x86, %dx\n"
+"	out	%al, %dx\n"
+"	xor	%eax, %eax\n"
+"	cpuid\n"
+"	sti\n"
+"	mov	$0x1000, %cx\n"
+"4:	loop	4b\n"
+"	mov	$0x87, %dx\n"
 "	out	%al, %dx\n"
 "	sti\n"
 "	hlt\n"
@@ -251,6 +264,24 @@ main(void)
 	expect_io(0x21, VEI_DIR_OUT, 1, &inj, 0);
 	expect_io(0x85, VEI_DIR_OUT, 1, NULL, 0);
 	printf("interrupt injected once IF=1\n");
+
+	/* 5b. The window: vmd has an interrupt pending while IF=0. */
+	expect_io(0x86, VEI_DIR_OUT, 1, NULL, 0);
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = id;
+	vrp.vrp_exit = ve;
+	vrp.vrp_intr_pending = 1;
+	do {
+		if (ioctl(fd, VMM_IOC_RUN, &vrp) == -1)
+			err(1, "RUN with an interrupt pending, IF=0");
+	} while (vrp.vrp_exit_reason == VM_EXIT_NONE && !vrp.vrp_irqready);
+	printf("interrupt window: exit 0x%x irqready %u\n",
+	    vrp.vrp_exit_reason, vrp.vrp_irqready);
+	/* Back as soon as the guest can take it, before the OUT 0x87. */
+	CHECK(vrp.vrp_irqready == 1);
+	CHECK(!is_io_exit(vrp.vrp_exit_reason));
+	expect_io(0x21, VEI_DIR_OUT, 1, &inj, 0);
+	expect_io(0x87, VEI_DIR_OUT, 1, NULL, 0);
 
 	CHECK(is_hlt_exit(run_vcpu(fd, id, ve)));
 
