@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering;
 use vmm_abi::ioctl::*;
 use vmm_abi::*;
 use vmm_core::{Activate, Backend, Mode};
-use vmm_kernel::pod::{as_bytes_mut, zeroed};
+use vmm_kernel::pod::zeroed;
 use vmm_kernel::{Errno, Kernel};
 use vmm_testkit::RunAction;
 
@@ -135,24 +135,7 @@ fn backend_failure_terminates_the_vcpu() {
 fn signal_ends_a_run_with_vm_exit_none_never_eintr() {
     let e = env();
     let id = e.create_vm("x");
-    let vmpid = e.k.spawn(0);
-    e.k.switch(vmpid);
-    let exit = e.exit_buf();
-    e.vmm.backend().push(RunAction::UntilStopped);
-    let (k, vmm) = (e.k, e.vmm);
-    let exit_addr = exit as u64;
-    let t = std::thread::spawn(move || {
-        k.switch(vmpid);
-        let mut vrp: vm_run_params = zeroed();
-        vrp.vrp_vm_id = id;
-        vrp.vrp_exit = exit_addr as *mut vm_exit;
-        let r = vmm.ioctl(u64::from(VMM_IOC_RUN), as_bytes_mut(&mut vrp));
-        (r, vrp.vrp_exit_reason)
-    });
-    while !e.vmm.backend().run_started.load(Ordering::SeqCst) {
-        std::thread::yield_now();
-    }
-    e.k.switch(e.root);
+    let (vmpid, t) = e.spawn_running_vcpu(id);
     assert_eq!(e.info()[0].vir_vcpu_state[0], VCPU_STATE_RUNNING as u8);
     // A signal to the running process ends the run with VM_EXIT_NONE
     // (never EINTR), and the vcpu is stopped again.
@@ -161,6 +144,7 @@ fn signal_ends_a_run_with_vm_exit_none_never_eintr() {
     assert_eq!(r, Ok(()));
     assert_eq!(reason, VM_EXIT_NONE as u16);
     e.k.set_sigpending(vmpid, false);
+    assert_eq!(e.info()[0].vir_vcpu_state[0], VCPU_STATE_STOPPED as u8);
     e.assert_clean(&[vmpid]);
 }
 
@@ -168,32 +152,13 @@ fn signal_ends_a_run_with_vm_exit_none_never_eintr() {
 fn terminate_waits_for_a_running_vcpu() {
     let e = env();
     let id = e.create_vm("x");
-    let vmpid = e.k.spawn(0);
-    e.k.switch(vmpid);
-    let exit = e.exit_buf() as u64;
-    e.vmm.backend().push(RunAction::UntilStopped);
-    let (k, vmm) = (e.k, e.vmm);
-    let runner = std::thread::spawn(move || {
-        k.switch(vmpid);
-        let mut vrp: vm_run_params = zeroed();
-        vrp.vrp_vm_id = id;
-        vrp.vrp_exit = exit as *mut vm_exit;
-        vmm.ioctl(u64::from(VMM_IOC_RUN), as_bytes_mut(&mut vrp))
-    });
-    while !e.vmm.backend().run_started.load(Ordering::SeqCst) {
-        std::thread::yield_now();
-    }
-    let root = e.root;
-    let term = std::thread::spawn(move || {
-        k.switch(root);
-        let mut p = vm_terminate_params { vtp_vm_id: id };
-        vmm.ioctl(u64::from(VMM_IOC_TERM), as_bytes_mut(&mut p))
-    });
+    let (vmpid, runner) = e.spawn_running_vcpu(id);
+    let term = e.spawn_ioctl(e.root, VMM_IOC_TERM, vm_terminate_params { vtp_vm_id: id });
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(!term.is_finished(), "teardown must wait for the run");
     // vmd stops the vcpu thread with a signal.
     e.k.set_sigpending(vmpid, true);
-    assert_eq!(runner.join().unwrap(), Ok(()));
+    assert_eq!(runner.join().unwrap().0, Ok(()));
     assert_eq!(term.join().unwrap(), Ok(()));
     e.k.set_sigpending(vmpid, false);
     e.assert_clean(&[vmpid]);
@@ -357,23 +322,14 @@ fn ioctls_wait_while_suspended_and_a_signal_interrupts_the_wait() {
     let e = env();
     e.vmm.activate(Activate::Quiesce);
     let p = e.k.spawn(0);
-    let (k, vmm) = (e.k, e.vmm);
-    let waiter = std::thread::spawn(move || {
-        k.switch(p);
-        let mut vip: vm_info_params = zeroed();
-        vmm.ioctl(u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip))
-    });
+    let waiter = e.spawn_ioctl(p, VMM_IOC_INFO, zeroed::<vm_info_params>());
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(!waiter.is_finished(), "ioctl must wait for resume");
     e.k.set_sigpending(p, true);
     assert_eq!(waiter.join().unwrap(), Err(Errno::EINTR));
     e.k.set_sigpending(p, false);
 
-    let waiter = std::thread::spawn(move || {
-        k.switch(p);
-        let mut vip: vm_info_params = zeroed();
-        vmm.ioctl(u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip))
-    });
+    let waiter = e.spawn_ioctl(p, VMM_IOC_INFO, zeroed::<vm_info_params>());
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(!waiter.is_finished());
     e.vmm.activate(Activate::Wakeup);
@@ -385,26 +341,13 @@ fn ioctls_wait_while_suspended_and_a_signal_interrupts_the_wait() {
 fn quiesce_waits_for_ioctls_in_flight() {
     let e = env();
     let id = e.create_vm("q");
-    let vmpid = e.k.spawn(0);
-    e.k.switch(vmpid);
-    let exit = e.exit_buf() as u64;
-    e.vmm.backend().push(RunAction::UntilStopped);
-    let (k, vmm) = (e.k, e.vmm);
-    let runner = std::thread::spawn(move || {
-        k.switch(vmpid);
-        let mut vrp: vm_run_params = zeroed();
-        vrp.vrp_vm_id = id;
-        vrp.vrp_exit = exit as *mut vm_exit;
-        vmm.ioctl(u64::from(VMM_IOC_RUN), as_bytes_mut(&mut vrp))
-    });
-    while !e.vmm.backend().run_started.load(Ordering::SeqCst) {
-        std::thread::yield_now();
-    }
+    let (vmpid, runner) = e.spawn_running_vcpu(id);
+    let vmm = e.vmm;
     let q = std::thread::spawn(move || vmm.activate(Activate::Quiesce));
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(!q.is_finished(), "suspend waits for the running ioctl");
     e.k.set_sigpending(vmpid, true);
-    runner.join().unwrap().unwrap();
+    runner.join().unwrap().0.unwrap();
     q.join().unwrap();
     assert!(!e.vmm.backend().running());
     e.vmm.activate(Activate::Wakeup);

@@ -134,6 +134,60 @@ impl Env {
         (r, vsp)
     }
 
+    /// Starts VM `id`'s vcpu running in a new process on another thread,
+    /// spinning in the backend until a signal or termination stops it;
+    /// returns once it runs, with the pid and the thread (which yields the
+    /// RUN's result and exit reason).
+    pub fn spawn_running_vcpu(&self, id: u32) -> (i32, std::thread::JoinHandle<(KResult, u16)>) {
+        let vmpid = self.k.spawn(0);
+        self.k.switch(vmpid);
+        let exit = self.exit_buf() as u64;
+        self.k.switch(self.root);
+        self.vmm
+            .backend()
+            .push(vmm_testkit::RunAction::UntilStopped);
+        self.vmm
+            .backend()
+            .run_started
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let (k, vmm) = (self.k, self.vmm);
+        let t = std::thread::spawn(move || {
+            k.switch(vmpid);
+            let mut vrp: vm_run_params = zeroed();
+            vrp.vrp_vm_id = id;
+            vrp.vrp_exit = exit as *mut vm_exit;
+            let r = vmm.ioctl(u64::from(VMM_IOC_RUN), as_bytes_mut(&mut vrp));
+            (r, vrp.vrp_exit_reason)
+        });
+        while !self
+            .vmm
+            .backend()
+            .run_started
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            std::thread::yield_now();
+        }
+        (vmpid, t)
+    }
+
+    /// Issues `cmd` from process `pid` on another thread.
+    pub fn spawn_ioctl<T: Pod>(
+        &self,
+        pid: i32,
+        cmd: u32,
+        arg: T,
+    ) -> std::thread::JoinHandle<KResult> {
+        let (k, vmm) = (self.k, self.vmm);
+        // The parameter block travels as bytes (it may hold user pointers).
+        let bytes = vmm_kernel::pod::as_bytes(&arg).to_vec();
+        std::thread::spawn(move || {
+            k.switch(pid);
+            let mut v: T = zeroed();
+            as_bytes_mut(&mut v).copy_from_slice(&bytes);
+            vmm.ioctl(u64::from(cmd), as_bytes_mut(&mut v))
+        })
+    }
+
     /// Terminates every VM, ends every process's mappings, and checks that
     /// the kernel double is back where it was after attach.
     pub fn assert_clean(&self, pids: &[i32]) {
