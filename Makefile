@@ -96,18 +96,28 @@ man-lint:
 unit:
 	$(CARGO) test --workspace --exclude vmm_rs --exclude vmm-openbsd
 
+# libFuzzer over the ioctl surface of the host build (rust/fuzz); bounded.
+FUZZ_SECONDS ?=	30
+fuzz-smoke:
+	mkdir -p rust/fuzz/target/new-corpus
+	$(CARGO) fuzz run -s none --fuzz-dir rust/fuzz ioctl \
+	    rust/fuzz/target/new-corpus rust/fuzz/corpus/ioctl \
+	    -- -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=2048 -print_final_stats=1
+
 regress: kobj
 	sh regress/run.sh
 
 demo:
 	sh regress/demo.sh
 
-test: fmt-check clippy unit abi check-kobj check-glue man-lint regress
+test: fmt-check clippy unit abi check-kobj check-glue man-lint fuzz-smoke \
+	regress
 
 clean:
 	$(CARGO) clean
 	rm -rf build
 
 .PHONY: all host klib kobj check-kobj check-glue kernel abi fmt-check clippy \
-	man-lint unit regress \
+	man-lint unit fuzz-smoke regress \
 	demo test clean
