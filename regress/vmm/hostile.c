@@ -15,9 +15,6 @@
  *  - XSETBV with CR4.OSXSAVE clear is #UD (the CPU checks it first).
  */
 #include "vmmtest.h"
-#if __has_include(<testbed.h>)
-#include <testbed.h>
-#endif
 
 /* Each case: code at f000:0100 entered from the reset vector; a #UD
  * handler does OUT 0x6 and a #GP handler OUT 0xd, then halt with IF=1. */
@@ -91,18 +88,16 @@ static const struct hcase cases[] = {
  * guest memory mapped (immutably) into it.
  */
 static int
-run_case(const struct hcase *c)
+run_case_child(void *arg)
 {
+	const struct hcase *c = arg;
 	struct vm_create_params vcp;
 	struct vcpu_reg_state vrs;
 	struct vm_run_params vrp;
 	struct vm_exit ve;
 	uint32_t id;
-	int fd, r, n = 0, ok = 0, self, p;
+	int fd, r, n = 0, ok = 0;
 
-	self = getpid();
-	p = tb_proc_new(TB_PLEDGE_ALL);
-	tb_proc_switch(p);
 	if ((fd = open("/dev/vmm", O_RDWR)) == -1)
 		err(1, "open");
 	memset(&vcp, 0, sizeof(vcp));
@@ -160,9 +155,7 @@ run_case(const struct hcase *c)
 	}
 	terminate_vm(fd, id);
 	close(fd);
-	tb_proc_switch(self);
-	tb_proc_exit(p);
-	return (ok);
+	return (ok ? 0 : 1);
 }
 
 int
@@ -173,7 +166,7 @@ main(void)
 
 	close(vmm_open_or_skip());
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (!run_case(&cases[i]))
+		if (run_in_child(run_case_child, (void *)&cases[i]) != 0)
 			bad++;
 	printf("hostile: %zu cases, %d wrong\n", sizeof(cases) / sizeof(cases[0]),
 	    bad);

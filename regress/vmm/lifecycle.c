@@ -6,9 +6,6 @@
  * HLT, READREGS, TERM.
  */
 #include "vmmtest.h"
-#if __has_include(<testbed.h>)
-#include <testbed.h>
-#endif
 
 /* The guest: a reset vector jumping to code at f000:0100. */
 extern const unsigned char guest_reset[], guest_reset_end[];
@@ -33,11 +30,36 @@ __asm__(
 "	.code64\n"
 "	.popsection\n");
 
+/* The device process: SHAREMEM the VM's memory, write a marker. */
+static int
+device_process(void *arg)
+{
+	struct vm_create_params *vcp = arg;
+	struct vm_sharemem_params vsp;
+	size_t i;
+	int dfd;
+
+	if ((dfd = open("/dev/vmm", O_RDWR)) == -1)
+		err(1, "open /dev/vmm in the device process");
+	memset(&vsp, 0, sizeof(vsp));
+	vsp.vsp_vm_id = vcp->vcp_id;
+	vsp.vsp_nmemranges = vcp->vcp_nmemranges;
+	memcpy(vsp.vsp_memranges, vcp->vcp_memranges,
+	    sizeof(vsp.vsp_memranges));
+	for (i = 0; i < VMM_MAX_MEM_RANGES; i++)
+		vsp.vsp_memranges[i].vmr_va = 0;
+	if (ioctl(dfd, VMM_IOC_SHAREMEM, &vsp) == -1)
+		err(1, "VMM_IOC_SHAREMEM");
+	CHECK(vsp.vsp_va[2] != 0 && vsp.vsp_va[3] == 0);
+	((volatile char *)vsp.vsp_va[2])[0x5000] = 0x77;
+	close(dfd);
+	return (0);
+}
+
 int
 main(void)
 {
 	struct vm_create_params vcp;
-	struct vm_sharemem_params vsp;
 	struct vm_info_params vip;
 	struct vm_info_result *vir;
 	struct vm_rwregs_params vrwp;
@@ -46,7 +68,7 @@ main(void)
 	uint16_t reason;
 	uint32_t id;
 	size_t i;
-	int fd, dfd, dev, vmproc;
+	int fd, vmproc;
 
 	fd = vmm_open_or_skip();
 	vmproc = getpid();
@@ -62,23 +84,8 @@ main(void)
 	}
 	printf("created vm %u\n", id);
 
-	/* A device process maps the same memory. */
-	dev = tb_proc_new(TB_PLEDGE_ALL);
-	tb_proc_switch(dev);
-	if ((dfd = open("/dev/vmm", O_RDWR)) == -1)
-		err(1, "open /dev/vmm in the device process");
-	memset(&vsp, 0, sizeof(vsp));
-	vsp.vsp_vm_id = id;
-	vsp.vsp_nmemranges = vcp.vcp_nmemranges;
-	memcpy(vsp.vsp_memranges, vcp.vcp_memranges, sizeof(vsp.vsp_memranges));
-	for (i = 0; i < VMM_MAX_MEM_RANGES; i++)
-		vsp.vsp_memranges[i].vmr_va = 0;
-	if (ioctl(dfd, VMM_IOC_SHAREMEM, &vsp) == -1)
-		err(1, "VMM_IOC_SHAREMEM");
-	close(dfd);
-	CHECK(vsp.vsp_va[2] != 0 && vsp.vsp_va[3] == 0);
-	((volatile char *)vsp.vsp_va[2])[0x5000] = 0x77;
-	tb_proc_switch(vmproc);
+	/* A device process maps the same memory and writes to it. */
+	CHECK(run_in_child(device_process, &vcp) == 0);
 	CHECK(((volatile char *)vcp.vcp_memranges[2].vmr_va)[0x5000] == 0x77);
 
 	/* INFO, the two-call way. */

@@ -9,6 +9,13 @@
 #include <machine/vmmvar.h>
 #include <dev/vmm/vmm.h>
 
+#if __has_include(<testbed.h>)
+#include <testbed.h>
+#define VMMTEST_TESTBED	1
+#else
+#include <sys/wait.h>
+#endif
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -179,4 +186,38 @@ terminate_vm(int fd, uint32_t id)
 	vtp.vtp_vm_id = id;
 	if (ioctl(fd, VMM_IOC_TERM, &vtp) == -1)
 		err(1, "VMM_IOC_TERM");
+}
+
+/*
+ * Runs fn(arg) in a process of its own and returns its exit status, the
+ * way vmd's device and VM processes are separate processes: fork(2) on
+ * OpenBSD; in the testbed a new simulated process made current for the
+ * call and torn down (its mappings with it) afterwards.
+ */
+static inline int
+run_in_child(int (*fn)(void *), void *arg)
+{
+#ifdef VMMTEST_TESTBED
+	int self = getpid(), p, status;
+
+	p = tb_proc_new(TB_PLEDGE_ALL);
+	tb_proc_switch(p);
+	status = fn(arg);
+	tb_proc_switch(self);
+	tb_proc_exit(p);
+	return (status);
+#else
+	pid_t pid;
+	int status;
+
+	switch ((pid = fork())) {
+	case -1:
+		err(1, "fork");
+	case 0:
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		err(1, "waitpid");
+	return (WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+#endif
 }
