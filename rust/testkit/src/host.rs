@@ -1012,7 +1012,12 @@ unsafe impl Kernel for HostKernel {
             .to_string_lossy()
             .replacen("%lu", &a.to_string(), 1)
             .replacen("%lu", &b.to_string(), 1);
-        self.0.log.lock().unwrap().push(s);
+        let mut log = self.0.log.lock().unwrap();
+        // Bounded, so that long fuzzing runs do not grow without limit.
+        if log.len() >= 4096 {
+            log.remove(0);
+        }
+        log.push(s);
     }
 }
 
