@@ -12,6 +12,7 @@
 #                   staging into a kernel tree
 #   make kernel     on OpenBSD: SYSDIR=/usr/src/sys [CONFIG=...], stage and
 #                   build a kernel with the Rust vmm
+#   make bench      exit-path figures in instructions (QEMU -icount)
 #   make regress    run the regress programs in the emulator testbed
 #                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
 
@@ -111,6 +112,10 @@ regress: kobj
 demo:
 	sh regress/demo.sh
 
+bench: kobj
+	mkdir -p build
+	sh regress/bench.sh
+
 test: fmt-check clippy unit abi check-kobj check-glue man-lint fuzz-smoke \
 	regress
 
@@ -119,5 +124,5 @@ clean:
 	rm -rf build
 
 .PHONY: all host klib kobj check-kobj check-glue kernel abi fmt-check clippy \
-	man-lint unit fuzz-smoke regress \
+	man-lint unit fuzz-smoke regress bench \
 	demo test clean
