@@ -116,8 +116,9 @@ bench: kobj
 	mkdir -p build
 	sh regress/bench.sh
 
+# regress last: its "N passed, N failed" line closes the output.
 test: fmt-check clippy unit abi check-kobj check-glue man-lint fuzz-smoke \
-	regress
+	bench regress
 
 clean:
 	$(CARGO) clean
