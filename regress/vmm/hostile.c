@@ -12,7 +12,13 @@
  *    on AMD is passed through: skipped) gets #GP; WRMSR of them is
  *    dropped; clearing EFER.SVME from the guest does not stick;
  *  - HLT with interrupts off ends the VM (EIO);
- *  - XSETBV with CR4.OSXSAVE clear is #UD (the CPU checks it first).
+ *  - XSETBV with CR4.OSXSAVE clear is #UD (the CPU checks it first);
+ *  - CR4.VMXE on AMD: #GP, or (QEMU) the VM fails at the next entry;
+ *  - APIC base and MTRR reads: #GP; microcode, SPEC_CTRL,
+ *    TSC and HWCR writes are dropped; SYSENTER/STAR/KERNELGSBASE writes
+ *    reach the guest's own copies (VMLOAD/VMSAVE), not the host's;
+ *  - INVLPG storms run; REP OUTS is reported to vmd as string I/O;
+ *  - an interrupt vmd keeps injecting while IF=0 is never delivered.
  */
 #include "vmmtest.h"
 
@@ -49,11 +55,25 @@ CASE(c_wr_hsave, "mov $0xc0010117, %ecx\nxor %eax, %eax\nxor %edx, %edx\nwrmsr")
 CASE(c_efer, "mov $0xc0000080, %ecx\nrdmsr\nand $0xffffefff, %eax\nwrmsr\n"
     "rdmsr\nmov %eax, %ebx\nmov $0x98, %dx\nmov %ebx, %eax\nout %eax, %dx");
 CASE(c_cli_hlt, "cli\nhlt");
+CASE(c_cr4_vmxe, "mov %cr4, %eax\nor $0x2000, %eax\nmov %eax, %cr4");
+CASE(c_apicbase, "mov $0x1b, %ecx\nrdmsr");
+CASE(c_mtrrcap, "mov $0xfe, %ecx\nrdmsr");
+CASE(c_ucode, "mov $0x79, %ecx\nxor %eax, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_spec_ctrl, "mov $0x48, %ecx\nmov $0x1, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_wr_tsc, "mov $0x10, %ecx\nxor %eax, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_wr_hwcr, "mov $0xc0010015, %ecx\nxor %eax, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_sysenter, "mov $0x174, %ecx\nmov $0x8, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_star, "mov $0xc0000081, %ecx\nmov $0x1, %eax\nmov $0x00230010, %edx\nwrmsr");
+CASE(c_kgsbase, "mov $0xc0000102, %ecx\nmov $0x1000, %eax\nxor %edx, %edx\nwrmsr");
+CASE(c_invlpg_storm, "mov $1000, %cx\n3: invlpg (0)\nloop 3b");
+CASE(c_rep_outs, "mov $0x70, %dx\nxor %si, %si\nmov $0x100, %cx\nrep outsb");
+CASE(c_intr_storm, "cli\nmov $0x71, %dx\nout %al, %dx\nout %al, %dx\nout %al, %dx");
 CASE(c_bad_xcr0, "mov $0, %ecx\nmov $0x2, %eax\nxor %edx, %edx\nxsetbv");
 
 static const unsigned char reset[] = { 0xea, 0x00, 0x01, 0x00, 0xf0 };
 
-enum outcome { O_EINVAL, O_EIO, O_UD, O_GP, O_CONTINUE };
+enum outcome { O_EINVAL, O_EIO, O_UD, O_GP, O_CONTINUE, O_REP_IO, O_NO_INTR,
+    O_GP_OR_FAIL };
 
 struct hcase {
 	const char		*name;
@@ -78,6 +98,21 @@ static const struct hcase cases[] = {
 	C(c_wr_hsave, O_CONTINUE),
 	C(c_efer, O_CONTINUE),
 	C(c_cli_hlt, O_EIO),
+	/* Bochs: #GP; QEMU lets the write through and the next VMRUN fails
+	 * its consistency check: the VM fails (EINVAL), the host goes on. */
+	C(c_cr4_vmxe, O_GP_OR_FAIL),
+	C(c_apicbase, O_GP),
+	C(c_mtrrcap, O_GP),
+	C(c_ucode, O_CONTINUE),
+	C(c_spec_ctrl, O_CONTINUE),
+	C(c_wr_tsc, O_CONTINUE),
+	C(c_wr_hwcr, O_CONTINUE),
+	C(c_sysenter, O_CONTINUE),
+	C(c_star, O_CONTINUE),
+	C(c_kgsbase, O_CONTINUE),
+	C(c_invlpg_storm, O_CONTINUE),
+	C(c_rep_outs, O_REP_IO),
+	C(c_intr_storm, O_NO_INTR),
 	C(c_bad_xcr0, O_UD),	/* CR4.OSXSAVE is 0: #UD before any intercept */
 };
 
@@ -121,9 +156,15 @@ run_case_child(void *arg)
 		memset(&vrp, 0, sizeof(vrp));
 		vrp.vrp_vm_id = id;
 		vrp.vrp_exit = &ve;
+		if (c->want == O_NO_INTR) {
+			vrp.vrp_inject.vie_type = VCPU_INJECT_INTR;
+			vrp.vrp_inject.vie_vector = 13;	/* would hit #GP's */
+			vrp.vrp_intr_pending = 1;
+		}
 		r = ioctl(fd, VMM_IOC_RUN, &vrp);
 		if (r == -1) {
-			ok = (c->want == O_EINVAL && errno == EINVAL) ||
+			ok = ((c->want == O_EINVAL || c->want == O_GP_OR_FAIL) &&
+			    errno == EINVAL) ||
 			    (c->want == O_EIO && errno == EIO);
 			printf("hostile: %s: RUN failed, errno %d: %s\n", c->name,
 			    errno, ok ? "ok" : "WRONG");
@@ -131,6 +172,27 @@ run_case_child(void *arg)
 		}
 		if (vrp.vrp_exit_reason == VM_EXIT_NONE)
 			continue;
+		if (is_io_exit(vrp.vrp_exit_reason) && c->want == O_REP_IO) {
+			/* Reported faithfully to vmd, which refuses it. */
+			ok = ve.vei.vei_port == 0x70 && ve.vei.vei_rep == 1 &&
+			    ve.vei.vei_string == 1 && ve.vei.vei_dir == VEI_DIR_OUT;
+			printf("hostile: %s: rep outsb reported: %s\n", c->name,
+			    ok ? "ok" : "WRONG");
+			break;
+		}
+		if (is_io_exit(vrp.vrp_exit_reason) && ve.vei.vei_port == 0x71) {
+			/* vmd keeps injecting an interrupt while IF=0: it must
+			 * never be delivered (the handler would OUT 0x6/0xd). */
+			ve.vrs.vrs_gprs[VCPU_REGS_RIP] += ve.vei.vei_insn_len;
+			if (++n == 3) {
+				ok = 1;
+				printf("hostile: %s: 3 runs with IF=0, no "
+				    "delivery: ok\n", c->name);
+				break;
+			}
+			memset(&vrp, 0, sizeof(vrp));
+			continue;
+		}
 		if (is_io_exit(vrp.vrp_exit_reason)) {
 			ve.vrs.vrs_gprs[VCPU_REGS_RIP] += ve.vei.vei_insn_len;
 			if (ve.vei.vei_port == 0x98) {
@@ -141,7 +203,8 @@ run_case_child(void *arg)
 				continue;
 			}
 			ok = (ve.vei.vei_port == 0x6 && c->want == O_UD) ||
-			    (ve.vei.vei_port == 0xd && c->want == O_GP) ||
+			    (ve.vei.vei_port == 0xd && (c->want == O_GP ||
+			    c->want == O_GP_OR_FAIL)) ||
 			    (ve.vei.vei_port == 0x99 && c->want == O_CONTINUE);
 			printf("hostile: %s: port 0x%x: %s\n", c->name,
 			    ve.vei.vei_port, ok ? "ok" : "WRONG");
