@@ -40,7 +40,8 @@
 	    #name "_end:\n.code64\n.popsection\n")
 
 CASE(c_unbacked, "mov $0x9000, %ax\nmov %ax, %es\nmov %es:(0), %eax");
-CASE(c_abort, "mov $0x1234, %eax\nvmmcall");
+CASE(c_abort, "mov $0x1234, %eax\nvmmcall");	/* AMD's hypercall */
+CASE(c_abort_intel, "mov $0x1234, %eax\nvmcall");	/* Intel's */
 CASE(c_vmmcall, "mov $0x1, %eax\nvmmcall");
 CASE(c_vmrun, "vmrun");
 CASE(c_vmload, "vmload");
@@ -84,7 +85,8 @@ struct hcase {
 #define C(n, w)	{ #n, n, n##_end, w }
 static const struct hcase cases[] = {
 	C(c_unbacked, O_EINVAL),
-	C(c_abort, O_EINVAL),
+	C(c_abort, O_EINVAL),		/* AMD only, see main() */
+	C(c_abort_intel, O_EINVAL),	/* Intel only */
 	C(c_vmmcall, O_UD),
 	C(c_vmrun, O_UD),
 	C(c_vmload, O_UD),
@@ -221,6 +223,15 @@ run_case_child(void *arg)
 	return (ok ? 0 : 1);
 }
 
+static int
+intel_cpu(void)
+{
+	uint32_t a = 0, b, c, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+	return (b == 0x756e6547);	/* "Genu" */
+}
+
 int
 main(void)
 {
@@ -228,10 +239,16 @@ main(void)
 	int bad = 0;
 
 	close(vmm_open_or_skip());
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* The hypercall instruction is the vendor's own: the other
+		 * one is #UD in the guest without an exit. */
+		if (strcmp(cases[i].name, intel_cpu() ? "c_abort" :
+		    "c_abort_intel") == 0)
+			continue;
 		if (run_in_child(run_case_child, (void *)&cases[i]) != 0)
 			bad++;
-	printf("hostile: %zu cases, %d wrong\n", sizeof(cases) / sizeof(cases[0]),
-	    bad);
+	}
+	printf("hostile: %zu cases, %d wrong\n",
+	    sizeof(cases) / sizeof(cases[0]) - 1, bad);
 	return (bad != 0);
 }

@@ -20,7 +20,9 @@ pub struct SvmCaps {
     pub max_asid: u32,
 }
 
-/// Intel VMX capabilities.
+/// Intel VMX capabilities: the capability MSRs as read once on the boot
+/// CPU (upstream reads the same values per CPU in `cpu_check_vmm_cap` and
+/// again at every vcpu reset; they are identical on every CPU of a system).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VmxCaps {
     /// Extended page tables.
@@ -29,6 +31,52 @@ pub struct VmxCaps {
     pub unrestricted: bool,
     /// Virtual processor identifiers.
     pub vpid: bool,
+    /// IA32_VMX_BASIC.
+    pub basic: u64,
+    /// The TRUE_* control capability MSRs exist (and are the ones below).
+    pub true_ctls: bool,
+    /// Pin-based controls capability (TRUE_PINBASED if available).
+    pub pinbased: u64,
+    /// Primary processor-based controls capability (TRUE if available).
+    pub procbased: u64,
+    /// Secondary processor-based controls capability (0 if absent).
+    pub procbased2: u64,
+    /// VM-exit controls capability (TRUE if available).
+    pub exit: u64,
+    /// VM-entry controls capability (TRUE if available).
+    pub entry: u64,
+    /// IA32_VMX_EPT_VPID_CAP (0 if neither EPT nor VPID).
+    pub ept_vpid: u64,
+    /// IA32_VMX_CR0_FIXED0 / FIXED1.
+    pub cr0_fixed: (u64, u64),
+    /// IA32_VMX_CR4_FIXED0 / FIXED1.
+    pub cr4_fixed: (u64, u64),
+    /// CPUID 7 EDX bit 28: IA32_FLUSH_CMD exists.
+    pub l1d_flush_msr: bool,
+    /// ARCH_CAPABILITIES says no L1D flush is needed before VM entry
+    /// (RDCL_NO, or SKIP_L1DFL_VMENTRY).
+    pub l1d_flush_not_needed: bool,
+    /// CPUID 7 EDX bit 26: IBRS/IBPB.
+    pub ibpb: bool,
+    /// CPUID 7 ECX bit 7 or EDX bit 20: CET (the #CP error code).
+    pub cet: bool,
+}
+
+impl VmxCaps {
+    /// The VMCS (and VMXON region) revision identifier.
+    pub fn revision(&self) -> u32 {
+        (self.basic & 0x7fff_ffff) as u32
+    }
+
+    /// What upstream requires: EPT and unrestricted guest.
+    pub fn usable(&self) -> bool {
+        self.ept && self.unrestricted
+    }
+
+    /// Whether the EPT/VPID capability bit `bit` is set.
+    pub fn ept_vpid_has(&self, bit: u32) -> bool {
+        bit < 64 && self.ept_vpid & (1u64 << bit) != 0
+    }
 }
 
 /// The virtualisation the boot CPU offers.
@@ -79,25 +127,72 @@ pub fn probe() -> Virt {
         if fc & FC_LOCK != 0 && fc & FC_VMX_EN == 0 {
             return Virt::None;
         }
-        // SAFETY: the VMX capability MSRs exist when CPUID reports VMX.
-        let basic = unsafe { rdmsr(msr::IA32_VMX_BASIC) };
-        let procbased = if basic & (1 << 55) != 0 {
-            // SAFETY: TRUE controls are advertised by bit 55.
-            unsafe { rdmsr(msr::IA32_VMX_TRUE_PROCBASED_CTLS) }
-        } else {
-            // SAFETY: always present with VMX.
-            unsafe { rdmsr(msr::IA32_VMX_PROCBASED_CTLS) }
-        };
-        // Secondary controls exist only if their activation bit may be 1.
-        let mut caps = VmxCaps::default();
-        if procbased & (1 << 63) != 0 {
-            // SAFETY: present, as just checked.
-            let p2 = unsafe { rdmsr(msr::IA32_VMX_PROCBASED_CTLS2) } >> 32;
-            caps.ept = p2 & (1 << 1) != 0;
-            caps.vpid = p2 & (1 << 5) != 0;
-            caps.unrestricted = p2 & (1 << 7) != 0;
-        }
-        return Virt::Vmx(caps);
+        return Virt::Vmx(probe_vmx());
     }
     Virt::None
+}
+
+/// Reads the VMX capability MSRs of the current CPU (which has VMX).
+fn probe_vmx() -> VmxCaps {
+    // SAFETY: the VMX capability MSRs exist when CPUID reports VMX.
+    let basic = unsafe { rdmsr(msr::IA32_VMX_BASIC) };
+    let true_ctls = basic & (1 << 55) != 0;
+    let pick = |legacy: u32, tru: u32| {
+        // SAFETY: the legacy MSRs always exist with VMX; the TRUE ones
+        // when IA32_VMX_BASIC bit 55 says so.
+        unsafe { rdmsr(if true_ctls { tru } else { legacy }) }
+    };
+    let mut caps = VmxCaps {
+        basic,
+        true_ctls,
+        pinbased: pick(
+            msr::IA32_VMX_PINBASED_CTLS,
+            msr::IA32_VMX_TRUE_PINBASED_CTLS,
+        ),
+        procbased: pick(
+            msr::IA32_VMX_PROCBASED_CTLS,
+            msr::IA32_VMX_TRUE_PROCBASED_CTLS,
+        ),
+        exit: pick(msr::IA32_VMX_EXIT_CTLS, msr::IA32_VMX_TRUE_EXIT_CTLS),
+        entry: pick(msr::IA32_VMX_ENTRY_CTLS, msr::IA32_VMX_TRUE_ENTRY_CTLS),
+        ..VmxCaps::default()
+    };
+    // SAFETY: the fixed-bit MSRs always exist with VMX.
+    unsafe {
+        caps.cr0_fixed = (
+            rdmsr(msr::IA32_VMX_CR0_FIXED0),
+            rdmsr(msr::IA32_VMX_CR0_FIXED1),
+        );
+        caps.cr4_fixed = (
+            rdmsr(msr::IA32_VMX_CR4_FIXED0),
+            rdmsr(msr::IA32_VMX_CR4_FIXED1),
+        );
+    }
+    // Secondary controls exist only if their activation bit may be 1
+    // (reading 0x48B otherwise raises #GP).
+    if caps.procbased & (1 << 63) != 0 {
+        // SAFETY: present, as just checked.
+        caps.procbased2 = unsafe { rdmsr(msr::IA32_VMX_PROCBASED_CTLS2) };
+        let p2 = caps.procbased2 >> 32;
+        caps.ept = p2 & (1 << 1) != 0;
+        caps.vpid = p2 & (1 << 5) != 0;
+        caps.unrestricted = p2 & (1 << 7) != 0;
+        if caps.ept || caps.vpid {
+            // SAFETY: exists when EPT or VPID may be enabled.
+            caps.ept_vpid = unsafe { rdmsr(msr::IA32_VMX_EPT_VPID_CAP) };
+        }
+    }
+    if cpuid(0, 0).eax >= 7 {
+        let l7 = cpuid(7, 0);
+        caps.l1d_flush_msr = l7.edx & (1 << 28) != 0;
+        caps.ibpb = l7.edx & (1 << 26) != 0;
+        caps.cet = l7.ecx & (1 << 7) != 0 || l7.edx & (1 << 20) != 0;
+        if l7.edx & (1 << 29) != 0 {
+            // SAFETY: ARCH_CAPABILITIES exists when CPUID 7 EDX bit 29 says.
+            let ac = unsafe { rdmsr(msr::IA32_ARCH_CAPABILITIES) };
+            // RDCL_NO, or SKIP_L1DFL_VMENTRY with the flush MSR present.
+            caps.l1d_flush_not_needed = ac & 1 != 0 || (ac & (1 << 3) != 0 && caps.l1d_flush_msr);
+        }
+    }
+    caps
 }

@@ -1,9 +1,16 @@
 //! Raw x86-64 instructions the driver executes.
 //!
-//! This module and [`crate::svm::switch`] are where vmm's privileged
-//! instructions live; everything else calls these wrappers.  Each wrapper
-//! is one instruction (or a fixed pair); the ones that change machine state
-//! are `unsafe fn` with the caller's obligations stated.
+//! This module, [`crate::svm::switch`] and [`crate::vmx::switch`] are where
+//! vmm's privileged instructions live; everything else calls these
+//! wrappers.  Each wrapper is one instruction (or a fixed pair); the ones
+//! that change machine state are `unsafe fn` with the caller's obligations
+//! stated.
+//!
+//! The VMX instructions report failure in RFLAGS (SDM Vol. 3C, 31.2):
+//! CF=1 is VMfailInvalid (no current VMCS, or a bad operand), ZF=1 is
+//! VMfailValid (the reason is in the current VMCS's VM-instruction error
+//! field).  Each wrapper captures both flags in the same `asm!` block as
+//! the instruction, so nothing the compiler emits can clobber them.
 //!
 //! References: Intel SDM Vol. 2 (instruction set), AMD APM Vol. 2 and 3.
 
@@ -138,6 +145,208 @@ pub unsafe fn stgi() {
     unsafe { asm!("stgi", options(nostack, preserves_flags)) };
 }
 
+/// Reads CR3.
+pub fn rcr3() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR3 has no side effects (kernel code).
+    unsafe { asm!("mov {}, cr3", out(reg) v, options(nostack, preserves_flags, nomem)) };
+    v
+}
+
+/// Reads the CS selector.
+pub fn read_cs() -> u16 {
+    let v: u16;
+    // SAFETY: reading a segment register has no side effects.
+    unsafe { asm!("mov {0:x}, cs", out(reg) v, options(nostack, preserves_flags, nomem)) };
+    v
+}
+
+/// Disables interrupts and returns the RFLAGS they were disabled from
+/// (`intr_disable()`).
+///
+/// # Safety
+/// Kernel mode; the caller restores the state with [`intr_restore`] and
+/// does not sleep in between.
+pub unsafe fn intr_disable() -> u64 {
+    let f: u64;
+    // SAFETY: as stated by the caller; pushfq/pop only touch the stack.
+    unsafe { asm!("pushfq", "pop {}", "cli", out(reg) f, options(nomem)) };
+    f
+}
+
+/// Enables interrupts again if they were on in `flags` (`intr_restore()`).
+///
+/// # Safety
+/// `flags` came from [`intr_disable`] on this CPU, in this thread.
+pub unsafe fn intr_restore(flags: u64) {
+    if flags & (1 << 9) != 0 {
+        // SAFETY: interrupts were enabled before intr_disable.
+        unsafe { asm!("sti", options(nostack, nomem)) };
+    }
+}
+
+/// Delivers an NMI to the host through its IDT (`int $2`): how an NMI that
+/// caused a VM exit reaches the kernel's NMI handler.
+///
+/// # Safety
+/// Kernel mode with the host's IDT, GDT and TSS loaded.
+pub unsafe fn int_nmi() {
+    // SAFETY: as stated by the caller; the handler returns with iretq.
+    unsafe { asm!("int 2", options(nomem)) };
+}
+
+/// How a VMX instruction failed (SDM Vol. 3C, 31.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmFail {
+    /// CF=1: no current VMCS, or an invalid operand.
+    Invalid,
+    /// ZF=1: the error number is in the current VMCS's VM-instruction
+    /// error field.
+    Valid,
+}
+
+/// CF and ZF after a VMX instruction, as `setc`/`setz` left them.
+fn vm_result(cf: u8, zf: u8) -> Result<(), VmFail> {
+    if cf != 0 {
+        Err(VmFail::Invalid)
+    } else if zf != 0 {
+        Err(VmFail::Valid)
+    } else {
+        Ok(())
+    }
+}
+
+/// VMXON: enters VMX root operation with the VMXON region at `pa`.
+///
+/// # Safety
+/// CR4.VMXE is set, IA32_FEATURE_CONTROL allows VMXON, and `pa` is a
+/// 4 KiB-aligned page holding the VMCS revision identifier, owned by this
+/// CPU for as long as it stays in VMX operation.
+pub unsafe fn vmxon(pa: u64) -> Result<(), VmFail> {
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller; the operand is read from our stack.
+    unsafe {
+        asm!("vmxon qword ptr [{p}]", "setc {cf}", "setz {zf}",
+             p = in(reg) &pa, cf = out(reg_byte) cf, zf = out(reg_byte) zf,
+             options(nostack));
+    }
+    vm_result(cf, zf)
+}
+
+/// VMXOFF: leaves VMX operation.
+///
+/// # Safety
+/// In VMX root operation; no VMCS of ours is active on this CPU that is
+/// used afterwards without a VMCLEAR (VMXOFF does not flush them).
+pub unsafe fn vmxoff() -> Result<(), VmFail> {
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller.
+    unsafe {
+        asm!("vmxoff", "setc {cf}", "setz {zf}",
+             cf = out(reg_byte) cf, zf = out(reg_byte) zf, options(nostack, nomem));
+    }
+    vm_result(cf, zf)
+}
+
+/// VMCLEAR: writes the VMCS at `pa` back to memory, marks it clear and not
+/// current.
+///
+/// # Safety
+/// In VMX root operation; `pa` is a VMCS region we own.
+pub unsafe fn vmclear(pa: u64) -> Result<(), VmFail> {
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller; the operand is read from our stack.
+    unsafe {
+        asm!("vmclear qword ptr [{p}]", "setc {cf}", "setz {zf}",
+             p = in(reg) &pa, cf = out(reg_byte) cf, zf = out(reg_byte) zf,
+             options(nostack));
+    }
+    vm_result(cf, zf)
+}
+
+/// VMPTRLD: makes the VMCS at `pa` current on this CPU.
+///
+/// # Safety
+/// In VMX root operation; `pa` is a VMCS region we own, initialised with
+/// the revision identifier and not active on any other CPU.
+pub unsafe fn vmptrld(pa: u64) -> Result<(), VmFail> {
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller; the operand is read from our stack.
+    unsafe {
+        asm!("vmptrld qword ptr [{p}]", "setc {cf}", "setz {zf}",
+             p = in(reg) &pa, cf = out(reg_byte) cf, zf = out(reg_byte) zf,
+             options(nostack));
+    }
+    vm_result(cf, zf)
+}
+
+/// VMREAD of the field with encoding `field` of the current VMCS.
+///
+/// # Safety
+/// In VMX root operation.  (Reading has no side effects; without a current
+/// VMCS it fails with [`VmFail::Invalid`].)
+pub unsafe fn vmread(field: u32) -> Result<u64, VmFail> {
+    let v: u64;
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller.
+    unsafe {
+        asm!("vmread {v}, {f}", "setc {cf}", "setz {zf}",
+             v = out(reg) v, f = in(reg) u64::from(field),
+             cf = out(reg_byte) cf, zf = out(reg_byte) zf, options(nostack, nomem));
+    }
+    vm_result(cf, zf).map(|()| v)
+}
+
+/// VMWRITE of `value` to the field with encoding `field` of the current
+/// VMCS.
+///
+/// # Safety
+/// In VMX root operation; the value is one the caller means the next VM
+/// entry to use (host-state fields decide where the CPU returns to).
+pub unsafe fn vmwrite(field: u32, value: u64) -> Result<(), VmFail> {
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller.
+    unsafe {
+        asm!("vmwrite {f}, {v}", "setc {cf}", "setz {zf}",
+             f = in(reg) u64::from(field), v = in(reg) value,
+             cf = out(reg_byte) cf, zf = out(reg_byte) zf, options(nostack, nomem));
+    }
+    vm_result(cf, zf)
+}
+
+/// INVEPT of `kind` (1 single-context, 2 all-context) for `eptp`.
+///
+/// # Safety
+/// In VMX root operation; the CPU supports INVEPT of that kind.
+pub unsafe fn invept(kind: u64, eptp: u64) -> Result<(), VmFail> {
+    let desc: [u64; 2] = [eptp, 0];
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller; the descriptor is on our stack.
+    unsafe {
+        asm!("invept {k}, xmmword ptr [{d}]", "setc {cf}", "setz {zf}",
+             k = in(reg) kind, d = in(reg) &desc,
+             cf = out(reg_byte) cf, zf = out(reg_byte) zf, options(nostack));
+    }
+    vm_result(cf, zf)
+}
+
+/// INVVPID of `kind` (0 address, 1 single-context, 2 all-context, 3
+/// single-context retaining globals) for `vpid` (and `addr` for kind 0).
+///
+/// # Safety
+/// In VMX root operation; the CPU supports INVVPID of that kind.
+pub unsafe fn invvpid(kind: u64, vpid: u16, addr: u64) -> Result<(), VmFail> {
+    let desc: [u64; 2] = [u64::from(vpid), addr];
+    let (cf, zf): (u8, u8);
+    // SAFETY: as stated by the caller; the descriptor is on our stack.
+    unsafe {
+        asm!("invvpid {k}, xmmword ptr [{d}]", "setc {cf}", "setz {zf}",
+             k = in(reg) kind, d = in(reg) &desc,
+             cf = out(reg_byte) cf, zf = out(reg_byte) zf, options(nostack));
+    }
+    vm_result(cf, zf)
+}
+
 /// MSR numbers used by the driver.
 pub mod msr {
     /// Extended feature enables.
@@ -158,4 +367,52 @@ pub mod msr {
     pub const IA32_VMX_EPT_VPID_CAP: u32 = 0x48c;
     /// Intel: true primary processor-based controls capability.
     pub const IA32_VMX_TRUE_PROCBASED_CTLS: u32 = 0x48e;
+    /// Intel: pin-based controls capability.
+    pub const IA32_VMX_PINBASED_CTLS: u32 = 0x481;
+    /// Intel: VM-exit controls capability.
+    pub const IA32_VMX_EXIT_CTLS: u32 = 0x483;
+    /// Intel: VM-entry controls capability.
+    pub const IA32_VMX_ENTRY_CTLS: u32 = 0x484;
+    /// Intel: CR0 bits fixed to 1 in VMX operation.
+    pub const IA32_VMX_CR0_FIXED0: u32 = 0x486;
+    /// Intel: CR0 bits allowed to be 1 in VMX operation.
+    pub const IA32_VMX_CR0_FIXED1: u32 = 0x487;
+    /// Intel: CR4 bits fixed to 1 in VMX operation.
+    pub const IA32_VMX_CR4_FIXED0: u32 = 0x488;
+    /// Intel: CR4 bits allowed to be 1 in VMX operation.
+    pub const IA32_VMX_CR4_FIXED1: u32 = 0x489;
+    /// Intel: true pin-based controls capability.
+    pub const IA32_VMX_TRUE_PINBASED_CTLS: u32 = 0x48d;
+    /// Intel: true VM-exit controls capability.
+    pub const IA32_VMX_TRUE_EXIT_CTLS: u32 = 0x48f;
+    /// Intel: true VM-entry controls capability.
+    pub const IA32_VMX_TRUE_ENTRY_CTLS: u32 = 0x490;
+    /// Intel: ARCH_CAPABILITIES (RDCL_NO, SKIP_L1DFL_VMENTRY, ...).
+    pub const IA32_ARCH_CAPABILITIES: u32 = 0x10a;
+    /// Intel: FLUSH_CMD (bit 0: flush the L1 data cache).
+    pub const IA32_FLUSH_CMD: u32 = 0x10b;
+    /// PRED_CMD (bit 0: IBPB).
+    pub const PRED_CMD: u32 = 0x49;
+    /// PAT.
+    pub const PAT: u32 = 0x277;
+    /// SYSENTER_CS.
+    pub const SYSENTER_CS: u32 = 0x174;
+    /// SYSENTER_ESP.
+    pub const SYSENTER_ESP: u32 = 0x175;
+    /// SYSENTER_EIP.
+    pub const SYSENTER_EIP: u32 = 0x176;
+    /// STAR.
+    pub const STAR: u32 = 0xc000_0081;
+    /// LSTAR.
+    pub const LSTAR: u32 = 0xc000_0082;
+    /// CSTAR.
+    pub const CSTAR: u32 = 0xc000_0083;
+    /// SFMASK.
+    pub const SFMASK: u32 = 0xc000_0084;
+    /// FS base.
+    pub const FSBASE: u32 = 0xc000_0100;
+    /// GS base.
+    pub const GSBASE: u32 = 0xc000_0101;
+    /// Kernel GS base (the other GS base, swapped by SWAPGS).
+    pub const KERNELGSBASE: u32 = 0xc000_0102;
 }

@@ -14,6 +14,7 @@ pub mod gstate;
 pub mod insn;
 pub mod pvclock;
 pub mod svm;
+pub mod vmx;
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};
 use vmm_core::{Backend, Mode, RunExit, RunRequest};
@@ -21,6 +22,13 @@ use vmm_kernel::mem::PmapBox;
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use svm::{Svm, SvmVcpu, SvmVm};
+use vmx::{Vmx, VmxVcpu, VmxVm};
+
+/// Every byte of a PAT value must name a memory type (0, 1, 4, 5, 6, 7);
+/// a guest WRMSR of anything else gets #GP (`vmm_pat_is_valid`).
+pub fn pat_is_valid(pat: u64) -> bool {
+    pat.to_le_bytes().iter().all(|b| matches!(b, 0 | 1 | 4..=7))
+}
 
 /// The backend chosen at attach: which vendor's virtualisation this kernel
 /// drives.  Every machine-dependent entry dispatches here, once.  (It lives
@@ -31,18 +39,24 @@ pub enum Amd64<K: Kernel> {
     Unsupported,
     /// AMD SVM with RVI.
     Svm(Svm<K>),
+    /// Intel VMX with EPT and unrestricted guest.
+    Vmx(Vmx<K>),
 }
 
 /// Per-VM state of the chosen backend.
 pub enum VmState<K: Kernel> {
     /// SVM.
     Svm(SvmVm<K>),
+    /// VMX.
+    Vmx(VmxVm<K>),
 }
 
 /// Per-vcpu state of the chosen backend.
 pub enum VcpuState<K: Kernel> {
     /// SVM.
     Svm(SvmVcpu<K>),
+    /// VMX.
+    Vmx(VmxVcpu<K>),
 }
 
 impl<K: Kernel> Amd64<K> {
@@ -54,6 +68,16 @@ impl<K: Kernel> Amd64<K> {
                 k.log(c": SVM/RVI", 0, 0);
                 Amd64::Svm(Svm::new(k, caps))
             }
+            cpu::Virt::Vmx(caps) if caps.usable() => match Vmx::new(k, caps) {
+                Some(v) => {
+                    k.log(c": VMX/EPT", 0, 0);
+                    Amd64::Vmx(v)
+                }
+                None => {
+                    k.log(c": VMX/EPT (failing, no memory)", 0, 0);
+                    Amd64::Unsupported
+                }
+            },
             _ => {
                 k.log(c": unknown", 0, 0);
                 Amd64::Unsupported
@@ -65,7 +89,7 @@ impl<K: Kernel> Amd64<K> {
     pub fn probe() -> Mode {
         match cpu::probe() {
             cpu::Virt::Svm(caps) if caps.npt => Mode::Rvi,
-            cpu::Virt::Vmx(caps) if caps.ept => Mode::Ept,
+            cpu::Virt::Vmx(caps) if caps.usable() => Mode::Ept,
             _ => Mode::Unknown,
         }
     }
@@ -74,6 +98,7 @@ impl<K: Kernel> Amd64<K> {
     pub fn start_cpu(&self) {
         match self {
             Amd64::Svm(s) => s.start_cpu(),
+            Amd64::Vmx(v) => v.start_cpu(),
             Amd64::Unsupported => {}
         }
     }
@@ -82,6 +107,7 @@ impl<K: Kernel> Amd64<K> {
     pub fn stop_cpu(&self) {
         match self {
             Amd64::Svm(s) => s.stop_cpu(),
+            Amd64::Vmx(v) => v.stop_cpu(),
             Amd64::Unsupported => {}
         }
     }
@@ -89,6 +115,7 @@ impl<K: Kernel> Amd64<K> {
     fn kernel(&self) -> Option<&K> {
         match self {
             Amd64::Svm(s) => Some(&s.k),
+            Amd64::Vmx(v) => Some(&v.k),
             Amd64::Unsupported => None,
         }
     }
@@ -101,6 +128,7 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
     fn mode(&self) -> Mode {
         match self {
             Amd64::Svm(_) => Mode::Rvi,
+            Amd64::Vmx(_) => Mode::Ept,
             Amd64::Unsupported => Mode::Unknown,
         }
     }
@@ -139,6 +167,7 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
     fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<VmState<K>> {
         match self {
             Amd64::Svm(s) => s.vm_init(pmap, ranges).map(VmState::Svm),
+            Amd64::Vmx(v) => v.vm_init(pmap, ranges).map(VmState::Vmx),
             Amd64::Unsupported => Err(Errno::EINVAL),
         }
     }
@@ -151,14 +180,16 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
     ) -> KResult<VcpuState<K>> {
         match (self, vm) {
             (Amd64::Svm(s), VmState::Svm(vm)) => s.vcpu_init(vm, vcpu_id, vcp).map(VcpuState::Svm),
-            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+            (Amd64::Vmx(v), VmState::Vmx(vm)) => v.vcpu_init(vm, vcpu_id, vcp).map(VcpuState::Vmx),
+            _ => Err(Errno::EINVAL),
         }
     }
 
     fn vcpu_reset_regs(&self, vcpu: &mut VcpuState<K>, vrs: &vcpu_reg_state) -> KResult {
         match (self, vcpu) {
             (Amd64::Svm(s), VcpuState::Svm(v)) => s.reset_regs(v, vrs),
-            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+            (Amd64::Vmx(x), VcpuState::Vmx(v)) => x.reset_regs(v, vrs),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -173,7 +204,8 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
                 s.readregs(v, mask, vrs);
                 Ok(())
             }
-            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+            (Amd64::Vmx(x), VcpuState::Vmx(v)) => x.readregs(v, mask, vrs),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -183,7 +215,8 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
                 s.writeregs(v, mask, vrs);
                 Ok(())
             }
-            (Amd64::Unsupported, _) => Err(Errno::EINVAL),
+            (Amd64::Vmx(x), VcpuState::Vmx(v)) => x.writeregs(v, mask, vrs),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -196,7 +229,8 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
     ) -> KResult<RunExit> {
         match (self, vm, vcpu) {
             (Amd64::Svm(s), VmState::Svm(vm), VcpuState::Svm(v)) => s.run(vm, v, req, must_stop),
-            (Amd64::Unsupported, _, _) => Err(Errno::EINVAL),
+            (Amd64::Vmx(x), VmState::Vmx(vm), VcpuState::Vmx(v)) => x.run(vm, v, req, must_stop),
+            _ => Err(Errno::EINVAL),
         }
     }
 }

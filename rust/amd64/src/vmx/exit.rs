@@ -1,0 +1,881 @@
+//! The VMX run loop and exit handlers (`vcpu_run_vmx`, `vmx_handle_exit`).
+
+use core::sync::atomic::Ordering;
+
+use vmm_abi::{
+    vcpu_inject_event, HVCALL_FORCED_ABORT, VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI,
+    VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEE_LEN_VALID,
+    VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+};
+use vmm_core::{RunExit, RunRequest};
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use super::switch::{self, flags, ret, Current};
+use super::vmcs::{
+    intr_info, intr_type, io_in_result, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32,
+    Guest64, GuestNat, IoQual, Ro32, Ro64, RoNat,
+};
+use super::{
+    ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
+    CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
+};
+use crate::pat_is_valid;
+
+/// RFLAGS.IF.
+const PSL_I: u64 = 1 << 9;
+/// RFLAGS.TF.
+const PSL_T: u64 = 1 << 8;
+/// DR6.BS (single step).
+const DR6_BS: u64 = 1 << 14;
+/// Interruptibility: blocking by STI, by MOV SS, by NMI.
+const INTST_STI: u32 = 1 << 0;
+const INTST_MOVSS: u32 = 1 << 1;
+const INTST_NMI: u32 = 1 << 3;
+/// Valid bit of the interruption-information fields.
+const INFO_VALID: u32 = 1 << 31;
+
+/// What an exit handler decided.
+enum Next {
+    /// Resume the guest.
+    Resume,
+    /// Return to vmd with this exit (upstream's EAGAIN).
+    ToVmd,
+}
+
+pub(super) fn run<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    v: &mut VmxVcpu<K>,
+    req: RunRequest<'_>,
+    must_stop: impl Fn() -> bool,
+) -> KResult<RunExit> {
+    let k = vmx.k;
+    req.intr
+        .store(u8::from(req.intr_pending), Ordering::Release);
+    let VmxVcpu { vmcs, st } = v;
+    let mut cur = vmcs.load()?;
+
+    // vmd's answer to the previous exit.
+    match ExitReason::decode(st.gs.exit_reason).basic {
+        reason::IO => {
+            if let Some(vei) = read_vei(req.exit) {
+                if u32::from(vei.vei_dir) == VEI_DIR_IN {
+                    st.gs.rax = io_in_result(st.gs.rax, vei.vei_data, vei.vei_size);
+                }
+            }
+            let rip = req
+                .exit
+                .vrs
+                .vrs_gprs
+                .get(VCPU_REGS_RIP)
+                .copied()
+                .unwrap_or(0);
+            st.gs.rip = rip;
+            cur.write(GuestNat::Rip, rip)?;
+        }
+        reason::EPT_VIOLATION => {
+            let vrs = req.exit.vrs;
+            vmx.write_regs(&mut cur, st, u64::from(VM_RWREGS_GPRS), &vrs)?;
+        }
+        _ => {}
+    }
+    *req.exit = vmm_kernel::pod::zeroed();
+    if !req.intr_pending && st.procbased & ctl::PROC_INT_WINDOW != 0 {
+        st.procbased &= !ctl::PROC_INT_WINDOW;
+        cur.write(Ctl32::ProcBased, st.procbased)?;
+    }
+
+    let me = core::ptr::from_ref(&*st) as usize;
+    let pv = crate::pvclock::PvClock {
+        gpa: req.pvclock_gpa,
+        version: req.pvclock_version,
+    };
+    let result = loop {
+        crate::pvclock::update(&k, vm.pmap, &pv);
+        if !cur.host_state_current() {
+            if let Err(e) = prepare_cpu(vmx, &mut cur, st) {
+                break Err(e);
+            }
+        }
+        if let Err(e) = inject(vmx, &mut cur, st, req.inject) {
+            break Err(e);
+        }
+        let ibpb = vmx.caps.ibpb
+            && vmx
+                .last_vcpu
+                .get(cur.cpu() as usize)
+                .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
+        let was_launched = cur.launched();
+        let r = match cur.enter(
+            &mut st.gs,
+            &mut st.fpu.0,
+            st.fpu_loaded,
+            entry_flags(vmx),
+            ibpb,
+        ) {
+            Ok(r) => r,
+            Err(e) => break Err(e),
+        };
+        st.fpu_loaded = true;
+        if r != ret::EXIT {
+            entry_failed(vmx, &cur, r, was_launched);
+            break Err(Errno::EINVAL);
+        }
+        let exit = match read_exit(&mut cur, st) {
+            Ok(x) => x,
+            Err(e) => break Err(e),
+        };
+        let next = handle_exit(vmx, vm, &mut cur, st, exit, req.exit, req.inject, &pv);
+        let intst = cur.read(Guest32::Interruptibility).unwrap_or(INTST_STI);
+        st.irqready = st.gs.rflags & PSL_I != 0 && intst & (INTST_STI | INTST_MOVSS) == 0;
+        let intr = req.intr.load(Ordering::Acquire) != 0;
+        if !st.irqready && intr && st.procbased & ctl::PROC_INT_WINDOW == 0 {
+            // Exit as soon as the guest can take the interrupt.
+            st.procbased |= ctl::PROC_INT_WINDOW;
+            if let Err(e) = cur.write(Ctl32::ProcBased, st.procbased) {
+                break Err(e);
+            }
+        }
+        match next {
+            Err(e) => break Err(e),
+            Ok(Next::ToVmd) => break Ok(Some(exit.basic)),
+            Ok(Next::Resume) => {}
+        }
+        if must_stop() {
+            break Ok(None);
+        }
+        if intr && st.irqready {
+            break Ok(Some(exit.basic));
+        }
+        if k.should_yield() {
+            break Ok(None);
+        }
+    };
+    let exit_reason = result?;
+    let mut vrs = req.exit.vrs;
+    read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut vrs)?;
+    req.exit.vrs = vrs;
+    req.exit.cpl = i32::from(guest_cpl(&cur)?);
+    cur.release()?;
+    Ok(RunExit {
+        exit_reason,
+        irqready: st.irqready,
+    })
+}
+
+/// The host state for the CPU the VMCS just became current on, and the
+/// TLB flushes a (possibly new) CPU needs for this guest.
+fn prepare_cpu<K: Kernel>(vmx: &Vmx<K>, cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult {
+    cur.write_host_state(st.host_msrs.as_mut_slice())?;
+    let cap = vmx.caps.ept_vpid;
+    if cur.invept(cap, st.eptp).is_err() {
+        vmx.k.log(c"vmm: vmx: INVEPT failed\n", 0, 0);
+        return Err(Errno::EINVAL);
+    }
+    if st.vpid_enabled && cur.invvpid(cap, st.vpid.id()).is_err() {
+        vmx.k.log(c"vmm: vmx: INVVPID failed\n", 0, 0);
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// L1TF: the flush MSR when the CPU has it and needs it; otherwise MDS
+/// buffer clearing with VERW (the flush also clears the buffers).
+fn entry_flags<K: Kernel>(vmx: &Vmx<K>) -> u64 {
+    if vmx.caps.l1d_flush_msr && !vmx.caps.l1d_flush_not_needed {
+        flags::L1D_FLUSH
+    } else {
+        flags::VERW
+    }
+}
+
+/// VMLAUNCH/VMRESUME fell through: says why.
+fn entry_failed<K: Kernel>(vmx: &Vmx<K>, cur: &Current<'_, K>, r: u64, launched: bool) {
+    let k = vmx.k;
+    let insn = u64::from(launched);
+    match r {
+        ret::FAIL_VALID => {
+            k.log(
+                c"vmm: vmx: VM entry (%lu: 0 VMLAUNCH, 1 VMRESUME) failed, valid VMCS\n",
+                insn,
+                0,
+            );
+            if let Some(e) = cur.insn_error() {
+                k.log(e.log_fmt(), u64::from(e.number()), 0);
+            }
+        }
+        ret::FAIL_INVALID => k.log(
+            c"vmm: vmx: VM entry (%lu: 0 VMLAUNCH, 1 VMRESUME) failed, invalid VMCS\n",
+            insn,
+            0,
+        ),
+        ret::FAIL_HOST_FIELDS => k.log(c"vmm: vmx: cannot write host RSP/RIP\n", 0, 0),
+        _ => k.log(
+            c"vmm: vmx: VM entry (%lu: 0 VMLAUNCH, 1 VMRESUME) failed, flags unknown\n",
+            insn,
+            0,
+        ),
+    }
+}
+
+/// Reads what every exit needs: reason, RIP, RFLAGS; re-queues an event
+/// whose delivery the exit interrupted (upstream dropped it).
+fn read_exit<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult<ExitReason> {
+    let raw = cur.read(Ro32::ExitReason)?;
+    st.gs.exit_reason = raw & 0xffff;
+    st.gs.rip = cur.read(GuestNat::Rip)?;
+    st.gs.rflags = cur.read(GuestNat::Rflags)?;
+    let exit = ExitReason::decode(raw);
+    if !exit.entry_failed {
+        let idt = cur.read(Ro32::IdtVectoringInfo)?;
+        if idt & INFO_VALID != 0 {
+            if idt & (1 << 11) != 0 {
+                let err = cur.read(Ro32::IdtVectoringError)?;
+                cur.write(Ctl32::EntryExceptionError, err)?;
+            }
+            let kind = (idt >> 8) & 7;
+            if kind == intr_type::SW_INTERRUPT || kind == intr_type::SW_EXCEPTION || kind == 5 {
+                let len = cur.read(Ro32::ExitInsnLen)?;
+                cur.write(Ctl32::EntryInsnLen, len)?;
+            }
+            // Bits 30:12 of the entry field must be 0 (bit 12 of the
+            // vectoring field is undefined).
+            cur.write(Ctl32::EntryIntrInfo, idt & 0x8000_0fff)?;
+        }
+    }
+    Ok(exit)
+}
+
+/// Delivers vmd's pending event through the VM-entry
+/// interruption-information field, unless an interrupted event is being
+/// re-delivered.
+///
+/// Interrupts wait until the guest can take them (RFLAGS.IF and no STI or
+/// MOV-SS blocking).  Exceptions are injected as hardware exceptions
+/// (type 3) for every vector, #BP and #OF included (there is no
+/// instruction behind a vmd-requested event, so no instruction length;
+/// the guest's gate DPL is not checked), with an error code for the
+/// vectors that push one when the guest is in protected mode (#CP only
+/// on CPUs with CET).  NMIs are injected as NMIs when not blocked.
+fn inject<K: Kernel>(
+    vmx: &Vmx<K>,
+    cur: &mut Current<'_, K>,
+    st: &VcpuSt<K>,
+    ev: &mut vcpu_inject_event,
+) -> KResult {
+    let kind = u32::from(ev.vie_type);
+    if kind == VCPU_INJECT_NONE || cur.read(Ctl32::EntryIntrInfo)? & INFO_VALID != 0 {
+        return Ok(());
+    }
+    match kind {
+        VCPU_INJECT_INTR => {
+            let intst = cur.read(Guest32::Interruptibility)?;
+            let rflags = cur.read(GuestNat::Rflags)?;
+            if st.irqready && rflags & PSL_I != 0 && intst & (INTST_STI | INTST_MOVSS) == 0 {
+                cur.write(
+                    Ctl32::EntryIntrInfo,
+                    intr_info(ev.vie_vector, intr_type::EXTERNAL, false),
+                )?;
+                ev.vie_type = VCPU_INJECT_NONE as u8;
+            }
+        }
+        VCPU_INJECT_NMI => {
+            let intst = cur.read(Guest32::Interruptibility)?;
+            if intst & (INTST_STI | INTST_MOVSS | INTST_NMI) == 0 {
+                cur.write(Ctl32::EntryIntrInfo, intr_info(2, intr_type::NMI, false))?;
+                ev.vie_type = VCPU_INJECT_NONE as u8;
+            }
+        }
+        VCPU_INJECT_EX => {
+            let vec = ev.vie_vector;
+            let pe = cur.read(GuestNat::Cr0)? & CR0_PE != 0;
+            let code = match vec {
+                // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0).
+                8 | 10..=14 | 17 => {
+                    if vec == 17 {
+                        ev.vie_errorcode = 0;
+                    }
+                    pe
+                }
+                // #CP has an error code only where CET exists.
+                21 => pe && vmx.caps.cet,
+                // Exceptions without an error code (2 is the NMI).
+                0 | 1 | 3..=7 | 16 | 18..=20 => false,
+                _ => return Err(Errno::EINVAL),
+            };
+            if code {
+                cur.write(Ctl32::EntryExceptionError, ev.vie_errorcode)?;
+            }
+            cur.write(
+                Ctl32::EntryIntrInfo,
+                intr_info(vec, intr_type::HW_EXCEPTION, code),
+            )?;
+            ev.vie_type = VCPU_INJECT_NONE as u8;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Queues an exception for the next entry.
+fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
+    ev.vie_vector = vector;
+    ev.vie_type = VCPU_INJECT_EX as u8;
+    ev.vie_errorcode = 0;
+}
+
+/// The RIP update after an emulated instruction: RIP past it, STI and
+/// MOV-SS blocking gone, and a single-step trap if RFLAGS.TF was set
+/// (without replacing an event already queued, unlike upstream).
+fn skip<K: Kernel>(
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+    ev: &mut vcpu_inject_event,
+) -> KResult {
+    let len = cur.read(Ro32::ExitInsnLen)?;
+    st.gs.rip = st.gs.rip.wrapping_add(u64::from(len));
+    cur.write(GuestNat::Rip, st.gs.rip)?;
+    let intst = cur.read(Guest32::Interruptibility)?;
+    if intst & (INTST_STI | INTST_MOVSS) != 0 {
+        cur.write(
+            Guest32::Interruptibility,
+            intst & !(INTST_STI | INTST_MOVSS),
+        )?;
+    }
+    if st.gs.rflags & PSL_T != 0 && u32::from(ev.vie_type) == VCPU_INJECT_NONE {
+        st.gs.dr6 |= DR6_BS;
+        queue_ex(ev, 1);
+    }
+    Ok(())
+}
+
+/// The guest's CPL: 0 in real mode, else SS.DPL.
+fn guest_cpl<K: Kernel>(cur: &Current<'_, K>) -> KResult<u8> {
+    if cur.read(GuestNat::Cr0)? & CR0_PE == 0 {
+        return Ok(0);
+    }
+    Ok(((cur.read(Guest32::SsAr)? >> 5) & 3) as u8)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn handle_exit<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+    exit: ExitReason,
+    out: &mut vmm_abi::vm_exit,
+    ev: &mut vcpu_inject_event,
+    pv: &crate::pvclock::PvClock<'_>,
+) -> KResult<Next> {
+    let k = vmx.k;
+    if exit.entry_failed {
+        let q = cur.read(RoNat::ExitQualification).unwrap_or(0);
+        let fmt = match exit.basic {
+            reason::ENTRY_GUEST_STATE => {
+                c"vmm: vmx: VM entry failed: invalid guest state (qualification %lu)\n"
+            }
+            reason::ENTRY_MSR_LOAD => c"vmm: vmx: VM entry failed: MSR loading (entry %lu)\n",
+            reason::ENTRY_MCE => c"vmm: vmx: VM entry failed: machine check (%lu)\n",
+            _ => c"vmm: vmx: VM entry failed (qualification %lu, reason %lu)\n",
+        };
+        k.log(fmt, q, u64::from(exit.basic));
+        return Err(Errno::EINVAL);
+    }
+    let rflags = st.gs.rflags;
+    match exit.basic {
+        reason::NMI => {
+            let info = cur.read(Ro32::ExitIntrInfo)?;
+            if info & INFO_VALID != 0 && (info >> 8) & 7 == intr_type::NMI {
+                // The host's NMI: hand it over; the guest goes on
+                // (upstream terminated the vcpu).
+                switch::nmi_to_host();
+                return Ok(Next::Resume);
+            }
+            k.log(
+                c"vmm: vmx: unexpected exception exit 0x%lx\n",
+                u64::from(info),
+                0,
+            );
+            Err(Errno::EINVAL)
+        }
+        // The interrupt stays pending (no acknowledge on exit): the host
+        // takes it as soon as interrupts are enabled again.
+        reason::EXTINT => Ok(Next::Resume),
+        reason::INT_WINDOW => {
+            if rflags & PSL_I == 0 {
+                return Err(Errno::EINVAL);
+            }
+            st.procbased &= !ctl::PROC_INT_WINDOW;
+            cur.write(Ctl32::ProcBased, st.procbased)?;
+            Ok(Next::Resume)
+        }
+        reason::TRIPLE_FAULT => Ok(Next::ToVmd),
+        reason::EPT_VIOLATION => ept_violation(vmx, vm, cur, st, out),
+        reason::CPUID => {
+            let cr4 = guest_view(
+                cur.read(GuestNat::Cr4)?,
+                cur.read(CtlNat::Cr4Mask)?,
+                cur.read(CtlNat::Cr4Shadow)?,
+            );
+            let r = crate::cpuid::guest_cpuid(
+                st.gs.rax as u32,
+                st.gs.rcx as u32,
+                st.id,
+                cr4,
+                k.xsave_mask(),
+            );
+            st.gs.rax = u64::from(r.eax);
+            st.gs.rbx = u64::from(r.ebx);
+            st.gs.rcx = u64::from(r.ecx);
+            st.gs.rdx = u64::from(r.edx);
+            skip(cur, st, ev)?;
+            Ok(Next::Resume)
+        }
+        reason::RDMSR | reason::WRMSR => {
+            if msr_exit(vmx, vm, st, exit.basic == reason::WRMSR, ev, pv) {
+                skip(cur, st, ev)?;
+            }
+            Ok(Next::Resume)
+        }
+        reason::XSETBV => {
+            if xsetbv(vmx, cur, st, ev)? {
+                skip(cur, st, ev)?;
+            }
+            Ok(Next::Resume)
+        }
+        reason::CR_ACCESS => cr_access(vmx, vm, cur, st, ev),
+        reason::IO => {
+            io(cur, st, out)?;
+            Ok(Next::ToVmd)
+        }
+        reason::HLT => {
+            skip(cur, st, ev)?;
+            if rflags & PSL_I == 0 {
+                return Err(Errno::EIO);
+            }
+            Ok(Next::ToVmd)
+        }
+        reason::VMCALL => {
+            if guest_cpl(cur)? == 0 && st.gs.rax == u64::from(HVCALL_FORCED_ABORT) {
+                return Err(Errno::EINVAL);
+            }
+            queue_ex(ev, 6);
+            Ok(Next::Resume)
+        }
+        // The VMX instructions (VMCLEAR .. VMXON, INVEPT, INVVPID,
+        // VMFUNC), MWAIT and MONITOR: #UD, RIP on the instruction.
+        19..=27 | 50 | 53 | 59 | reason::MWAIT | reason::MONITOR => {
+            queue_ex(ev, 6);
+            Ok(Next::Resume)
+        }
+        reason::EPT_MISCONFIG => {
+            let gpa = cur.read(Ro64::GuestPhysAddr).unwrap_or(0);
+            k.log(c"vmm: vmx: EPT misconfiguration at GPA 0x%lx\n", gpa, 0);
+            Err(Errno::EINVAL)
+        }
+        // INIT, SIPI, task switches, GETSEC, INVD, ...: as upstream.
+        b => {
+            k.log(
+                c"vmm: vmx: unhandled exit %lu at rip 0x%lx, vcpu failed\n",
+                u64::from(b),
+                st.gs.rip,
+            );
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+fn read_vei(x: &vmm_abi::vm_exit) -> Option<vmm_abi::vm_exit_inout> {
+    let b = vmm_kernel::pod::as_bytes(x);
+    let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
+    let dst = vmm_kernel::pod::as_bytes_mut(&mut vei);
+    let n = dst.len();
+    dst.copy_from_slice(b.get(..n)?);
+    Some(vei)
+}
+
+fn write_vei(x: &mut vmm_abi::vm_exit, vei: &vmm_abi::vm_exit_inout) {
+    let src = vmm_kernel::pod::as_bytes(vei);
+    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
+        d.copy_from_slice(src);
+    }
+}
+
+fn write_vee(x: &mut vmm_abi::vm_exit, vee: &vmm_abi::vm_exit_eptviolation) {
+    let src = vmm_kernel::pod::as_bytes(vee);
+    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
+        d.copy_from_slice(src);
+    }
+}
+
+/// `vmx_handle_inout`: describes the port access for vmd; RIP is not
+/// advanced (vmd adds `vei_insn_len`).
+fn io<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exit) -> KResult {
+    let q = IoQual::decode(cur.read(RoNat::ExitQualification)?);
+    let len = cur.read(Ro32::ExitInsnLen)?;
+    let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
+    vei.vei_size = q.size;
+    vei.vei_dir = if q.input { VEI_DIR_IN } else { VEI_DIR_OUT } as u8;
+    vei.vei_string = u8::from(q.string);
+    vei.vei_rep = u8::from(q.rep);
+    vei.vei_encoding = u8::from(q.immediate);
+    vei.vei_port = q.port;
+    vei.vei_data = st.gs.rax as u32;
+    vei.vei_insn_len = len as u8;
+    write_vei(out, &vei);
+    Ok(())
+}
+
+/// The memory range holding `gpa`, if any.
+fn range_of<K: Kernel>(vm: &VmxVm<K>, gpa: u64) -> Option<&vmm_abi::vm_mem_range> {
+    vm.ranges
+        .iter()
+        .take(vm.nranges)
+        .find(|r| gpa >= r.vmr_gpa && gpa.wrapping_sub(r.vmr_gpa) < r.vmr_size as u64)
+}
+
+/// `vmx_handle_np_fault`: guest RAM is faulted in and the guest resumes
+/// (whatever the access: every EPT leaf is RWX, so a violation on RAM
+/// means "not there yet"); an MMIO range goes to vmd with the instruction
+/// length; anything else fails the vcpu.
+fn ept_violation<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    cur: &mut Current<'_, K>,
+    st: &VcpuSt<K>,
+    out: &mut vmm_abi::vm_exit,
+) -> KResult<Next> {
+    let k = vmx.k;
+    let gpa = cur.read(Ro64::GuestPhysAddr)?;
+    let mut vee = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_eptviolation>();
+    let Some(r) = range_of(vm, gpa) else {
+        k.log(
+            c"vmm: vmx: guest access to unbacked GPA 0x%lx at rip 0x%lx\n",
+            gpa,
+            st.gs.rip,
+        );
+        return Err(Errno::EINVAL);
+    };
+    if r.vmr_type == VM_MEM_MMIO as i32 {
+        let len = cur.read(Ro32::ExitInsnLen)?;
+        if len == 0 || len > 15 {
+            k.log(
+                c"vmm: vmx: no instruction length for MMIO at 0x%lx\n",
+                gpa,
+                0,
+            );
+            return Err(Errno::EINVAL);
+        }
+        vee.vee_fault_type = VEE_FAULT_MMIO_ASSIST as u8;
+        vee.vee_insn_len = len as u8;
+        vee.vee_insn_info |= VEE_LEN_VALID as u8;
+        write_vee(out, &vee);
+        return Ok(Next::ToVmd);
+    }
+    vee.vee_fault_type = VEE_FAULT_HANDLED as u8;
+    write_vee(out, &vee);
+    let page = gpa & !0xfff;
+    let hva = r.vmr_va.wrapping_add(page.wrapping_sub(r.vmr_gpa));
+    // The fault may sleep: the VMCS is cleared around it.
+    cur.while_released(|| k.guest_fault(k.curproc(), vm.pmap, hva, page))??;
+    Ok(Next::Resume)
+}
+
+/// `vmx_handle_rdmsr` / `vmx_handle_wrmsr`, with the SVM backend's policy:
+/// PAT is shadowed and validated, a few identification MSRs read as 0,
+/// other reads fault, other writes are dropped.  True if RIP advances (no
+/// #GP was queued).
+fn msr_exit<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    st: &mut VcpuSt<K>,
+    write: bool,
+    ev: &mut vcpu_inject_event,
+    pv: &crate::pvclock::PvClock<'_>,
+) -> bool {
+    // MISC_ENABLE bits the guest cannot change (TCC, EIST, xTPR).
+    const MISC_FIXED: u64 = (1 << 3) | (1 << 16) | (1 << 23);
+    let msrno = st.gs.rcx as u32;
+    let ranges = vm.ranges.get(..vm.nranges).unwrap_or(&[]);
+    if write {
+        let val = (st.gs.rdx << 32) | (st.gs.rax & 0xffff_ffff);
+        match u64::from(msrno) {
+            crate::pvclock::MSR_SYSTEM_TIME => {
+                if !crate::pvclock::register(ranges, val, pv) {
+                    queue_ex(ev, 13);
+                    return false;
+                }
+                crate::pvclock::update(&vmx.k, vm.pmap, pv);
+            }
+            crate::pvclock::MSR_WALL_CLOCK
+                if !crate::pvclock::wall_clock(&vmx.k, vm.pmap, ranges, val) =>
+            {
+                queue_ex(ev, 13);
+                return false;
+            }
+            0x277 => {
+                if !pat_is_valid(val) {
+                    queue_ex(ev, 13);
+                    return false;
+                }
+                st.shadow_pat = val;
+            }
+            0x1a0 => st.misc_enable = val & !MISC_FIXED,
+            // SMM_MONITOR_CTL: #GP, as upstream.
+            0x9b => {
+                queue_ex(ev, 13);
+                return false;
+            }
+            _ => {}
+        }
+        true
+    } else {
+        let val = match msrno {
+            0x8b | 0x17 => 0,
+            0x277 => st.shadow_pat,
+            0x1a0 => st.misc_enable,
+            _ => {
+                queue_ex(ev, 13);
+                return false;
+            }
+        };
+        st.gs.rax = val & 0xffff_ffff;
+        st.gs.rdx = val >> 32;
+        true
+    }
+}
+
+/// `vmm_handle_xsetbv`; true if RIP advances.  A refused XSETBV leaves
+/// RIP on the instruction, so the #GP is precise (upstream advanced it).
+fn xsetbv<K: Kernel>(
+    vmx: &Vmx<K>,
+    cur: &Current<'_, K>,
+    st: &mut VcpuSt<K>,
+    ev: &mut vcpu_inject_event,
+) -> KResult<bool> {
+    let mask = vmx.k.xsave_mask() & 0x602ff;
+    let val = (st.gs.rax & 0xffff_ffff) | (st.gs.rdx << 32);
+    if guest_cpl(cur)? != 0
+        || st.gs.rcx as u32 != 0
+        || val & !mask != 0
+        || val & 1 == 0
+        || (val & 4 != 0 && val & 2 == 0)
+    {
+        queue_ex(ev, 13);
+        return Ok(false);
+    }
+    st.gs.xcr0 = val;
+    Ok(true)
+}
+
+/// General-purpose register `n` in instruction-encoding order.
+fn gpr<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, n: u8) -> KResult<u64> {
+    let g = &st.gs;
+    Ok(match n {
+        0 => g.rax,
+        1 => g.rcx,
+        2 => g.rdx,
+        3 => g.rbx,
+        4 => cur.read(GuestNat::Rsp)?,
+        5 => g.rbp,
+        6 => g.rsi,
+        7 => g.rdi,
+        8 => g.r8,
+        9 => g.r9,
+        10 => g.r10,
+        11 => g.r11,
+        12 => g.r12,
+        13 => g.r13,
+        14 => g.r14,
+        _ => g.r15,
+    })
+}
+
+fn set_gpr<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u64) -> KResult {
+    let g = &mut st.gs;
+    match n {
+        0 => g.rax = v,
+        1 => g.rcx = v,
+        2 => g.rdx = v,
+        3 => g.rbx = v,
+        4 => cur.write(GuestNat::Rsp, v)?,
+        5 => g.rbp = v,
+        6 => g.rsi = v,
+        7 => g.rdi = v,
+        8 => g.r8 = v,
+        9 => g.r9 = v,
+        10 => g.r10 = v,
+        11 => g.r11 = v,
+        12 => g.r12 = v,
+        13 => g.r13 = v,
+        14 => g.r14 = v,
+        _ => g.r15 = v,
+    }
+    Ok(())
+}
+
+/// `vmx_handle_cr`: MOV to CR0/CR4 that changes a host-owned bit, and MOV
+/// to/from CR8 (emulated: the task priority is kept, not acted on).  A
+/// refused write gets #GP with RIP on the instruction (upstream advanced
+/// RIP and ignored the helpers' errors).
+fn cr_access<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+    ev: &mut vcpu_inject_event,
+) -> KResult<Next> {
+    let q = cur.read(RoNat::ExitQualification)?;
+    let ok = match CrAccess::decode(q) {
+        CrAccess::MovTo { cr: 0, gpr: g } => {
+            let v = gpr(cur, st, g)?;
+            cr0_write(vmx, vm, cur, st, v)?
+        }
+        CrAccess::MovTo { cr: 4, gpr: g } => {
+            let v = gpr(cur, st, g)?;
+            cr4_write(vmx, vm, cur, st, v)?
+        }
+        CrAccess::MovTo { cr: 8, gpr: g } => {
+            let v = gpr(cur, st, g)?;
+            if v >> 4 == 0 {
+                st.cr8 = v;
+            }
+            v >> 4 == 0
+        }
+        CrAccess::MovFrom { cr: 8, gpr: g } => {
+            let v = st.cr8;
+            set_gpr(cur, st, g, v)?;
+            true
+        }
+        _ => {
+            vmx.k.log(c"vmm: vmx: unexpected CR access 0x%lx\n", q, 0);
+            return Err(Errno::EINVAL);
+        }
+    };
+    if ok {
+        skip(cur, st, ev)?;
+    } else {
+        queue_ex(ev, 13);
+    }
+    Ok(Next::Resume)
+}
+
+/// The guest EFER (slot 0 of the guest MSR area).
+fn guest_efer<K: Kernel>(st: &VcpuSt<K>) -> u64 {
+    msr_slot(&st.guest_msrs, 0)
+}
+
+/// `vmx_handle_cr0_write`; false to refuse with #GP.
+fn cr0_write<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+    v: u64,
+) -> KResult<bool> {
+    let efer = guest_efer(st);
+    let cr4 = cur.read(GuestNat::Cr4)?;
+    if v >> 32 != 0
+        || v & vmx.cr0.must0 != 0
+        || (v & CR0_PG != 0 && v & CR0_PE == 0)
+        || (v & CR0_NW != 0 && v & CR0_CD == 0)
+        || (v & CR0_PG != 0 && efer & EFER_LME != 0 && cr4 & CR4_PAE == 0)
+    {
+        return Ok(false);
+    }
+    let old = cur.read(GuestNat::Cr0)?;
+    cur.write(GuestNat::Cr0, vmx.cr0.apply(v))?;
+    cur.write(CtlNat::Cr0Shadow, v)?;
+    let pg = v & CR0_PG != 0;
+    if pg != (old & CR0_PG != 0) {
+        // IA-32e mode follows EFER.LME when paging is switched.
+        let long = pg && efer & EFER_LME != 0;
+        let (set, clear) = if long {
+            (ctl::ENTRY_IA32E, 0)
+        } else {
+            (0, ctl::ENTRY_IA32E)
+        };
+        cur.update32(Ctl32::EntryCtls, set, clear)?;
+        let efer = if long {
+            efer | EFER_LMA
+        } else {
+            efer & !EFER_LMA
+        };
+        msr_slot_set(&mut st.guest_msrs, 0, efer);
+        if pg && !long && cr4 & CR4_PAE != 0 {
+            load_pdptes(vmx, vm, cur)?;
+        }
+    }
+    if st.vpid_enabled {
+        cur.invvpid(vmx.caps.ept_vpid, st.vpid.id())?;
+    }
+    Ok(true)
+}
+
+/// `vmx_handle_cr4_write`; false to refuse with #GP.
+fn cr4_write<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmxVm<K>,
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+    v: u64,
+) -> KResult<bool> {
+    let efer = guest_efer(st);
+    if v >> 32 != 0
+        || v & (vmx.cr4.must0 | CR4_HOST_OWNED) != 0
+        || (v & CR4_PAE == 0 && efer & EFER_LMA != 0)
+    {
+        return Ok(false);
+    }
+    let old = cur.read(GuestNat::Cr4)?;
+    cur.write(GuestNat::Cr4, vmx.cr4.apply(v | CR4_VMXE))?;
+    cur.write(CtlNat::Cr4Shadow, v)?;
+    let cr0 = cur.read(GuestNat::Cr0)?;
+    if cr0 & CR0_PG != 0 && efer & EFER_LMA == 0 && v & CR4_PAE != 0 && (old ^ v) & 0xb0 != 0 {
+        load_pdptes(vmx, vm, cur)?;
+    }
+    if st.vpid_enabled {
+        cur.invvpid(vmx.caps.ept_vpid, st.vpid.id())?;
+    }
+    Ok(true)
+}
+
+/// `vmx_load_pdptes`: the four PAE page-directory-pointer entries at the
+/// guest's CR3 (bits 31:5; upstream ignored bits 11:5), read through
+/// vmd's mapping of guest RAM.
+#[inline(always)]
+fn load_pdptes<K: Kernel>(vmx: &Vmx<K>, vm: &VmxVm<K>, cur: &mut Current<'_, K>) -> KResult {
+    let k = vmx.k;
+    let gpa = cur.read(GuestNat::Cr3)? & 0xffff_ffe0;
+    let mut buf = [0u8; 32];
+    // copyin may sleep: the VMCS is cleared around it.
+    match range_of(vm, gpa) {
+        Some(r) => {
+            let hva = r.vmr_va.wrapping_add(gpa.wrapping_sub(r.vmr_gpa));
+            cur.while_released(|| k.copyin(hva, &mut buf))??;
+        }
+        None => {
+            k.log(c"vmm: vmx: PDPT at unbacked GPA 0x%lx\n", gpa, 0);
+            return Err(Errno::EINVAL);
+        }
+    }
+    let mut q = [0u64; 4];
+    for (d, c) in q.iter_mut().zip(buf.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        *d = u64::from_le_bytes(b);
+    }
+    for (f, v) in [
+        Guest64::Pdpte0,
+        Guest64::Pdpte1,
+        Guest64::Pdpte2,
+        Guest64::Pdpte3,
+    ]
+    .into_iter()
+    .zip(q)
+    {
+        cur.write(f, v)?;
+    }
+    Ok(())
+}

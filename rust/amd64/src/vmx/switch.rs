@@ -1,0 +1,727 @@
+//! The VMX world switch (upstream's `vmx_enter_guest` in vmm_support.S)
+//! and every other privileged VMX operation, behind safe interfaces:
+//! entering and leaving VMX operation on a CPU, who holds a VMCS
+//! ([`Vmcs`], [`Current`]) with VMREAD/VMWRITE/INVEPT/INVVPID on it, the
+//! host state the VMCS host area needs, and the entry itself with
+//! interrupts off ([`Current::enter`]).
+//!
+//! Contract of [`vmx_enter_guest`] (Intel SDM Vol. 3C, 26 and 27):
+//! * called with interrupts disabled, the vcpu's VMCS current on this CPU,
+//!   its host-state area filled for this CPU (CR0/3/4, selectors, FS/GS/TR/
+//!   GDTR/IDTR bases, SYSENTER MSRs), the exit-load MSR area holding the
+//!   host's EFER, STAR, LSTAR, CSTAR (0) and SFMASK, KERNELGSBASE, and the
+//!   guest FPU/XCR0 loaded;
+//! * writes the host RSP and RIP fields itself (the exit lands on the
+//!   label below with RSP pointing at the saved guest-state pointer);
+//! * flushes the L1D through IA32_FLUSH_CMD when asked, else clears the
+//!   CPU buffers with VERW (MDS); loads DR0-3, DR6, CR2 and the guest GPRs
+//!   from [`GuestState`]; VMLAUNCH or VMRESUME;
+//! * on VMfail decodes CF/ZF right after the instruction, before anything
+//!   can change the flags;
+//! * on exit stores the guest GPRs, CR2, DR0-3 and DR6, then refills the
+//!   return-stack buffer with 32 benign entries (direct calls only);
+//! * restores what a VM exit does not: GDTR and IDTR limits (the exit sets
+//!   them to 0xFFFF), the LDT, TR (the exit sets its limit to 0x67; the
+//!   busy bit of the TSS descriptor is cleared so that `ltr` can reload
+//!   it), RFLAGS as on entry;
+//! * clears every caller-saved register that held a guest value.
+//!
+//! Every offset into [`GuestState`] comes from `offset_of!`.
+
+use core::arch::{asm, naked_asm};
+use core::mem::offset_of;
+
+use vmm_kernel::mem::PageBox;
+use vmm_kernel::{Errno, KResult, Kernel};
+
+use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
+use crate::gstate::GuestState;
+use crate::insn::{self, msr, VmFail};
+
+/// What [`vmx_enter_guest`] returns.
+pub mod ret {
+    /// A VM exit happened.
+    pub const EXIT: u64 = 0;
+    /// VMLAUNCH/VMRESUME failed with VMfailInvalid (CF).
+    pub const FAIL_INVALID: u64 = 1;
+    /// VMLAUNCH/VMRESUME failed with VMfailValid (ZF): see the VMCS's
+    /// VM-instruction error field.
+    pub const FAIL_VALID: u64 = 2;
+    /// Writing the host RSP/RIP fields failed.
+    pub const FAIL_HOST_FIELDS: u64 = 3;
+    /// The instruction fell through with neither CF nor ZF set.
+    pub const FAIL_UNKNOWN: u64 = 4;
+}
+
+/// Flags for [`vmx_enter_guest`].
+pub mod flags {
+    /// Write IA32_FLUSH_CMD.L1D_FLUSH before entry.
+    pub const L1D_FLUSH: u64 = 1 << 0;
+    /// Clear CPU buffers with VERW before entry (MDS).
+    pub const VERW: u64 = 1 << 1;
+}
+
+const MSR_FLUSH_CMD: u32 = 0x10b;
+/// A writable kernel data selector for VERW (`GSEL(GDATA_SEL, SEL_KPL)`).
+pub const KERNEL_DATA_SEL: u16 = 0x10;
+
+/// Enters the guest with the current VMCS, `launched` deciding between
+/// VMLAUNCH (0) and VMRESUME (1), and returns at its next VM exit (0) or
+/// with a [`ret`] failure code.
+///
+/// # Safety
+///
+/// Kernel mode, interrupts disabled, VMX root operation; the current VMCS
+/// is this vcpu's, with valid control, host-state and guest-state areas
+/// for this CPU (see the module contract); `gs` points to the vcpu's
+/// guest state; `launched` is 1 only if the VMCS was launched on this CPU
+/// and not cleared since.
+#[unsafe(naked)]
+pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, flags: u64) -> u64 {
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "pushfq",
+        "sub rsp, 32",
+        "sgdt [rsp]",                   // GDTR at [rsp], IDTR at [rsp + 16]
+        "sidt [rsp + 16]",
+        "xor eax, eax", "sldt ax", "push rax",
+        "xor eax, eax", "str ax", "push rax",
+        "push rsi",                     // launched, at [rsp + 8] below
+        "push rdi",                     // guest state: [HOST_RSP]
+        "mov r8, rdx",                  // flags
+        "mov eax, {host_rsp}",
+        "vmwrite rax, rsp",
+        "jbe 30f",
+        "lea rcx, [rip + 40f]",
+        "mov eax, {host_rip}",
+        "vmwrite rax, rcx",
+        "jbe 30f",
+        // L1TF: flush the L1 data cache, or MDS: clear the CPU buffers.
+        "test r8d, {l1d}",
+        "jz 21f",
+        "mov ecx, {flush_cmd}",
+        "mov eax, 1",
+        "xor edx, edx",
+        "wrmsr",
+        "jmp 22f",
+        "21:",
+        "test r8d, {verw}",
+        "jz 22f",
+        "push {kdata}",
+        "verw word ptr [rsp]",
+        "add rsp, 8",
+        "22:",
+        // Guest state in.
+        "mov rsi, rdi",
+        "mov rax, [rsi + {dr0}]", "mov dr0, rax",
+        "mov rax, [rsi + {dr1}]", "mov dr1, rax",
+        "mov rax, [rsi + {dr2}]", "mov dr2, rax",
+        "mov rax, [rsi + {dr3}]", "mov dr3, rax",
+        "mov eax, dword ptr [rsi + {dr6}]", "mov dr6, rax",
+        "mov rax, [rsi + {cr2}]", "mov cr2, rax",
+        "mov r15, [rsi + {r15}]",
+        "mov r14, [rsi + {r14}]",
+        "mov r13, [rsi + {r13}]",
+        "mov r12, [rsi + {r12}]",
+        "mov r11, [rsi + {r11}]",
+        "mov r10, [rsi + {r10}]",
+        "mov r9, [rsi + {r9}]",
+        "mov r8, [rsi + {r8}]",
+        "mov rbp, [rsi + {rbp}]",
+        "mov rdi, [rsi + {rdi}]",
+        "mov rdx, [rsi + {rdx}]",
+        "mov rcx, [rsi + {rcx}]",
+        "mov rbx, [rsi + {rbx}]",
+        "mov rax, [rsi + {rax}]",
+        "mov rsi, [rsi + {rsi}]",
+        "cmp qword ptr [rsp + 8], 0",
+        "je 23f",
+        "vmresume",
+        "jmp 24f",
+        "23:",
+        "vmlaunch",
+        "24:",
+        // Still here: the instruction failed.  Decode the flags first.
+        "mov eax, {fail_invalid}",
+        "jc 50f",
+        "mov eax, {fail_valid}",
+        "jz 50f",
+        "mov eax, {fail_unknown}",
+        "jmp 50f",
+        "30:",
+        "mov eax, {fail_host}",
+        "jmp 50f",
+        // VM exit: RSP = the host RSP written above, [rsp] = guest state.
+        "40:",
+        "push rsi",
+        "mov rsi, [rsp + 8]",
+        "pop qword ptr [rsi + {rsi}]",
+        "mov [rsi + {rax}], rax",
+        "mov [rsi + {rbx}], rbx",
+        "mov [rsi + {rcx}], rcx",
+        "mov [rsi + {rdx}], rdx",
+        "mov [rsi + {rdi}], rdi",
+        "mov [rsi + {rbp}], rbp",
+        "mov [rsi + {r8}], r8",
+        "mov [rsi + {r9}], r9",
+        "mov [rsi + {r10}], r10",
+        "mov [rsi + {r11}], r11",
+        "mov [rsi + {r12}], r12",
+        "mov [rsi + {r13}], r13",
+        "mov [rsi + {r14}], r14",
+        "mov [rsi + {r15}], r15",
+        "mov rax, cr2", "mov [rsi + {cr2}], rax",
+        "mov rax, dr0", "mov [rsi + {dr0}], rax",
+        "mov rax, dr1", "mov [rsi + {dr1}], rax",
+        "mov rax, dr2", "mov [rsi + {dr2}], rax",
+        "mov rax, dr3", "mov [rsi + {dr3}], rax",
+        "mov rax, dr6", "mov [rsi + {dr6}], rax",
+        "xor eax, eax",
+        // Common return: eax = result.  Refill the RSB with 32 entries
+        // that lead nowhere (a guest must not steer host returns).
+        "50:",
+        "mov edx, eax",
+        "mov ecx, 16",
+        "25:",
+        "call 26f",
+        "27:",
+        "pause",
+        "lfence",
+        "jmp 27b",
+        "26:",
+        "call 28f",
+        "29:",
+        "pause",
+        "lfence",
+        "jmp 29b",
+        "28:",
+        "dec ecx",
+        "jnz 25b",
+        "add rsp, 256",
+        // Host state back.
+        "add rsp, 16",                  // guest state pointer, launched
+        "pop rax",                      // TR selector
+        "pop rcx",                      // LDT selector
+        "lgdt [rsp]",
+        "lidt [rsp + 16]",
+        "mov r8, [rsp + 2]",            // GDT base
+        "and eax, 0xfff8",
+        "and byte ptr [r8 + rax + 5], 0xf9",   // TSS: busy -> available
+        "ltr ax",
+        "lldt cx",
+        "add rsp, 32",
+        "popfq",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "mov eax, edx",
+        // Nothing of the guest's stays in a scratch register.
+        "xor ecx, ecx",
+        "xor edx, edx",
+        "xor esi, esi",
+        "xor edi, edi",
+        "xor r8d, r8d",
+        "xor r9d, r9d",
+        "xor r10d, r10d",
+        "xor r11d, r11d",
+        "pop rbp",
+        "ret",
+        host_rsp = const HostNat::Rsp as u32,
+        host_rip = const HostNat::Rip as u32,
+        l1d = const flags::L1D_FLUSH,
+        verw = const flags::VERW,
+        flush_cmd = const MSR_FLUSH_CMD,
+        kdata = const KERNEL_DATA_SEL,
+        fail_invalid = const ret::FAIL_INVALID,
+        fail_valid = const ret::FAIL_VALID,
+        fail_host = const ret::FAIL_HOST_FIELDS,
+        fail_unknown = const ret::FAIL_UNKNOWN,
+        rsi = const offset_of!(GuestState, rsi),
+        rax = const offset_of!(GuestState, rax),
+        rbx = const offset_of!(GuestState, rbx),
+        rcx = const offset_of!(GuestState, rcx),
+        rdx = const offset_of!(GuestState, rdx),
+        rdi = const offset_of!(GuestState, rdi),
+        rbp = const offset_of!(GuestState, rbp),
+        r8 = const offset_of!(GuestState, r8),
+        r9 = const offset_of!(GuestState, r9),
+        r10 = const offset_of!(GuestState, r10),
+        r11 = const offset_of!(GuestState, r11),
+        r12 = const offset_of!(GuestState, r12),
+        r13 = const offset_of!(GuestState, r13),
+        r14 = const offset_of!(GuestState, r14),
+        r15 = const offset_of!(GuestState, r15),
+        cr2 = const offset_of!(GuestState, cr2),
+        dr0 = const offset_of!(GuestState, dr0),
+        dr1 = const offset_of!(GuestState, dr1),
+        dr2 = const offset_of!(GuestState, dr2),
+        dr3 = const offset_of!(GuestState, dr3),
+        dr6 = const offset_of!(GuestState, dr6),
+    );
+}
+
+/// The host's descriptor tables as this CPU has them loaded: what the VMCS
+/// host-state area needs beyond what [`crate::insn`] reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostTables {
+    /// GDTR base.
+    pub gdt_base: u64,
+    /// IDTR base.
+    pub idt_base: u64,
+    /// TR selector.
+    pub tr_sel: u16,
+    /// Base of the TSS that TR names.
+    pub tr_base: u64,
+}
+
+/// Reads GDTR, IDTR and TR, and the TSS base from TR's descriptor.
+pub fn host_tables() -> HostTables {
+    let mut gdtr = [0u8; 10];
+    let mut idtr = [0u8; 10];
+    let tr: u16;
+    // SAFETY: SGDT/SIDT store 10 bytes each into our buffers; STR only
+    // reads TR.  None of them changes machine state.
+    unsafe {
+        asm!(
+            "sgdt [{g}]",
+            "sidt [{i}]",
+            "str {t:x}",
+            g = in(reg) gdtr.as_mut_ptr(),
+            i = in(reg) idtr.as_mut_ptr(),
+            t = out(reg) tr,
+            options(nostack, preserves_flags),
+        );
+    }
+    let base = |b: [u8; 10]| {
+        let [_, _, a0, a1, a2, a3, a4, a5, a6, a7] = b;
+        u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7])
+    };
+    let gdt_base = base(gdtr);
+    let mut t = HostTables {
+        gdt_base,
+        idt_base: base(idtr),
+        tr_sel: tr,
+        tr_base: 0,
+    };
+    let off = u64::from(tr & 0xfff8);
+    if tr != 0 && gdt_base != 0 {
+        let p = gdt_base.wrapping_add(off) as *const [u8; 16];
+        // SAFETY: the CPU loaded TR from this descriptor of the current
+        // GDT, which is mapped kernel memory for as long as the kernel
+        // runs; a 64-bit TSS descriptor is 16 bytes.
+        let d = unsafe { core::ptr::read_volatile(p) };
+        let [_, _, b0, b1, b2, _, _, b3, b4, b5, b6, b7, _, _, _, _] = d;
+        t.tr_base = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+    }
+    t
+}
+
+// ---- Who holds a VMCS ------------------------------------------------------
+
+/// A VMCS that is *clear* and not current on any CPU.
+///
+/// That is the only state a `Vmcs` is ever in at rest: it becomes current
+/// on exactly one CPU while a [`Current`] borrows it, and the borrow ends
+/// with a VMCLEAR on that CPU (explicitly, or in `Current`'s drop).  So no
+/// VMCS is ever active on a CPU without its vcpu's lock being held there,
+/// a VMCS never needs clearing on another CPU (no remote-VMCLEAR IPI), and
+/// its page is never freed while a CPU may still write to it.
+pub struct Vmcs<K: Kernel> {
+    k: K,
+    region: PageBox<K, VmcsRegion>,
+}
+
+/// A [`Vmcs`] made current on the CPU `cpu` by VMPTRLD.
+///
+/// Reads and writes of fields go through this (there is no other way to
+/// reach the current VMCS).  `launched` tracks the launch state: VMLAUNCH
+/// until an entry succeeded, VMRESUME afterwards.
+pub struct Current<'a, K: Kernel> {
+    vmcs: &'a mut Vmcs<K>,
+    /// The CPU the VMCS is current (and active) on.
+    cpu: u32,
+    /// The CPU the host-state area was last filled for.
+    host_cpu: Option<u32>,
+    launched: bool,
+    held: bool,
+}
+
+fn vmfail(_: VmFail) -> Errno {
+    Errno::EINVAL
+}
+
+impl<K: Kernel> Vmcs<K> {
+    /// A new, zeroed VMCS region with `revision`, initialised by VMCLEAR
+    /// (upstream skipped this VMCLEAR before the first VMPTRLD).
+    pub fn new(k: K, revision: u32) -> KResult<Self> {
+        let mut region = PageBox::<K, VmcsRegion>::zeroed(k).ok_or(Errno::ENOMEM)?;
+        if let Some(r) = region.first_mut() {
+            *r = revision & 0x7fff_ffff;
+        }
+        let v = Vmcs { k, region };
+        v.clear()?;
+        Ok(v)
+    }
+
+    /// Physical address of the region.
+    pub fn pa(&self) -> u64 {
+        self.region.pa()
+    }
+
+    fn clear(&self) -> KResult {
+        if !self.k.cpu_vmm_on() {
+            return Err(Errno::EIO);
+        }
+        // SAFETY: VMX is on on this CPU (CPUF_VMM); the region is ours.
+        unsafe { insn::vmclear(self.pa()) }.map_err(vmfail)
+    }
+
+    /// Makes the VMCS current on this CPU.  The caller must not sleep (and
+    /// so not migrate) while the returned guard lives, except inside
+    /// [`Current::while_released`].
+    pub fn load(&mut self) -> KResult<Current<'_, K>> {
+        let k = self.k;
+        if !k.cpu_vmm_on() {
+            return Err(Errno::EIO);
+        }
+        // SAFETY: VMX is on on this CPU; the VMCS is ours, initialised and
+        // clear (the type's invariant), so active on no other CPU.
+        unsafe { insn::vmptrld(self.pa()) }.map_err(vmfail)?;
+        Ok(Current {
+            cpu: k.cpu_id(),
+            host_cpu: None,
+            vmcs: self,
+            launched: false,
+            held: true,
+        })
+    }
+}
+
+impl<K: Kernel> Drop for Vmcs<K> {
+    fn drop(&mut self) {
+        // A `Vmcs` at rest is clear, so this VMCLEAR is redundant by
+        // construction; it is kept so that the page is provably flushed
+        // before it goes back to the kernel (upstream freed VMCSs that
+        // were still active).
+        let _ = self.clear();
+    }
+}
+
+impl<K: Kernel> Current<'_, K> {
+    /// The CPU the VMCS is current on.
+    pub fn cpu(&self) -> u32 {
+        self.cpu
+    }
+
+    /// Whether the next entry is a VMRESUME.
+    pub fn launched(&self) -> bool {
+        self.launched
+    }
+
+    /// Whether the host-state area is filled for the CPU the VMCS is
+    /// current on.
+    pub fn host_state_current(&self) -> bool {
+        self.host_cpu == Some(self.cpu)
+    }
+
+    /// VMREAD.
+    pub fn read<F: Readable>(&self, f: F) -> KResult<F::Value> {
+        if !self.held {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: VMX is on (checked at load) and this VMCS is current.
+        let v = unsafe { insn::vmread(f.encoding()) }.map_err(vmfail)?;
+        Ok(F::from_raw(v))
+    }
+
+    /// VMWRITE.
+    pub fn write<F: Writable>(&mut self, f: F, v: F::Value) -> KResult {
+        if !self.held {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: as for read; guest and control fields only matter at the
+        // next entry, which the caller's code prepares.
+        unsafe { insn::vmwrite(f.encoding(), F::to_raw(v)) }.map_err(vmfail)
+    }
+
+    /// Sets and clears bits of a 32-bit control field.
+    pub fn update32(&mut self, f: Ctl32, set: u32, clear: u32) -> KResult {
+        let v = self.read(f)?;
+        self.write(f, (v & !clear) | set)
+    }
+
+    /// The VM-instruction error of the last failed VMX instruction.
+    pub fn insn_error(&self) -> Option<InsnError> {
+        self.read(Ro32::InsnError).ok().map(InsnError::from_raw)
+    }
+
+    /// Runs `f` with the VMCS clear and not current (it may sleep and
+    /// migrate), then makes it current again on whatever CPU this is now.
+    /// The next entry is a VMLAUNCH.
+    pub fn while_released<R>(&mut self, f: impl FnOnce() -> R) -> KResult<R> {
+        self.vmcs.clear()?;
+        self.held = false;
+        self.launched = false;
+        let r = f();
+        let k = self.vmcs.k;
+        if !k.cpu_vmm_on() {
+            return Err(Errno::EIO);
+        }
+        // SAFETY: VMX is on on this CPU; the VMCS is clear (just above).
+        unsafe { insn::vmptrld(self.vmcs.pa()) }.map_err(vmfail)?;
+        self.held = true;
+        self.cpu = k.cpu_id();
+        Ok(r)
+    }
+
+    /// Ends the borrow with a VMCLEAR on this CPU.
+    pub fn release(mut self) -> KResult {
+        self.held = false;
+        self.vmcs.clear()
+    }
+}
+
+impl<K: Kernel> Drop for Current<'_, K> {
+    fn drop(&mut self) {
+        if self.held {
+            self.held = false;
+            let _ = self.vmcs.clear();
+        }
+    }
+}
+
+impl<K: Kernel> Current<'_, K> {
+    /// INVEPT single-context for `eptp` if the CPU has it, else
+    /// all-context if it has that (bits 25 and 26 of `ept_vpid_cap`).
+    pub fn invept(&self, ept_vpid_cap: u64, eptp: u64) -> KResult {
+        let kind = if ept_vpid_cap & (1 << 25) != 0 {
+            1
+        } else if ept_vpid_cap & (1 << 26) != 0 {
+            2
+        } else {
+            return Ok(());
+        };
+        // SAFETY: in VMX root operation (a VMCS is current); the type is
+        // one the CPU reports; INVEPT only drops cached translations.
+        unsafe { insn::invept(kind, eptp) }.map_err(vmfail)
+    }
+
+    /// INVVPID single-context for `vpid` if the CPU has it, else
+    /// all-context (bits 41 and 42 of `ept_vpid_cap`).
+    pub fn invvpid(&self, ept_vpid_cap: u64, vpid: u16) -> KResult {
+        let kind = if ept_vpid_cap & (1 << 41) != 0 {
+            1
+        } else if ept_vpid_cap & (1 << 42) != 0 {
+            2
+        } else {
+            return Ok(());
+        };
+        // SAFETY: as for invept; INVVPID only drops cached translations.
+        unsafe { insn::invvpid(kind, vpid, 0) }.map_err(vmfail)
+    }
+
+    /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
+    /// and returns the [`ret`] code.  With interrupts disabled around it:
+    /// the guest FPU state from `fpu` (if `fpu_loaded`) and XCR0 from `gs`
+    /// are loaded before (an error cancels the entry), IBPB is issued if
+    /// `ibpb`, and afterwards the guest FPU state and XCR0 are saved back.
+    ///
+    /// The host-state area must have been filled for this CPU since the
+    /// VMCS became current here ([`Current::write_host_state`]); entering
+    /// on another CPU than the one the VMCS is current on is refused.
+    pub fn enter(
+        &mut self,
+        gs: &mut GuestState,
+        fpu: &mut [u8],
+        fpu_loaded: bool,
+        flags: u64,
+        ibpb: bool,
+    ) -> KResult<u64> {
+        let k = self.vmcs.k;
+        if !self.held || self.host_cpu != Some(self.cpu) || k.cpu_id() != self.cpu {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: kernel mode; restored below, nothing in between sleeps
+        // (FPU switching and the entry do not).
+        let s = unsafe { insn::intr_disable() };
+        if let Err(e) = k.fpu_enter_guest(fpu, fpu_loaded, gs.xcr0) {
+            // SAFETY: `s` came from intr_disable just above.
+            unsafe { insn::intr_restore(s) };
+            return Err(e);
+        }
+        if ibpb {
+            self::ibpb();
+        }
+        // SAFETY: interrupts are off; VMX root operation with this vcpu's
+        // VMCS current on this CPU (held, and cpu checked); its control
+        // and guest areas were written by the backend's reset and
+        // register writes, its host area for this CPU by
+        // write_host_state (host_cpu checked); `gs` is this vcpu's guest
+        // state; `launched` is true only after a successful entry since
+        // this CPU made the VMCS current.
+        let r = unsafe { vmx_enter_guest(gs, u64::from(self.launched), flags) };
+        gs.xcr0 = k.fpu_exit_guest(fpu);
+        // SAFETY: as above.
+        unsafe { insn::intr_restore(s) };
+        if r == ret::EXIT {
+            self.launched = true;
+        }
+        Ok(r)
+    }
+
+    /// Fills the host-state area for this CPU: control registers,
+    /// selectors, FS/GS/TR/GDTR/IDTR bases, SYSENTER MSRs, and the host
+    /// MSR values the VM exit loads (`host_msrs`, in the backend's slot
+    /// order: EFER, STAR, LSTAR, CSTAR (0), SFMASK, KERNELGSBASE).
+    pub fn write_host_state(&mut self, host_msrs: &mut [[u64; 2]]) -> KResult {
+        let t = host_tables();
+        if t.tr_sel & 0xfff8 == 0 || t.gdt_base == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let cs = insn::read_cs() & 0xfff8;
+        let rd = |m: u32| {
+            // SAFETY: these architectural MSRs exist on every amd64 CPU
+            // (SYSENTER_*, FS/GS bases, EFER, the SYSCALL MSRs).
+            unsafe { insn::rdmsr(m) }
+        };
+        use super::vmcs::{Host16, Host32};
+        self.write(HostNat::Cr0, insn::rcr0() & !CR0_TS)?;
+        self.write(HostNat::Cr3, insn::rcr3())?;
+        self.write(HostNat::Cr4, insn::rcr4())?;
+        self.write(Host16::CsSel, cs)?;
+        for f in [
+            Host16::SsSel,
+            Host16::DsSel,
+            Host16::EsSel,
+            Host16::FsSel,
+            Host16::GsSel,
+        ] {
+            self.write(f, KERNEL_DATA_SEL)?;
+        }
+        self.write(Host16::TrSel, t.tr_sel & 0xfff8)?;
+        self.write(HostNat::FsBase, rd(msr::FSBASE))?;
+        self.write(HostNat::GsBase, rd(msr::GSBASE))?;
+        self.write(HostNat::TrBase, t.tr_base)?;
+        self.write(HostNat::GdtrBase, t.gdt_base)?;
+        self.write(HostNat::IdtrBase, t.idt_base)?;
+        self.write(Host32::SysenterCs, rd(msr::SYSENTER_CS) as u32)?;
+        self.write(HostNat::SysenterEsp, rd(msr::SYSENTER_ESP))?;
+        self.write(HostNat::SysenterEip, rd(msr::SYSENTER_EIP))?;
+        for (slot, m) in host_msrs.iter_mut().zip([
+            msr::EFER,
+            msr::STAR,
+            msr::LSTAR,
+            msr::CSTAR,
+            msr::SFMASK,
+            msr::KERNELGSBASE,
+        ]) {
+            // CSTAR is 0 after every exit: nothing of the guest's stays,
+            // and OpenBSD does not use it (as upstream).
+            *slot = [u64::from(m), if m == msr::CSTAR { 0 } else { rd(m) }];
+        }
+        self.host_cpu = Some(self.cpu);
+        Ok(())
+    }
+}
+
+/// CR0.TS.
+const CR0_TS: u64 = 1 << 3;
+/// CR4.VMXE.
+const CR4_VMXE: u64 = 1 << 13;
+/// IA32_FEATURE_CONTROL: locked.
+const FC_LOCK: u64 = 1 << 0;
+/// IA32_FEATURE_CONTROL: VMXON allowed outside SMX.
+const FC_VMX_EN: u64 = 1 << 2;
+
+/// Why VMX operation could not be entered on a CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmxOnError {
+    /// The firmware locked IA32_FEATURE_CONTROL with VMX disabled.
+    Disabled,
+    /// CR0 or CR4 violate the VMX fixed bits (VMXON would #GP).
+    FixedBits,
+    /// VMXON failed.
+    Vmxon,
+}
+
+/// `start_vmm_on_cpu` for VMX: enables VMX in IA32_FEATURE_CONTROL if the
+/// firmware left it unlocked, sets CR4.VMXE and executes VMXON with the
+/// region at `region_pa`, then flushes all EPT-derived translations
+/// (INVEPT all-context, when the CPU has it).
+pub fn cpu_vmx_on(
+    region_pa: u64,
+    cr0_fixed: (u64, u64),
+    cr4_fixed: (u64, u64),
+    ept_vpid_cap: u64,
+) -> Result<(), VmxOnError> {
+    // SAFETY: the caller probed VMX on this CPU, so the MSR exists.
+    let fc = unsafe { insn::rdmsr(msr::IA32_FEATURE_CONTROL) };
+    if fc & FC_LOCK != 0 && fc & FC_VMX_EN == 0 {
+        return Err(VmxOnError::Disabled);
+    }
+    if fc & FC_LOCK == 0 {
+        // SAFETY: unlocked: enabling VMX outside SMX and locking is the
+        // documented way to allow VMXON (until the next reset).
+        unsafe { insn::wrmsr(msr::IA32_FEATURE_CONTROL, fc | FC_VMX_EN | FC_LOCK) };
+    }
+    let cr4 = insn::rcr4() | CR4_VMXE;
+    let fits = |v: u64, (f0, f1): (u64, u64)| v & f0 == f0 && v & !f1 == 0;
+    if !fits(insn::rcr0(), cr0_fixed) || !fits(cr4, cr4_fixed) {
+        return Err(VmxOnError::FixedBits);
+    }
+    // SAFETY: setting CR4.VMXE only allows VMX instructions.
+    unsafe { insn::lcr4(cr4) };
+    // SAFETY: CR4.VMXE set and the fixed bits hold (checked), feature
+    // control allows VMXON; the region is the caller's page for this CPU,
+    // holding the revision identifier.
+    if unsafe { insn::vmxon(region_pa) }.is_err() {
+        // SAFETY: clearing the bit we set; not in VMX operation.
+        unsafe { insn::lcr4(cr4 & !CR4_VMXE) };
+        return Err(VmxOnError::Vmxon);
+    }
+    if ept_vpid_cap & (1 << 26) != 0 {
+        // SAFETY: in VMX root operation; all-context INVEPT is supported.
+        let _ = unsafe { insn::invept(2, 0) };
+    }
+    Ok(())
+}
+
+/// `stop_vmm_on_cpu` for VMX: VMXOFF and clear CR4.VMXE.  The caller
+/// guarantees no VMCS is current or active on this CPU (the [`Vmcs`]
+/// discipline: none is at rest), so nothing cached is lost.
+pub fn cpu_vmx_off() -> Result<(), VmFail> {
+    // SAFETY: the caller knows this CPU is in VMX operation (CPUF_VMM);
+    // no VMCS is active here.
+    unsafe { insn::vmxoff() }?;
+    // SAFETY: leaving VMX operation: CR4.VMXE may be cleared.
+    unsafe { insn::lcr4(insn::rcr4() & !CR4_VMXE) };
+    Ok(())
+}
+
+/// Reads the host PAT (the initial guest PAT shadow, as upstream).
+pub fn host_pat() -> u64 {
+    // SAFETY: PAT exists on every amd64 CPU.
+    unsafe { insn::rdmsr(msr::PAT) }
+}
+
+/// IBPB: flushes indirect branch predictions before running a different
+/// vcpu on this CPU.  Only call when CPUID says IBPB exists.
+pub fn ibpb() {
+    // SAFETY: PRED_CMD exists when CPUID 7 EDX bit 26 is set (the caller
+    // checked); IBPB only flushes predictions.
+    unsafe { insn::wrmsr(msr::PRED_CMD, 1) };
+}
+
+/// Hands an NMI that caused a VM exit to the host's NMI handler.
+pub fn nmi_to_host() {
+    // SAFETY: kernel mode, back on the host's IDT/GDT/TSS after the exit.
+    unsafe { insn::int_nmi() };
+}
