@@ -107,9 +107,10 @@ int	 vmmk_sched_should_yield(void);
 /*
  * amd64 services of the machine-dependent layer.
  */
-/* pmap_convert() to RVI (0) or EPT (1); the root (pm_pdirpa or EPTP). */
+/* pmap_convert() to RVI (0) or EPT (1); pm_pdirpa; set pm->eptp. */
 void	 vmmk_pmap_convert(struct vmmk_pmap *, int);
-uint64_t vmmk_pmap_root(struct vmmk_pmap *, int);
+uint64_t vmmk_pmap_root(struct vmmk_pmap *);
+void	 vmmk_pmap_set_eptp(struct vmmk_pmap *, uint64_t);
 int	 vmmk_pmap_extract(struct vmmk_pmap *, paddr_t, paddr_t *);
 /* Wire the page at hva of the process and enter gpa -> it, RWX. */
 int	 vmmk_guest_fault(struct vmmk_proc *, struct vmmk_pmap *, vaddr_t,

@@ -3,6 +3,13 @@
 
 use core::mem::{offset_of, size_of};
 
+use vmm_abi::{
+    vcpu_reg_state, VCPU_REGS_R10, VCPU_REGS_R11, VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14,
+    VCPU_REGS_R15, VCPU_REGS_R8, VCPU_REGS_R9, VCPU_REGS_RAX, VCPU_REGS_RBP, VCPU_REGS_RBX,
+    VCPU_REGS_RCX, VCPU_REGS_RDI, VCPU_REGS_RDX, VCPU_REGS_RFLAGS, VCPU_REGS_RIP, VCPU_REGS_RSI,
+    VCPU_REGS_RSP,
+};
+
 /// Guest state kept outside the VMCB/VMCS.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,5 +96,58 @@ pub struct FpuArea(pub [u8; 3072]);
 impl Default for FpuArea {
     fn default() -> Self {
         FpuArea([0; 3072])
+    }
+}
+
+impl GuestState {
+    /// Takes the general-purpose registers and RIP from vmd's layout
+    /// (RSP and RFLAGS live in the VMCB/VMCS: the caller puts them there).
+    pub fn load_gprs(&mut self, vrs: &vcpu_reg_state) {
+        let reg = |i: usize| vrs.vrs_gprs.get(i).copied().unwrap_or(0);
+        self.rax = reg(VCPU_REGS_RAX);
+        self.rbx = reg(VCPU_REGS_RBX);
+        self.rcx = reg(VCPU_REGS_RCX);
+        self.rdx = reg(VCPU_REGS_RDX);
+        self.rsi = reg(VCPU_REGS_RSI);
+        self.rdi = reg(VCPU_REGS_RDI);
+        self.r8 = reg(VCPU_REGS_R8);
+        self.r9 = reg(VCPU_REGS_R9);
+        self.r10 = reg(VCPU_REGS_R10);
+        self.r11 = reg(VCPU_REGS_R11);
+        self.r12 = reg(VCPU_REGS_R12);
+        self.r13 = reg(VCPU_REGS_R13);
+        self.r14 = reg(VCPU_REGS_R14);
+        self.r15 = reg(VCPU_REGS_R15);
+        self.rbp = reg(VCPU_REGS_RBP);
+        self.rip = reg(VCPU_REGS_RIP);
+    }
+
+    /// Puts the general-purpose registers into vmd's layout, with RAX,
+    /// RIP, RSP and RFLAGS as the backend holds them.
+    pub fn store_gprs(&self, rax: u64, rip: u64, rsp: u64, rflags: u64, vrs: &mut vcpu_reg_state) {
+        for (i, val) in [
+            (VCPU_REGS_RAX, rax),
+            (VCPU_REGS_RBX, self.rbx),
+            (VCPU_REGS_RCX, self.rcx),
+            (VCPU_REGS_RDX, self.rdx),
+            (VCPU_REGS_RSI, self.rsi),
+            (VCPU_REGS_RDI, self.rdi),
+            (VCPU_REGS_R8, self.r8),
+            (VCPU_REGS_R9, self.r9),
+            (VCPU_REGS_R10, self.r10),
+            (VCPU_REGS_R11, self.r11),
+            (VCPU_REGS_R12, self.r12),
+            (VCPU_REGS_R13, self.r13),
+            (VCPU_REGS_R14, self.r14),
+            (VCPU_REGS_R15, self.r15),
+            (VCPU_REGS_RBP, self.rbp),
+            (VCPU_REGS_RIP, rip),
+            (VCPU_REGS_RSP, rsp),
+            (VCPU_REGS_RFLAGS, rflags),
+        ] {
+            if let Some(r) = vrs.vrs_gprs.get_mut(i) {
+                *r = val;
+            }
+        }
     }
 }

@@ -192,8 +192,11 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// Makes `pm` a nested page table of AMD (RVI) or Intel (EPT) format
     /// (`pmap_convert`).
     fn pmap_convert(&self, pm: Self::Pmap, ept: bool);
-    /// Physical address of the root of `pm` (`pm_pdirpa`, or the EPTP).
-    fn pmap_root(&self, pm: Self::Pmap, ept: bool) -> u64;
+    /// Physical address of the top-level table of `pm` (`pm_pdirpa`).
+    fn pmap_root(&self, pm: Self::Pmap) -> u64;
+    /// Records the EPT pointer the VM uses (`pm->eptp`), which the pmap
+    /// needs for its own EPT invalidations.
+    fn pmap_set_eptp(&self, pm: Self::Pmap, eptp: u64);
     /// The host-physical address `gpa` maps to in `pm`, if mapped.
     fn pmap_extract(&self, pm: Self::Pmap, gpa: u64) -> Option<u64>;
     /// Resolves a nested fault: wires the page of process `p` at `hva`

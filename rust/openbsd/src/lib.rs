@@ -297,9 +297,13 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: a live pmap owned by the VM being created.
         unsafe { sys::vmmk_pmap_convert(pm.0.as_ptr(), i32::from(ept)) }
     }
-    fn pmap_root(&self, pm: Pmap, ept: bool) -> u64 {
+    fn pmap_root(&self, pm: Pmap) -> u64 {
         // SAFETY: a live pmap.
-        unsafe { sys::vmmk_pmap_root(pm.0.as_ptr(), i32::from(ept)) }
+        unsafe { sys::vmmk_pmap_root(pm.0.as_ptr()) }
+    }
+    fn pmap_set_eptp(&self, pm: Pmap, eptp: u64) {
+        // SAFETY: a live pmap owned by the VM being set up.
+        unsafe { sys::vmmk_pmap_set_eptp(pm.0.as_ptr(), eptp) }
     }
     fn pmap_extract(&self, pm: Pmap, gpa: u64) -> Option<u64> {
         let mut pa: sys::paddr_t = 0;

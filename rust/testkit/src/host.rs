@@ -953,9 +953,10 @@ unsafe impl Kernel for HostKernel {
     }
 
     fn pmap_convert(&self, _pm: PmapH, _ept: bool) {}
-    fn pmap_root(&self, pm: PmapH, _ept: bool) -> u64 {
+    fn pmap_root(&self, pm: PmapH) -> u64 {
         pm.0 as *const Pmap as u64
     }
+    fn pmap_set_eptp(&self, _pm: PmapH, _eptp: u64) {}
     fn pmap_extract(&self, _pm: PmapH, _gpa: u64) -> Option<u64> {
         None
     }

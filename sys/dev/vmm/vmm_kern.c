@@ -344,9 +344,15 @@ vmmk_pmap_convert(struct vmmk_pmap *pm, int ept)
 }
 
 uint64_t
-vmmk_pmap_root(struct vmmk_pmap *pm, int ept)
+vmmk_pmap_root(struct vmmk_pmap *pm)
 {
-	return (ept ? PMAP(pm)->eptp : PMAP(pm)->pm_pdirpa);
+	return (PMAP(pm)->pm_pdirpa);
+}
+
+void
+vmmk_pmap_set_eptp(struct vmmk_pmap *pm, uint64_t eptp)
+{
+	PMAP(pm)->eptp = eptp;
 }
 
 int

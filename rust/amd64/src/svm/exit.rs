@@ -487,7 +487,7 @@ fn msr_exit<K: Kernel>(
                 return false;
             }
             0x277 => {
-                if !pat_is_valid(val) {
+                if !crate::pat_is_valid(val) {
                     queue_ex(ev, 13);
                     return false;
                 }
@@ -511,11 +511,6 @@ fn msr_exit<K: Kernel>(
         v.gs.rdx = val >> 32;
         true
     }
-}
-
-/// Every byte of a PAT value must name a memory type (0, 1, 4, 5, 6, 7).
-pub(crate) fn pat_is_valid(pat: u64) -> bool {
-    pat.to_le_bytes().iter().all(|b| matches!(b, 0 | 1 | 4..=7))
 }
 
 /// `vmm_handle_xsetbv`; true if RIP advances.  Unlike upstream, a refused

@@ -15,12 +15,10 @@ use vmm_abi::{
     vcpu_reg_state, vm_create_params, vm_mem_range, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3,
     VCPU_REGS_CR4, VCPU_REGS_CS, VCPU_REGS_CSTAR, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2,
     VCPU_REGS_DR3, VCPU_REGS_DR6, VCPU_REGS_DR7, VCPU_REGS_DS, VCPU_REGS_EFER, VCPU_REGS_ES,
-    VCPU_REGS_FS, VCPU_REGS_GS, VCPU_REGS_KGSBASE, VCPU_REGS_LDTR, VCPU_REGS_LSTAR, VCPU_REGS_R10,
-    VCPU_REGS_R11, VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15, VCPU_REGS_R8,
-    VCPU_REGS_R9, VCPU_REGS_RAX, VCPU_REGS_RBP, VCPU_REGS_RBX, VCPU_REGS_RCX, VCPU_REGS_RDI,
-    VCPU_REGS_RDX, VCPU_REGS_RFLAGS, VCPU_REGS_RIP, VCPU_REGS_RSI, VCPU_REGS_RSP, VCPU_REGS_SFMASK,
-    VCPU_REGS_SS, VCPU_REGS_STAR, VCPU_REGS_TR, VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS,
-    VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
+    VCPU_REGS_FS, VCPU_REGS_GS, VCPU_REGS_KGSBASE, VCPU_REGS_LDTR, VCPU_REGS_LSTAR, VCPU_REGS_RAX,
+    VCPU_REGS_RFLAGS, VCPU_REGS_RIP, VCPU_REGS_RSP, VCPU_REGS_SFMASK, VCPU_REGS_SS, VCPU_REGS_STAR,
+    VCPU_REGS_TR, VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS,
+    VM_RWREGS_SREGS,
 };
 use vmm_core::{RunExit, RunRequest};
 use vmm_kernel::mem::{PageBox, Pages, PmapBox};
@@ -123,7 +121,7 @@ impl<K: Kernel> Svm<K> {
         }
         Ok(SvmVm {
             pmap: pmap.raw(),
-            n_cr3: self.k.pmap_root(pmap.raw(), false),
+            n_cr3: self.k.pmap_root(pmap.raw()),
             ranges: r,
             nranges: ranges.len().min(16),
         })
@@ -255,22 +253,7 @@ impl<K: Kernel> Svm<K> {
         let c = &mut *v.vmcb;
         let reg = |i: usize| g.get(i).copied().unwrap_or(0);
         if mask & u64::from(VM_RWREGS_GPRS) != 0 {
-            gs.rax = reg(VCPU_REGS_RAX);
-            gs.rbx = reg(VCPU_REGS_RBX);
-            gs.rcx = reg(VCPU_REGS_RCX);
-            gs.rdx = reg(VCPU_REGS_RDX);
-            gs.rsi = reg(VCPU_REGS_RSI);
-            gs.rdi = reg(VCPU_REGS_RDI);
-            gs.r8 = reg(VCPU_REGS_R8);
-            gs.r9 = reg(VCPU_REGS_R9);
-            gs.r10 = reg(VCPU_REGS_R10);
-            gs.r11 = reg(VCPU_REGS_R11);
-            gs.r12 = reg(VCPU_REGS_R12);
-            gs.r13 = reg(VCPU_REGS_R13);
-            gs.r14 = reg(VCPU_REGS_R14);
-            gs.r15 = reg(VCPU_REGS_R15);
-            gs.rbp = reg(VCPU_REGS_RBP);
-            gs.rip = reg(VCPU_REGS_RIP);
+            gs.load_gprs(vrs);
             c.rax = reg(VCPU_REGS_RAX);
             c.rip = reg(VCPU_REGS_RIP);
             c.rsp = reg(VCPU_REGS_RSP);
@@ -338,30 +321,7 @@ impl<K: Kernel> Svm<K> {
         let gs = &v.gs;
         let c = &*v.vmcb;
         if mask & u64::from(VM_RWREGS_GPRS) != 0 {
-            for (i, val) in [
-                (VCPU_REGS_RAX, c.rax),
-                (VCPU_REGS_RBX, gs.rbx),
-                (VCPU_REGS_RCX, gs.rcx),
-                (VCPU_REGS_RDX, gs.rdx),
-                (VCPU_REGS_RSI, gs.rsi),
-                (VCPU_REGS_RDI, gs.rdi),
-                (VCPU_REGS_R8, gs.r8),
-                (VCPU_REGS_R9, gs.r9),
-                (VCPU_REGS_R10, gs.r10),
-                (VCPU_REGS_R11, gs.r11),
-                (VCPU_REGS_R12, gs.r12),
-                (VCPU_REGS_R13, gs.r13),
-                (VCPU_REGS_R14, gs.r14),
-                (VCPU_REGS_R15, gs.r15),
-                (VCPU_REGS_RBP, gs.rbp),
-                (VCPU_REGS_RIP, c.rip),
-                (VCPU_REGS_RSP, c.rsp),
-                (VCPU_REGS_RFLAGS, c.rflags),
-            ] {
-                if let Some(r) = vrs.vrs_gprs.get_mut(i) {
-                    *r = val;
-                }
-            }
+            gs.store_gprs(c.rax, c.rip, c.rsp, c.rflags, vrs);
         }
         if mask & u64::from(VM_RWREGS_SREGS) != 0 {
             for (i, s) in [

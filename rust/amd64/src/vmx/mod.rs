@@ -19,11 +19,8 @@ use vmm_abi::{
     vcpu_reg_state, vm_create_params, vm_mem_range, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3,
     VCPU_REGS_CR4, VCPU_REGS_CR8, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2, VCPU_REGS_DR3,
     VCPU_REGS_DR6, VCPU_REGS_DR7, VCPU_REGS_EFER, VCPU_REGS_MISC_ENABLE, VCPU_REGS_PDPTE0,
-    VCPU_REGS_PDPTE1, VCPU_REGS_PDPTE2, VCPU_REGS_PDPTE3, VCPU_REGS_R10, VCPU_REGS_R11,
-    VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15, VCPU_REGS_R8, VCPU_REGS_R9,
-    VCPU_REGS_RAX, VCPU_REGS_RBP, VCPU_REGS_RBX, VCPU_REGS_RCX, VCPU_REGS_RDI, VCPU_REGS_RDX,
-    VCPU_REGS_RFLAGS, VCPU_REGS_RIP, VCPU_REGS_RSI, VCPU_REGS_RSP, VCPU_REGS_XCR0, VM_RWREGS_CRS,
-    VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
+    VCPU_REGS_PDPTE1, VCPU_REGS_PDPTE2, VCPU_REGS_PDPTE3, VCPU_REGS_RFLAGS, VCPU_REGS_RSP,
+    VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
 };
 use vmm_core::{RunExit, RunRequest};
 use vmm_kernel::mem::{PageBox, PmapBox};
@@ -283,17 +280,21 @@ impl<K: Kernel> Vmx<K> {
         self.k.pmap_convert(pmap.raw(), true);
         // The EPT PML4 is the pmap's top-level page (`pm_pdirpa`), as
         // upstream builds its EPTP from it; the low bits are ours.
-        let root = self.k.pmap_root(pmap.raw(), false) & 0x000f_ffff_ffff_f000;
+        let root = self.k.pmap_root(pmap.raw()) & 0x000f_ffff_ffff_f000;
         // Walk length 4 (encoded as 3) and write-back paging structures
         // when the CPU allows them, else uncached.
         let wb = if caps.ept_vpid_has(14) { 6 } else { 0 };
+        let eptp = root | (3 << 3) | wb;
+        // The pmap invalidates EPT translations with it (upstream set it
+        // in vcpu_init_vmx).
+        self.k.pmap_set_eptp(pmap.raw(), eptp);
         let mut r = [vmm_kernel::pod::zeroed::<vm_mem_range>(); 16];
         for (d, s) in r.iter_mut().zip(ranges) {
             *d = *s;
         }
         Ok(VmxVm {
             pmap: pmap.raw(),
-            eptp: root | (3 << 3) | wb,
+            eptp,
             ranges: r,
             nranges: ranges.len().min(16),
         })
@@ -565,22 +566,7 @@ impl<K: Kernel> Vmx<K> {
         let reg = |i: usize| vrs.vrs_gprs.get(i).copied().unwrap_or(0);
         if mask & u64::from(VM_RWREGS_GPRS) != 0 {
             let gs = &mut st.gs;
-            gs.rax = reg(VCPU_REGS_RAX);
-            gs.rbx = reg(VCPU_REGS_RBX);
-            gs.rcx = reg(VCPU_REGS_RCX);
-            gs.rdx = reg(VCPU_REGS_RDX);
-            gs.rsi = reg(VCPU_REGS_RSI);
-            gs.rdi = reg(VCPU_REGS_RDI);
-            gs.r8 = reg(VCPU_REGS_R8);
-            gs.r9 = reg(VCPU_REGS_R9);
-            gs.r10 = reg(VCPU_REGS_R10);
-            gs.r11 = reg(VCPU_REGS_R11);
-            gs.r12 = reg(VCPU_REGS_R12);
-            gs.r13 = reg(VCPU_REGS_R13);
-            gs.r14 = reg(VCPU_REGS_R14);
-            gs.r15 = reg(VCPU_REGS_R15);
-            gs.rbp = reg(VCPU_REGS_RBP);
-            gs.rip = reg(VCPU_REGS_RIP);
+            gs.load_gprs(vrs);
             cur.write(GuestNat::Rip, gs.rip)?;
             cur.write(GuestNat::Rsp, reg(VCPU_REGS_RSP))?;
             cur.write(GuestNat::Rflags, reg(VCPU_REGS_RFLAGS))?;
@@ -670,30 +656,8 @@ fn read_regs<K: Kernel>(
 ) -> KResult {
     let gs = &st.gs;
     if mask & u64::from(VM_RWREGS_GPRS) != 0 {
-        for (i, val) in [
-            (VCPU_REGS_RAX, gs.rax),
-            (VCPU_REGS_RBX, gs.rbx),
-            (VCPU_REGS_RCX, gs.rcx),
-            (VCPU_REGS_RDX, gs.rdx),
-            (VCPU_REGS_RSI, gs.rsi),
-            (VCPU_REGS_RDI, gs.rdi),
-            (VCPU_REGS_R8, gs.r8),
-            (VCPU_REGS_R9, gs.r9),
-            (VCPU_REGS_R10, gs.r10),
-            (VCPU_REGS_R11, gs.r11),
-            (VCPU_REGS_R12, gs.r12),
-            (VCPU_REGS_R13, gs.r13),
-            (VCPU_REGS_R14, gs.r14),
-            (VCPU_REGS_R15, gs.r15),
-            (VCPU_REGS_RBP, gs.rbp),
-            (VCPU_REGS_RIP, cur.read(GuestNat::Rip)?),
-            (VCPU_REGS_RSP, cur.read(GuestNat::Rsp)?),
-            (VCPU_REGS_RFLAGS, cur.read(GuestNat::Rflags)?),
-        ] {
-            if let Some(r) = vrs.vrs_gprs.get_mut(i) {
-                *r = val;
-            }
-        }
+        let (rip, rsp) = (cur.read(GuestNat::Rip)?, cur.read(GuestNat::Rsp)?);
+        gs.store_gprs(gs.rax, rip, rsp, cur.read(GuestNat::Rflags)?, vrs);
     }
     if mask & u64::from(VM_RWREGS_SREGS) != 0 {
         for (f, d) in SEGS.iter().zip(vrs.vrs_sregs.iter_mut()) {
