@@ -30,6 +30,7 @@ fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
         let k = HostKernel::new();
+        k.set_recycle(true);
         let vmm: &'static Vmm<HostKernel, TestBackend> =
             Box::leak(Box::new(Vmm::new(k, TestBackend::new(k, Mode::Rvi)).unwrap()));
         vmm.init();

@@ -41,7 +41,7 @@ pub struct Snapshot {
 }
 
 struct Uobj {
-    size: usize,
+    size: AtomicUsize,
     refs: AtomicUsize,
     pages: Mutex<HashMap<u64, Box<[u8; PAGE_SIZE]>>>,
 }
@@ -64,7 +64,12 @@ impl std::hash::Hash for Uobj {
 }
 impl std::fmt::Debug for Uobj {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Uobj({:p}, {} bytes)", self, self.size)
+        write!(
+            f,
+            "Uobj({:p}, {} bytes)",
+            self,
+            self.size.load(Ordering::Relaxed)
+        )
     }
 }
 
@@ -143,6 +148,12 @@ pub struct HostState {
     gates: Mutex<(Vec<&'static str>, usize)>,
     gate_cv: Condvar,
     cpu_vmm: AtomicBool,
+    /// Reuse freed memory objects and pmaps (for the fuzzer's millions of
+    /// inputs); off by default so a stale handle in a test stays visibly
+    /// dead instead of aliasing a new object.
+    recycle: AtomicBool,
+    free_uobjs: Mutex<Vec<&'static Uobj>>,
+    free_pmaps: Mutex<Vec<&'static Pmap>>,
 }
 
 thread_local! {
@@ -181,6 +192,9 @@ impl HostKernel {
             gates: Mutex::new((Vec::new(), 0)),
             gate_cv: Condvar::new(),
             cpu_vmm: AtomicBool::new(false),
+            recycle: AtomicBool::new(false),
+            free_uobjs: Mutex::new(Vec::new()),
+            free_pmaps: Mutex::new(Vec::new()),
         }));
         let k = HostKernel(st);
         let pid = k.spawn(0);
@@ -458,6 +472,12 @@ impl HostKernel {
     // ---- accounting and failure injection ---------------------------
 
     /// What is outstanding now.
+    /// Reuse freed memory objects and pmaps from now on, so a long fuzz
+    /// run has bounded memory (see `HostState::recycle`).
+    pub fn set_recycle(&self, on: bool) {
+        self.0.recycle.store(on, Ordering::SeqCst);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let mappings = self
             .0
@@ -533,6 +553,9 @@ impl HostKernel {
             self.0.uaos.fetch_sub(1, Ordering::SeqCst);
             // Poison what is left so a use after free shows.
             u.0.pages.lock().unwrap().clear();
+            if self.0.recycle.load(Ordering::SeqCst) {
+                self.0.free_uobjs.lock().unwrap().push(u.0);
+            }
         }
     }
 
@@ -805,11 +828,21 @@ unsafe impl Kernel for HostKernel {
         if self.should_fail(Fail::UaoCreate) {
             return None;
         }
-        let u: &'static Uobj = Box::leak(Box::new(Uobj {
-            size,
-            refs: AtomicUsize::new(1),
-            pages: Mutex::new(HashMap::new()),
-        }));
+        let reuse = self.0.free_uobjs.lock().unwrap().pop();
+        let u: &'static Uobj = match reuse {
+            // Released objects have no pages left; only size and count
+            // need resetting.
+            Some(u) => {
+                u.size.store(size, Ordering::SeqCst);
+                u.refs.store(1, Ordering::SeqCst);
+                u
+            }
+            None => Box::leak(Box::new(Uobj {
+                size: AtomicUsize::new(size),
+                refs: AtomicUsize::new(1),
+                pages: Mutex::new(HashMap::new()),
+            })),
+        };
         self.0.uaos.fetch_add(1, Ordering::SeqCst);
         Some(UobjH(u))
     }
@@ -890,14 +923,22 @@ unsafe impl Kernel for HostKernel {
             return None;
         }
         self.0.pmaps.fetch_add(1, Ordering::SeqCst);
+        if let Some(pm) = self.0.free_pmaps.lock().unwrap().pop() {
+            return Some(PmapH(pm));
+        }
         Some(PmapH(Box::leak(Box::new(Pmap {
             resident: AtomicUsize::new(0),
             removes: Mutex::new(Vec::new()),
         }))))
     }
-    fn pmap_destroy(&self, _pm: PmapH) {
+    fn pmap_destroy(&self, pm: PmapH) {
         let prev = self.0.pmaps.fetch_sub(1, Ordering::SeqCst);
         assert!(prev > 0, "pmap_destroy of more than were created");
+        if self.0.recycle.load(Ordering::SeqCst) {
+            pm.0.removes.lock().unwrap().clear();
+            pm.0.resident.store(0, Ordering::SeqCst);
+            self.0.free_pmaps.lock().unwrap().push(pm.0);
+        }
     }
     fn pmap_remove(&self, pm: PmapH, sva: u64, eva: u64) {
         pm.0.removes.lock().unwrap().push((sva, eva));

@@ -4,8 +4,8 @@ use core::sync::atomic::Ordering;
 
 use vmm_abi::{
     vcpu_inject_event, SVM_VMEXIT_CLGI, SVM_VMEXIT_CPUID, SVM_VMEXIT_HLT, SVM_VMEXIT_ICEBP,
-    SVM_VMEXIT_INTR, SVM_VMEXIT_INVLPGA, SVM_VMEXIT_IOIO, SVM_VMEXIT_MONITOR, SVM_VMEXIT_MSR,
-    SVM_VMEXIT_MWAIT, SVM_VMEXIT_MWAIT_CONDITIONAL, SVM_VMEXIT_NMI, SVM_VMEXIT_NPF,
+    SVM_VMEXIT_INTR, SVM_VMEXIT_INVD, SVM_VMEXIT_INVLPGA, SVM_VMEXIT_IOIO, SVM_VMEXIT_MONITOR,
+    SVM_VMEXIT_MSR, SVM_VMEXIT_MWAIT, SVM_VMEXIT_MWAIT_CONDITIONAL, SVM_VMEXIT_NMI, SVM_VMEXIT_NPF,
     SVM_VMEXIT_RDTSCP, SVM_VMEXIT_SHUTDOWN, SVM_VMEXIT_SKINIT, SVM_VMEXIT_STGI, SVM_VMEXIT_VINTR,
     SVM_VMEXIT_VMLOAD, SVM_VMEXIT_VMMCALL, SVM_VMEXIT_VMRUN, SVM_VMEXIT_VMSAVE, SVM_VMEXIT_XSETBV,
     VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI, VCPU_INJECT_NONE, VCPU_REGS_RIP,
@@ -298,6 +298,13 @@ fn handle_exit<K: Kernel>(
         // (upstream terminated the vcpu on an NMI exit).
         SVM_VMEXIT_INTR | SVM_VMEXIT_NMI => Next::Resume,
         SVM_VMEXIT_SHUTDOWN => Next::ToVmd,
+        // INVD would drop dirty cache lines of the host (upstream let it
+        // run natively): a no-op.
+        SVM_VMEXIT_INVD => {
+            v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 2));
+            update_rip = true;
+            Next::Resume
+        }
         SVM_VMEXIT_NPF => np_fault(svm, vm, v, exit)?,
         SVM_VMEXIT_CPUID => {
             let r = crate::cpuid::guest_cpuid(
@@ -518,7 +525,14 @@ fn msr_exit<K: Kernel>(
 fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
     let mask = svm.k.xsave_mask() & 0x602ff;
     let val = (v.vmcb.rax & 0xffff_ffff) | (v.gs.rdx << 32);
-    if v.vmcb.cpl != 0 || v.gs.rcx != 0 || val & !mask != 0 || val & 1 == 0 {
+    // x87 must stay on, and AVX needs SSE (else the CPU refuses the value
+    // at the next entry and the vcpu would fail).
+    if v.vmcb.cpl != 0
+        || v.gs.rcx as u32 != 0
+        || val & !mask != 0
+        || val & 1 == 0
+        || (val & 4 != 0 && val & 2 == 0)
+    {
         queue_ex(ev, 13);
         return false;
     }

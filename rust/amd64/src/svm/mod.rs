@@ -174,6 +174,7 @@ impl<K: Kernel> Svm<K> {
                 | intercept1::NMI
                 | intercept1::CPUID
                 | intercept1::HLT
+                | intercept1::INVD
                 | intercept1::IOIO
                 | intercept1::MSR
                 | intercept1::SHUTDOWN

@@ -263,6 +263,8 @@ pub mod intercept1 {
     pub const VINTR: u32 = 1 << 4;
     /// CPUID.
     pub const CPUID: u32 = 1 << 18;
+    /// INVD.
+    pub const INVD: u32 = 1 << 22;
     /// HLT.
     pub const HLT: u32 = 1 << 24;
     /// INVLPGA.

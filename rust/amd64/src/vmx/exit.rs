@@ -449,6 +449,12 @@ fn handle_exit<K: Kernel>(
             io(cur, st, out)?;
             Ok(Next::ToVmd)
         }
+        // INVD would drop dirty cache lines of the host: do nothing (the
+        // guest's memory is coherent anyway).  Upstream failed the vcpu.
+        reason::INVD => {
+            skip(cur, st, ev)?;
+            Ok(Next::Resume)
+        }
         reason::HLT => {
             skip(cur, st, ev)?;
             if rflags & PSL_I == 0 {
@@ -474,7 +480,7 @@ fn handle_exit<K: Kernel>(
             k.log(c"vmm: vmx: EPT misconfiguration at GPA 0x%lx\n", gpa, 0);
             Err(Errno::EINVAL)
         }
-        // INIT, SIPI, task switches, GETSEC, INVD, ...: as upstream.
+        // INIT, SIPI, task switches, GETSEC, ...: as upstream.
         b => {
             k.log(
                 c"vmm: vmx: unhandled exit %lu at rip 0x%lx, vcpu failed\n",

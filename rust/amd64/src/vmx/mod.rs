@@ -479,8 +479,15 @@ impl<K: Kernel> Vmx<K> {
         cur.write(Ctl32::ExitMsrStoreCount, NMSRS)?;
         cur.write(Ctl32::EntryMsrLoadCount, NMSRS)?;
         cur.write(Ctl32::ExitMsrLoadCount, NMSRS)?;
-        // The guest/host masks: what the host owns in CR0 and CR4.
-        cur.write(CtlNat::Cr0Mask, self.cr0.must1 | self.cr0.must0)?;
+        // The guest/host masks: what the host owns in CR0 and CR4.  PE, PG,
+        // NW and CD are owned too even when unrestricted guest relaxes the
+        // fixed bits: PG without PE, or NW without CD, is an invalid guest
+        // state that would fail the next VM entry, so such a write must
+        // exit and be refused with #GP instead.
+        cur.write(
+            CtlNat::Cr0Mask,
+            self.cr0.must1 | self.cr0.must0 | CR0_PE | CR0_PG | CR0_NW | CR0_CD,
+        )?;
         cur.write(
             CtlNat::Cr4Mask,
             self.cr4.must1 | self.cr4.must0 | CR4_HOST_OWNED,

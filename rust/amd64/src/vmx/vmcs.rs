@@ -700,6 +700,8 @@ pub mod reason {
     pub const CPUID: u16 = 10;
     /// HLT.
     pub const HLT: u16 = 12;
+    /// INVD (always exits on VMX).
+    pub const INVD: u16 = 13;
     /// VMCALL.
     pub const VMCALL: u16 = 18;
     /// Control-register access.
