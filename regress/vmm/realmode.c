@@ -10,8 +10,7 @@
  *  5. an external interrupt injected only once the guest has IF=1, and
  *     the interrupt window bringing vmd back when IF becomes 1;
  *  6. WRITEREGS/READREGS round trip; guest RAM faulted in lazily.
- * (A triple fault exits to vmd under QEMU, but Bochs 2.7's SVM stops the
- * whole emulator instead of intercepting it; see triplefault.c, not run.)
+ * The triple fault is a case of hostile.c.
  */
 #include "vmmtest.h"
 
