@@ -116,6 +116,10 @@ bench: kobj
 	mkdir -p build
 	sh regress/bench.sh
 
+# Per-function instruction profile of one in-kernel exit (needs python3).
+bench-profile: kobj
+	sh regress/bench/profile.sh
+
 # regress last: its "N passed, N failed" line closes the output.
 test: fmt-check clippy unit abi check-kobj check-glue man-lint fuzz-smoke \
 	bench regress
@@ -125,5 +129,5 @@ clean:
 	rm -rf build
 
 .PHONY: all host klib kobj check-kobj check-glue kernel abi fmt-check clippy \
-	man-lint unit fuzz-smoke regress bench \
+	man-lint unit fuzz-smoke regress bench bench-profile \
 	demo test clean

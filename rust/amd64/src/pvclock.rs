@@ -54,12 +54,19 @@ pub fn register(ranges: &[vm_mem_range], value: u64, pv: &PvClock<'_>) -> bool {
 }
 
 /// Writes the time info if the guest enabled it and its page is mapped.
+/// Runs before every entry, so the common disabled case is kept inline and
+/// the write itself out of line.
+#[inline]
 pub fn update<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>) {
     let value = pv.gpa.load(Ordering::Relaxed);
-    if value & ENABLE == 0 {
-        return;
+    if value & ENABLE != 0 {
+        write_time_info(k, pm, pv, value & !0xf);
     }
-    let gpa = value & !0xf;
+}
+
+#[cold]
+#[inline(never)]
+fn write_time_info<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>, gpa: u64) {
     let freq = k.tsc_frequency();
     let mul: u32 = (1_000_000_000u64 << 20)
         .checked_div(freq)

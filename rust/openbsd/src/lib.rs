@@ -10,6 +10,7 @@
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_ulong, c_void, CStr};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
@@ -370,15 +371,26 @@ unsafe impl Kernel for OpenBsd {
         (base, limit)
     }
     fn xsave_mask(&self) -> u64 {
-        // SAFETY: reads a kernel global.
-        unsafe { sys::vmmk_xsave_mask() }
+        // Set by the boot CPU's identification, before autoconf attaches
+        // vmm, and never changed: read once (u64::MAX = not read yet; no
+        // mask has every bit set).
+        static MASK: AtomicU64 = AtomicU64::new(u64::MAX);
+        match MASK.load(Ordering::Relaxed) {
+            u64::MAX => {
+                // SAFETY: reads a kernel global.
+                let m = unsafe { sys::vmmk_xsave_mask() };
+                MASK.store(m, Ordering::Relaxed);
+                m
+            }
+            m => m,
+        }
     }
     fn fpu_area_size(&self) -> usize {
         // SAFETY: a constant of the kernel.
         unsafe { sys::vmmk_fpu_area_size() }
     }
     fn fpu_enter_guest(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult {
-        if area.len() < self.fpu_area_size() {
+        if area.len() < fpu_area_size_cached() {
             return Err(Errno::EINVAL);
         }
         // SAFETY: `area` is big enough (checked) and 64-byte aligned (the
@@ -388,7 +400,7 @@ unsafe impl Kernel for OpenBsd {
         })
     }
     fn fpu_exit_guest(&self, area: &mut [u8]) -> u64 {
-        if area.len() < self.fpu_area_size() {
+        if area.len() < fpu_area_size_cached() {
             return 0;
         }
         // SAFETY: as in `fpu_enter_guest`.
@@ -398,6 +410,20 @@ unsafe impl Kernel for OpenBsd {
     fn log(&self, fmt: &'static CStr, a: u64, b: u64) {
         // SAFETY: a static format taking at most two unsigned longs.
         unsafe { sys::vmmk_log(cstr(fmt), a as c_ulong, b as c_ulong) }
+    }
+}
+
+/// `sizeof(struct savefpu)`, asked of the C side once: the FPU swap around
+/// every guest entry checks the area against it.
+fn fpu_area_size_cached() -> usize {
+    static SIZE: AtomicUsize = AtomicUsize::new(0);
+    match SIZE.load(Ordering::Relaxed) {
+        0 => {
+            let n = OpenBsd.fpu_area_size();
+            SIZE.store(n, Ordering::Relaxed);
+            n
+        }
+        n => n,
     }
 }
 
