@@ -1,17 +1,21 @@
 #!/bin/sh
-# make bench: deterministic exit-path figures from regress/bench/exits.c,
-# run in QEMU with -icount shift=0 (the TSC counts instructions).
+# make bench: deterministic exit-path figures from regress/bench/exits.c.
+# QEMU runs with -icount shift=0 and Bochs with its default tick-per-
+# instruction clock, so in both the TSC counts instructions executed.
 # Prints "bench NAME CONFIG VALUE UNIT" and writes bench/results.{csv,md}.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-log=regress/testbed/obj/logs/qemu-svm.serial.log
-CONFIGS=qemu-svm SELFTESTS=0 PROG=regress/bench/exits.c \
+configs="qemu-svm bochs-svm bochs-vmx"
+logs=regress/testbed/obj/logs
+CONFIGS=$configs SELFTESTS=0 PROG=regress/bench/exits.c \
     QEMU_EXTRA="-icount shift=0" sh regress/run.sh > build/bench.out 2>&1 ||
     { cat build/bench.out; exit 1; }
 mkdir -p bench
-sed -n 's/^# bench \([^ ]*\) \([0-9]*\) \(.*\)$/bench \1 qemu-svm \2 \3/p' "$log" |
-    tee build/bench.txt
+for c in $configs; do
+	sed -n "s/^# bench \([^ ]*\) \([0-9]*\) \(.*\)\$/bench \1 $c \2 \3/p" \
+	    "$logs/$c.serial.log"
+done | tee build/bench.txt
 {
 	echo "name,config,value,unit"
 	awk '{print $2 "," $3 "," $4 "," $5}' build/bench.txt
@@ -21,3 +25,22 @@ sed -n 's/^# bench \([^ ]*\) \([0-9]*\) \(.*\)$/bench \1 qemu-svm \2 \3/p' "$log
 	echo "|---|---|---|---|"
 	awk '{print "| " $2 " | " $3 " | " $4 " | " $5 " |"}' build/bench.txt
 } > bench/results.md
+# A bar chart of the instruction counts, with the CPUID target (400).
+awk -v target=400 '
+$5 == "insns" { n++; name[n] = $2 " " $3; val[n] = $4; if ($4 > max) max = $4 }
+END {
+	w = 720; bh = 22; top = 30; left = 230; scale = (w - left - 60) / max
+	h = top + n * (bh + 8) + 30
+	printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", w, h
+	printf "<text x=\"10\" y=\"18\">host+guest instructions per exit (deterministic counts)</text>\n"
+	for (i = 1; i <= n; i++) {
+		y = top + (i - 1) * (bh + 8)
+		printf "<text x=\"10\" y=\"%d\">%s</text>\n", y + 15, name[i]
+		printf "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#4a7ab5\"/>\n", left, y, val[i] * scale, bh
+		printf "<text x=\"%d\" y=\"%d\">%d</text>\n", left + val[i] * scale + 4, y + 15, val[i]
+	}
+	x = left + target * scale
+	printf "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#c33\" stroke-dasharray=\"4\"/>\n", x, top - 4, x, h - 20
+	printf "<text x=\"%d\" y=\"%d\" fill=\"#c33\">CPUID target %d</text>\n", x + 4, h - 8, target
+	printf "</svg>\n"
+}' build/bench.txt > bench/results.svg

@@ -1,7 +1,8 @@
 /*
  * make bench: exit-path costs counted in instructions.  Under QEMU with
- * "-icount shift=0" the TSC advances by one per instruction executed, so
- * rdtsc differences are instruction counts (deterministic).  Prints
+ * "-icount shift=0", and under Bochs with its default clock, the TSC
+ * advances by one per instruction executed, so rdtsc differences are
+ * instruction counts (deterministic, the same on every run).  Prints
  * "bench NAME VALUE UNIT" lines:
  *  - cpuid-roundtrip: a guest loop of N CPUIDs, handled in the kernel;
  *    host+guest instructions per CPUID (the loop itself is 3 of them);
