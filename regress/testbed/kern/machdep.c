@@ -9,6 +9,7 @@
 #include <machine/cpu.h>
 #include <machine/cpufunc.h>
 #include <machine/fpu.h>
+#include <machine/pmap.h>
 #include <machine/segments.h>
 
 #include "tb.h"
@@ -229,6 +230,21 @@ cpu_init(void)
 		    GDT_SIZE, (long)(tb_gdt_end - (char *)tb_gdt));
 	cpu_identify();
 	fpu_init(curcpu());
+}
+
+/*
+ * As OpenBSD's cpu.c does at attach: a VMXON page for each CPU with VMX
+ * (the testbed has one CPU).  Reserved for good, like the kernel's.
+ */
+void
+cpu_init_vmm(void)
+{
+	struct cpu_info *ci = curcpu();
+
+	if (((ci->ci_feature_ecxflags >> 5) & 1) == 0)
+		return;
+	ci->ci_vmxon_region_pa = pmem_reserve(1);
+	ci->ci_vmxon_region = (void *)PMAP_DIRECT_MAP(ci->ci_vmxon_region_pa);
 }
 
 void

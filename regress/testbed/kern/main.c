@@ -319,6 +319,7 @@ kmain(uint32_t magic, uint32_t mbi)
 	    ptoa(pmem_pages_total()) / 1024, (paddr_t)__load_start,
 	    (paddr_t)__kernel_end, tb_cmdline[0] ? ", cmdline: " : "",
 	    tb_cmdline);
+	cpu_init_vmm();
 	kmem_init();
 	uvm_tb_init();
 	proc_init();

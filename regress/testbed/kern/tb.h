@@ -64,6 +64,7 @@ __dead void tb_longjmp(struct tb_jmpbuf *, int);
 int	tb_call_on_stack(vaddr_t, int (*)(void *), void *);
 
 void	cpu_init(void);
+void	cpu_init_vmm(void);
 void	cpu_identify(void);
 __dead void tb_exit(int);
 void	tb_backtrace(uint64_t);

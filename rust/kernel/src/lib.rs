@@ -226,6 +226,10 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     fn cpu_id(&self) -> u32;
     /// Base and limit of the current CPU's GDT.
     fn cpu_gdt(&self) -> (u64, u16);
+    /// VMX: prepares the current CPU's VMXON region (allocated per CPU by
+    /// the kernel's `cpu_init_vmm`) with `revision` and returns its
+    /// physical address; `None` if this CPU has none.
+    fn cpu_vmxon_region(&self, revision: u32) -> Option<u64>;
     /// The XSAVE features the kernel enabled (`xsave_mask`; 0 if none).
     fn xsave_mask(&self) -> u64;
     /// Size of the FPU save area the kernel uses.

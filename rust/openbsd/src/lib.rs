@@ -370,6 +370,14 @@ unsafe impl Kernel for OpenBsd {
         let base = unsafe { sys::vmmk_cpu_gdt(&mut limit) };
         (base, limit)
     }
+    fn cpu_vmxon_region(&self, revision: u32) -> Option<u64> {
+        // SAFETY: touches only the current CPU's own VMXON page, with VMX
+        // off on it (the caller checks CPUF_VMM first).
+        match unsafe { sys::vmmk_cpu_vmxon_region(revision) } {
+            0 => None,
+            pa => Some(pa),
+        }
+    }
     fn xsave_mask(&self) -> u64 {
         // Set by the boot CPU's identification, before autoconf attaches
         // vmm, and never changed: read once (u64::MAX = not read yet; no

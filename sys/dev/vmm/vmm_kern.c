@@ -477,6 +477,19 @@ vmmk_cpu_gdt(uint16_t *limit)
 }
 
 uint64_t
+vmmk_cpu_vmxon_region(uint32_t revision)
+{
+	struct cpu_info *ci = curcpu();
+
+	if (ci->ci_vmxon_region == NULL)
+		return (0);
+	memset(ci->ci_vmxon_region, 0, PAGE_SIZE);
+	/* The first 32 bits are the revision (struct vmxon_region). */
+	*(uint32_t *)(void *)ci->ci_vmxon_region = revision;
+	return (ci->ci_vmxon_region_pa);
+}
+
+uint64_t
 vmmk_xsave_mask(void)
 {
 	return (xsave_mask);

@@ -25,6 +25,8 @@ struct cpu_info {
 	volatile u_int	 ci_flags;		/* CPUF_* */
 	u_int		 ci_pflags;		/* CPUPF_* */
 	void		*ci_gdt;		/* this CPU's GDT */
+	void		*ci_vmxon_region;	/* VMX: cpu_init_vmm's page */
+	paddr_t		 ci_vmxon_region_pa;
 	struct schedstate_percpu ci_schedstate;
 	char		 ci_vendor[16];		/* CPUID 0 vendor string */
 	u_int32_t	 ci_cpuid_level;	/* highest basic leaf */

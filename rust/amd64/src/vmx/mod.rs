@@ -32,7 +32,7 @@ use crate::gstate::{FpuArea, GuestState};
 use switch::{Current, Vmcs};
 use vmcs::{
     compute_ctls, msr_bitmap_pass, CrFixed, Ctl16, Ctl32, Ctl64, CtlError, CtlNat, CtlReg, Guest32,
-    Guest64, GuestNat, MsrArea, MsrBitmap, VmcsRegion, SEGS,
+    Guest64, GuestNat, MsrArea, MsrBitmap, SEGS,
 };
 
 /// Most CPUs a host may have for the per-CPU "last vcpu" record.
@@ -152,9 +152,6 @@ pub mod ctl {
 pub struct Vmx<K: Kernel> {
     pub(crate) k: K,
     caps: VmxCaps,
-    /// The boot CPU's VMXON region, and which CPU that is.
-    vmxon: PageBox<K, VmcsRegion>,
-    vmxon_cpu: u32,
     cr0: CrFixed,
     cr4: CrFixed,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
@@ -213,19 +210,13 @@ fn msr_slot_set(area: &mut MsrArea, slot: usize, v: u64) {
 }
 
 impl<K: Kernel> Vmx<K> {
-    /// The backend for CPUs with `caps`; `None` if the VMXON region cannot
-    /// be had.
+    /// The backend for CPUs with `caps`.  The VMXON regions are the
+    /// kernel's, one per CPU (`cpu_init_vmm`), as upstream.
     pub fn new(k: K, caps: VmxCaps) -> Option<Self> {
         ASIDS.set_max(0xfff);
-        let mut vmxon = PageBox::<K, VmcsRegion>::zeroed(k)?;
-        if let Some(r) = vmxon.first_mut() {
-            *r = caps.revision();
-        }
         Some(Vmx {
             k,
             caps,
-            vmxon,
-            vmxon_cpu: k.cpu_id(),
             cr0: CrFixed::new(caps.cr0_fixed.0, caps.cr0_fixed.1, CR0_PE | CR0_PG),
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
             last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
@@ -238,16 +229,12 @@ impl<K: Kernel> Vmx<K> {
         if k.cpu_vmm_on() {
             return;
         }
-        if k.cpu_id() != self.vmxon_cpu {
-            k.log(
-                c"vmm: cpu%lu: no VMXON region (only the boot cpu has one)\n",
-                u64::from(k.cpu_id()),
-                0,
-            );
+        let Some(vmxon_pa) = k.cpu_vmxon_region(self.caps.revision()) else {
+            k.log(c"vmm: cpu%lu: no VMXON region\n", u64::from(k.cpu_id()), 0);
             return;
-        }
+        };
         match switch::cpu_vmx_on(
-            self.vmxon.pa(),
+            vmxon_pa,
             self.caps.cr0_fixed,
             self.caps.cr4_fixed,
             self.caps.ept_vpid,
