@@ -44,3 +44,12 @@ END {
 	printf "<text x=\"%d\" y=\"%d\" fill=\"#c33\">CPUID target %d</text>\n", x + 4, h - 8, target
 	printf "</svg>\n"
 }' build/bench.txt > bench/results.svg
+# Every figure must have a ceiling in bench/limits.txt and be within it.
+awk 'NR == FNR { if ($0 !~ /^#/ && NF == 3) lim[$1 " " $2] = $3; next }
+{
+	k = $2 " " $3
+	if (!(k in lim)) { printf "bench: %s has no ceiling in bench/limits.txt\n", k; bad = 1; next }
+	if ($4 + 0 > lim[k] + 0) { printf "bench: %s = %s, above its ceiling %s\n", k, $4, lim[k]; bad = 1 }
+}
+END { exit bad }' bench/limits.txt build/bench.txt
+echo "bench: every figure within bench/limits.txt"
