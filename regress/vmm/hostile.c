@@ -24,7 +24,8 @@
  *    #UD; RDPMC: #UD, #GP or the guest goes on;
  *  - bad CR0 (PG without PE, NW without CD; VMX) and XCR0 values (no x87,
  *    AVX without SSE): #GP; self-modifying code; a 4-byte OUT at 0xfffd;
- *  - a triple fault (empty IVT, then INT3) is reported to vmd as
+ *  - a triple fault (empty IVT, then INT3), and long mode entered with a
+ *    page-table root of zeroes, are reported to vmd as
  *    VMX_EXIT_TRIPLE_FAULT / SVM_VMEXIT_SHUTDOWN, as upstream.
  */
 #include "vmmtest.h"
@@ -90,12 +91,18 @@ CASE(c_port_wrap, "mov $0xfffd, %dx\nout %eax, %dx\nmov $0x99, %dx");
 CASE(c_intr_storm, "cli\nmov $0x71, %dx\nout %al, %dx\nout %al, %dx\nout %al, %dx");
 CASE(c_triple, "lidt %cs:(0x100 + 5f - c_triple)\nint3\n"
     "5: .word 0, 0, 0");
+/* Long mode with a page-table root of zeroes: the first fetch after
+ * CR0.PG faults, and with no usable IDT that ends in a triple fault. */
+CASE(c_bogus_lm, "mov %cr4, %eax\nor $0x20, %eax\nmov %eax, %cr4\n"
+    "mov $0x7000, %eax\nmov %eax, %cr3\n"
+    "mov $0xc0000080, %ecx\nrdmsr\nor $0x100, %eax\nwrmsr\n"
+    "mov %cr0, %eax\nor $0x80000001, %eax\nmov %eax, %cr0\nnop");
 CASE(c_bad_xcr0, "mov $0, %ecx\nmov $0x2, %eax\nxor %edx, %edx\nxsetbv");
 
 static const unsigned char reset[] = { 0xea, 0x00, 0x01, 0x00, 0xf0 };
 
 enum outcome { O_EINVAL, O_EIO, O_UD, O_GP, O_CONTINUE, O_REP_IO, O_NO_INTR,
-    O_GP_OR_FAIL, O_GP_OR_CONT, O_UD_GP_OR_CONT, O_GP_INTEL, O_SHUTDOWN, O_IO_PORT };
+    O_GP_OR_FAIL, O_GP_OR_CONT, O_UD_GP_OR_CONT, O_GP_INTEL, O_SHUTDOWN, O_SHUTDOWN_OR_FAIL, O_IO_PORT };
 
 struct hcase {
 	const char		*name;
@@ -155,6 +162,9 @@ static const struct hcase cases[] = {
 	C(c_intr_storm, O_NO_INTR),
 	C(c_bad_xcr0, O_UD),	/* CR4.OSXSAVE is 0: #UD before any intercept */
 	C(c_triple, O_SHUTDOWN),
+	/* VMX may instead refuse the entry: a real-mode TR is not a 64-bit
+	 * TSS, which IA-32e mode requires (the VM fails, EINVAL). */
+	C(c_bogus_lm, O_SHUTDOWN_OR_FAIL),
 };
 
 /*
@@ -204,8 +214,8 @@ run_case_child(void *arg)
 		}
 		r = ioctl(fd, VMM_IOC_RUN, &vrp);
 		if (r == -1) {
-			ok = ((c->want == O_EINVAL || c->want == O_GP_OR_FAIL) &&
-			    errno == EINVAL) ||
+			ok = ((c->want == O_EINVAL || c->want == O_GP_OR_FAIL ||
+			    c->want == O_SHUTDOWN_OR_FAIL) && errno == EINVAL) ||
 			    (c->want == O_EIO && errno == EIO);
 			printf("hostile: %s: RUN failed, errno %d: %s\n", c->name,
 			    errno, ok ? "ok" : "WRONG");
@@ -261,7 +271,7 @@ run_case_child(void *arg)
 		}
 		if ((vrp.vrp_exit_reason == VMX_EXIT_TRIPLE_FAULT ||
 		    vrp.vrp_exit_reason == SVM_VMEXIT_SHUTDOWN) &&
-		    c->want == O_SHUTDOWN) {
+		    (c->want == O_SHUTDOWN || c->want == O_SHUTDOWN_OR_FAIL)) {
 			ok = 1;
 			printf("hostile: %s: triple fault reported: ok\n",
 			    c->name);
@@ -350,7 +360,8 @@ main(void)
 			    cases[i].name);
 			continue;
 		}
-		if (cases[i].want == O_SHUTDOWN && !intel_cpu() &&
+		if ((cases[i].want == O_SHUTDOWN ||
+		    cases[i].want == O_SHUTDOWN_OR_FAIL) && !intel_cpu() &&
 		    bochs_ryzen(brand)) {
 			printf("hostile: %s: skipped (Bochs 2.7 SVM stops on a "
 			    "triple fault)\n", cases[i].name);
