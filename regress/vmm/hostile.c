@@ -349,27 +349,35 @@ main(void)
 	printf("hostile: host CPU: %s\n", brand);
 
 	close(vmm_open_or_skip());
+	/* One TAP line per case (the testbed shows program output as
+	 * comments, so these do not disturb its own plan). */
+	printf("1..%zu\n", sizeof(cases) / sizeof(cases[0]));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *skip = NULL;
+
 		/* The hypercall instruction is the vendor's own: the other
 		 * one is #UD in the guest without an exit. */
 		if (strcmp(cases[i].name, intel_cpu() ? "c_abort" :
 		    "c_abort_intel") == 0)
-			continue;
-		if (cases[i].want == O_GP_INTEL && !intel_cpu()) {
-			printf("hostile: %s: skipped (SVM: the CPU checks it)\n",
-			    cases[i].name);
-			continue;
-		}
-		if ((cases[i].want == O_SHUTDOWN ||
+			skip = "the other vendor's hypercall";
+		else if (cases[i].want == O_GP_INTEL && !intel_cpu())
+			skip = "SVM: the CPU checks it";
+		else if ((cases[i].want == O_SHUTDOWN ||
 		    cases[i].want == O_SHUTDOWN_OR_FAIL) && !intel_cpu() &&
-		    bochs_ryzen(brand)) {
-			printf("hostile: %s: skipped (Bochs 2.7 SVM stops on a "
-			    "triple fault)\n", cases[i].name);
+		    bochs_ryzen(brand))
+			skip = "Bochs 2.7 SVM stops on a triple fault";
+		if (skip != NULL) {
+			printf("ok %zu - hostile: %s # SKIP %s\n", i + 1,
+			    cases[i].name, skip);
 			continue;
 		}
 		ran++;
-		if (run_in_child(run_case_child, (void *)&cases[i]) != 0)
+		if (run_in_child(run_case_child, (void *)&cases[i]) != 0) {
 			bad++;
+			printf("not ok %zu - hostile: %s\n", i + 1,
+			    cases[i].name);
+		} else
+			printf("ok %zu - hostile: %s\n", i + 1, cases[i].name);
 	}
 	printf("hostile: %zu cases, %d wrong\n", ran, bad);
 	return (bad != 0);
