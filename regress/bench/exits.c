@@ -10,7 +10,15 @@
  *    loop and re-entering with VMM_IOC_RUN; instructions per OUT;
  *  - pages-per-vm: pages the driver holds for a VM with one vcpu (the
  *    testbed's page accounting; guest RAM itself is not counted until
- *    touched).
+ *    touched);
+ *  - spurious-exits: RUN returns beyond the two the guest asks for (an
+ *    OUT and a HLT after a 200,000-iteration compute loop);
+ *  - create-reset-term: CREATE + RESETCPU + TERM of a 64 MiB VM;
+ *  - info-1vm, info-per-vm: one VMM_IOC_INFO with 1 VM, and what each
+ *    further VM adds to it (up to 64 VMs; QEMU's SVM has 15 ASIDs, so
+ *    there the driver refuses the 16th VM with ENOMEM, as upstream);
+ *  - lookup-1vm, lookup-per-vm: the same for a VM lookup that misses
+ *    (VMM_IOC_INTR of an unknown id).
  */
 #include "vmmtest.h"
 
@@ -39,11 +47,23 @@ __asm__(
 "	jnz	2b\n"
 "	mov	$0x83, %dx\n"
 "	out	%al, %dx\n"
+"	mov	$200000, %ecx\n"		/* compute loop: no exits due */
+"3:	dec	%ecx\n"
+"	jnz	3b\n"
+"	mov	$0x84, %dx\n"
+"	out	%al, %dx\n"
 "	sti\n"
 "	hlt\n"
 "b_code_end:\n"
 "	.code64\n"
 "	.popsection\n");
+
+/* Instructions spent in one ioctl (its result does not matter here). */
+#define COST(fd, cmd, arg) __extension__ ({				\
+	uint64_t c0_ = rdtsc();						\
+	(void)ioctl((fd), (cmd), (arg));				\
+	rdtsc() - c0_;							\
+})
 
 static inline uint64_t
 rdtsc(void)
@@ -57,7 +77,13 @@ rdtsc(void)
 int
 main(void)
 {
-	struct vm_create_params vcp;
+	struct vm_create_params vcp, vcp2;
+	struct vm_info_params vip;
+	struct vm_info_result *vir;
+	struct vm_intr_params vin;
+	uint32_t id2, ids[63];
+	uint64_t info0, info1, lookup0, lookup1;
+	unsigned int nvm;
 	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
 	uint64_t t0, t1;
@@ -106,6 +132,61 @@ main(void)
 	    (unsigned long long)((t1 - t0) / 10000));
 	r = run_vcpu(fd, id, ve);
 	CHECK(is_io_exit(r) && ve->vei.vei_port == 0x83);
+	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
+
+	/* Exits the guest did not ask for. */
+	for (n = 1;; n++) {
+		r = run_vcpu(fd, id, ve);
+		if (is_hlt_exit(r))
+			break;
+		if (is_io_exit(r))
+			ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
+		CHECK(n < 1000);
+	}
+	printf("bench spurious-exits %u exits\n", n - 2);
+
+	t0 = rdtsc();
+	id2 = create_vm(fd, "bench2", &vcp2);
+	reset_vcpu(fd, id2, &vrs);
+	terminate_vm(fd, id2);
+	t1 = rdtsc();
+	printf("bench create-reset-term %llu insns\n",
+	    (unsigned long long)(t1 - t0));
+
+	/* INFO and a missed lookup with 1 VM, then with 64. */
+	if ((vir = calloc(64, sizeof(*vir))) == NULL)
+		err(1, NULL);
+	memset(&vip, 0, sizeof(vip));
+	vip.vip_size = 64 * sizeof(*vir);
+	vip.vip_info = vir;
+	memset(&vin, 0, sizeof(vin));
+	vin.vip_vm_id = 0xfffff;
+	info0 = COST(fd, VMM_IOC_INFO, &vip);
+	lookup0 = COST(fd, VMM_IOC_INTR, &vin);
+	printf("bench info-1vm %llu insns\n", (unsigned long long)info0);
+	printf("bench lookup-1vm %llu insns\n", (unsigned long long)lookup0);
+	for (nvm = 0; nvm < 63; nvm++) {
+		memset(&vcp2, 0, sizeof(vcp2));
+		vmd_memmap(&vcp2, MB(2));
+		strlcpy(vcp2.vcp_name, "bench-n", sizeof(vcp2.vcp_name));
+		if (ioctl(fd, VMM_IOC_CREATE, &vcp2) == -1) {
+			if (errno == ENOMEM)
+				break;		/* out of ASIDs */
+			err(1, "VMM_IOC_CREATE");
+		}
+		ids[nvm] = vcp2.vcp_id;
+	}
+	CHECK(nvm >= 8);
+	info1 = COST(fd, VMM_IOC_INFO, &vip);
+	CHECK(vip.vip_info_ct == nvm + 1);
+	lookup1 = COST(fd, VMM_IOC_INTR, &vin);
+	printf("bench info-per-vm %llu insns\n",
+	    (unsigned long long)((info1 - info0) / nvm));
+	printf("bench lookup-per-vm %lld insns\n",
+	    (long long)((int64_t)(lookup1 - lookup0) / nvm));
+	for (n = 0; n < nvm; n++)
+		terminate_vm(fd, ids[n]);
+	free(vir);
 	free(ve);
 	terminate_vm(fd, id);
 	close(fd);
