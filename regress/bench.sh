@@ -27,7 +27,7 @@ done | tee build/bench.txt
 } > bench/results.md
 # A bar chart of the instruction counts, with the CPUID target (400).
 awk -v target=400 '
-$5 == "insns" { n++; name[n] = $2 " " $3; val[n] = $4; if ($4 > max) max = $4 }
+($2 == "cpuid-roundtrip" || $2 == "io-roundtrip") { n++; name[n] = $2 " " $3; val[n] = $4; if ($4 > max) max = $4 }
 END {
 	w = 720; bh = 22; top = 30; left = 230; scale = (w - left - 60) / max
 	h = top + n * (bh + 8) + 30
