@@ -115,6 +115,39 @@ fn terminate_unknown_enoent() {
 }
 
 #[test]
+fn lookup_by_id_after_holes_and_new_vms() {
+    // The VM table is kept sorted by id and searched by bisection: every
+    // live id must be found and every gone or unknown one refused, with
+    // holes anywhere in the table.
+    let e = env();
+    let ids: Vec<u32> = (0..7).map(|i| e.create_vm(&format!("v{i}"))).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7]);
+    for gone in [1, 4, 7] {
+        e.terminate(gone).unwrap();
+    }
+    let new = e.create_vm("v8");
+    assert_eq!(new, 8, "ids are not reused");
+    let intr = |id: u32| {
+        let mut vip: vm_intr_params = zeroed();
+        vip.vip_vm_id = id;
+        e.ioctl(VMM_IOC_INTR, &mut vip)
+    };
+    for id in [2, 3, 5, 6, 8] {
+        assert_eq!(intr(id), Ok(()), "VM {id} is live");
+    }
+    for id in [0, 1, 4, 7, 9, 1000, u32::MAX] {
+        assert_eq!(intr(id), Err(Errno::ENOENT), "VM {id} is not");
+    }
+    let mut live: Vec<u32> = e.info().iter().map(|r| r.vir_id).collect();
+    live.sort_unstable();
+    assert_eq!(live, [2, 3, 5, 6, 8]);
+    for id in [2, 3, 5, 6, 8] {
+        e.terminate(id).unwrap();
+    }
+    e.assert_clean(&[]);
+}
+
+#[test]
 fn terminate_leaves_creator_mappings_until_process_exit() {
     let e = env();
     let mut vcp = vmd_64m("m");
