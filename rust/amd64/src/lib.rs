@@ -10,6 +10,7 @@
 pub mod asid;
 pub mod cpu;
 pub mod cpuid;
+pub(crate) mod exitpolicy;
 pub mod gstate;
 pub mod insn;
 pub mod pvclock;

@@ -18,6 +18,9 @@ use vmm_kernel::{Errno, KResult, Kernel};
 use super::switch::svm_enter_guest;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
+use crate::exitpolicy::{
+    queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value, Wrmsr,
+};
 use crate::insn::{self, msr};
 
 /// RFLAGS.IF.
@@ -188,29 +191,6 @@ pub(super) fn run<K: Kernel>(
     })
 }
 
-fn read_vei(x: &vmm_abi::vm_exit) -> Option<vmm_abi::vm_exit_inout> {
-    let b = vmm_kernel::pod::as_bytes(x);
-    let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
-    let dst = vmm_kernel::pod::as_bytes_mut(&mut vei);
-    let n = dst.len();
-    dst.copy_from_slice(b.get(..n)?);
-    Some(vei)
-}
-
-fn write_vei(x: &mut vmm_abi::vm_exit, vei: &vmm_abi::vm_exit_inout) {
-    let src = vmm_kernel::pod::as_bytes(vei);
-    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
-        d.copy_from_slice(src);
-    }
-}
-
-fn write_vee(x: &mut vmm_abi::vm_exit, vee: &vmm_abi::vm_exit_eptviolation) {
-    let src = vmm_kernel::pod::as_bytes(vee);
-    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
-        d.copy_from_slice(src);
-    }
-}
-
 /// Delivers vmd's pending event into EVENTINJ.
 ///
 /// Exceptions are injected with the "exception" type (3), with an error
@@ -252,13 +232,6 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
         _ => {}
     }
     Ok(())
-}
-
-/// Queues an exception for the next entry.
-fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
-    ev.vie_vector = vector;
-    ev.vie_type = VCPU_INJECT_EX as u8;
-    ev.vie_errorcode = 0;
 }
 
 /// The length of the instruction that exited: from NRIPS when the CPU has
@@ -475,40 +448,32 @@ fn msr_exit<K: Kernel>(
     pv: &crate::pvclock::PvClock<'_>,
     ranges: &[vmm_abi::vm_mem_range],
 ) -> bool {
-    let msrno = v.gs.rcx;
+    // RDMSR/WRMSR take the MSR number from ECX; RCX's upper half is
+    // ignored, as by the CPU.
+    let msrno = v.gs.rcx as u32;
     if v.vmcb.exitinfo1 == 1 {
         let val = (v.gs.rdx << 32) | (v.vmcb.rax & 0xffff_ffff);
-        match msrno {
-            crate::pvclock::MSR_SYSTEM_TIME => {
-                if !crate::pvclock::register(ranges, val, pv) {
-                    // Unlike upstream, the #GP is precise (RIP stays).
-                    queue_ex(ev, 13);
-                    return false;
-                }
-                crate::pvclock::update(&svm.k, vm.pmap, pv);
-            }
-            crate::pvclock::MSR_WALL_CLOCK
-                if !crate::pvclock::wall_clock(&svm.k, vm.pmap, ranges, val) =>
-            {
+        match wrmsr_shared(&svm.k, vm.pmap, ranges, pv, &mut v.shadow_pat, msrno, val) {
+            Wrmsr::Done => true,
+            Wrmsr::Fault => {
                 queue_ex(ev, 13);
-                return false;
+                false
             }
-            0x277 => {
-                if !crate::pat_is_valid(val) {
-                    queue_ex(ev, 13);
-                    return false;
+            Wrmsr::NotShared => {
+                if msrno == 0xc000_0080 {
+                    // EDX:EAX, not RAX (whose upper half WRMSR ignores);
+                    // SVME stays set.
+                    v.vmcb.efer = val | EFER_SVME;
                 }
-                v.shadow_pat = val;
+                // Anything else is dropped, as upstream.
+                true
             }
-            0xc000_0080 => v.vmcb.efer = v.vmcb.rax | EFER_SVME,
-            _ => {}
         }
-        true
     } else {
-        let val = match msrno {
-            0x8b | 0xc001_0055 | 0x17 => 0,
-            0x277 => v.shadow_pat,
-            0xc001_1029 => 0x2,
+        let val = match (rdmsr_shared(msrno, v.shadow_pat), msrno) {
+            (Some(val), _) => val,
+            (None, 0xc001_0055) => 0,
+            (None, 0xc001_1029) => 0x2,
             _ => {
                 queue_ex(ev, 13);
                 return false;
@@ -523,19 +488,20 @@ fn msr_exit<K: Kernel>(
 /// `vmm_handle_xsetbv`; true if RIP advances.  Unlike upstream, a refused
 /// XSETBV leaves RIP on the instruction, so the #GP is precise.
 fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
-    let mask = svm.k.xsave_mask() & 0x602ff;
-    let val = (v.vmcb.rax & 0xffff_ffff) | (v.gs.rdx << 32);
-    // x87 must stay on, and AVX needs SSE (else the CPU refuses the value
-    // at the next entry and the vcpu would fail).
-    if v.vmcb.cpl != 0
-        || v.gs.rcx as u32 != 0
-        || val & !mask != 0
-        || val & 1 == 0
-        || (val & 4 != 0 && val & 2 == 0)
-    {
-        queue_ex(ev, 13);
-        return false;
+    match xsetbv_value(
+        svm.k.xsave_mask(),
+        v.vmcb.cpl,
+        v.gs.rcx,
+        v.vmcb.rax,
+        v.gs.rdx,
+    ) {
+        Some(val) => {
+            v.gs.xcr0 = val;
+            true
+        }
+        None => {
+            queue_ex(ev, 13);
+            false
+        }
     }
-    v.gs.xcr0 = val;
-    true
 }

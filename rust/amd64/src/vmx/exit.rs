@@ -19,7 +19,9 @@ use super::{
     ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
     CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
-use crate::pat_is_valid;
+use crate::exitpolicy::{
+    queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value, Wrmsr,
+};
 
 /// RFLAGS.IF.
 const PSL_I: u64 = 1 << 9;
@@ -317,13 +319,6 @@ fn inject<K: Kernel>(
     Ok(())
 }
 
-/// Queues an exception for the next entry.
-fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
-    ev.vie_vector = vector;
-    ev.vie_type = VCPU_INJECT_EX as u8;
-    ev.vie_errorcode = 0;
-}
-
 /// The RIP update after an emulated instruction: RIP past it, STI and
 /// MOV-SS blocking gone, and a single-step trap if RFLAGS.TF was set
 /// (without replacing an event already queued, unlike upstream).
@@ -492,29 +487,6 @@ fn handle_exit<K: Kernel>(
     }
 }
 
-fn read_vei(x: &vmm_abi::vm_exit) -> Option<vmm_abi::vm_exit_inout> {
-    let b = vmm_kernel::pod::as_bytes(x);
-    let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
-    let dst = vmm_kernel::pod::as_bytes_mut(&mut vei);
-    let n = dst.len();
-    dst.copy_from_slice(b.get(..n)?);
-    Some(vei)
-}
-
-fn write_vei(x: &mut vmm_abi::vm_exit, vei: &vmm_abi::vm_exit_inout) {
-    let src = vmm_kernel::pod::as_bytes(vei);
-    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
-        d.copy_from_slice(src);
-    }
-}
-
-fn write_vee(x: &mut vmm_abi::vm_exit, vee: &vmm_abi::vm_exit_eptviolation) {
-    let src = vmm_kernel::pod::as_bytes(vee);
-    if let Some(d) = vmm_kernel::pod::as_bytes_mut(x).get_mut(..src.len()) {
-        d.copy_from_slice(src);
-    }
-}
-
 /// `vmx_handle_inout`: describes the port access for vmd; RIP is not
 /// advanced (vmd adds `vei_insn_len`).
 fn io<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exit) -> KResult {
@@ -606,41 +578,30 @@ fn msr_exit<K: Kernel>(
     let ranges = vm.ranges.get(..vm.nranges).unwrap_or(&[]);
     if write {
         let val = (st.gs.rdx << 32) | (st.gs.rax & 0xffff_ffff);
-        match u64::from(msrno) {
-            crate::pvclock::MSR_SYSTEM_TIME => {
-                if !crate::pvclock::register(ranges, val, pv) {
-                    queue_ex(ev, 13);
-                    return false;
-                }
-                crate::pvclock::update(&vmx.k, vm.pmap, pv);
-            }
-            crate::pvclock::MSR_WALL_CLOCK
-                if !crate::pvclock::wall_clock(&vmx.k, vm.pmap, ranges, val) =>
-            {
+        match wrmsr_shared(&vmx.k, vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
+            Wrmsr::Done => true,
+            Wrmsr::Fault => {
                 queue_ex(ev, 13);
-                return false;
+                false
             }
-            0x277 => {
-                if !pat_is_valid(val) {
-                    queue_ex(ev, 13);
-                    return false;
+            Wrmsr::NotShared => match msrno {
+                0x1a0 => {
+                    st.misc_enable = val & !MISC_FIXED;
+                    true
                 }
-                st.shadow_pat = val;
-            }
-            0x1a0 => st.misc_enable = val & !MISC_FIXED,
-            // SMM_MONITOR_CTL: #GP, as upstream.
-            0x9b => {
-                queue_ex(ev, 13);
-                return false;
-            }
-            _ => {}
+                // SMM_MONITOR_CTL: #GP, as upstream.
+                0x9b => {
+                    queue_ex(ev, 13);
+                    false
+                }
+                // Anything else is dropped, as upstream.
+                _ => true,
+            },
         }
-        true
     } else {
-        let val = match msrno {
-            0x8b | 0x17 => 0,
-            0x277 => st.shadow_pat,
-            0x1a0 => st.misc_enable,
+        let val = match (rdmsr_shared(msrno, st.shadow_pat), msrno) {
+            (Some(val), _) => val,
+            (None, 0x1a0) => st.misc_enable,
             _ => {
                 queue_ex(ev, 13);
                 return false;
@@ -660,19 +621,17 @@ fn xsetbv<K: Kernel>(
     st: &mut VcpuSt<K>,
     ev: &mut vcpu_inject_event,
 ) -> KResult<bool> {
-    let mask = vmx.k.xsave_mask() & 0x602ff;
-    let val = (st.gs.rax & 0xffff_ffff) | (st.gs.rdx << 32);
-    if guest_cpl(cur)? != 0
-        || st.gs.rcx as u32 != 0
-        || val & !mask != 0
-        || val & 1 == 0
-        || (val & 4 != 0 && val & 2 == 0)
-    {
-        queue_ex(ev, 13);
-        return Ok(false);
+    let cpl = guest_cpl(cur)?;
+    match xsetbv_value(vmx.k.xsave_mask(), cpl, st.gs.rcx, st.gs.rax, st.gs.rdx) {
+        Some(val) => {
+            st.gs.xcr0 = val;
+            Ok(true)
+        }
+        None => {
+            queue_ex(ev, 13);
+            Ok(false)
+        }
     }
-    st.gs.xcr0 = val;
-    Ok(true)
 }
 
 /// General-purpose register `n` in instruction-encoding order.

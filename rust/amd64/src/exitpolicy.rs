@@ -1,0 +1,153 @@
+//! Exit handling that is the same on SVM and VMX: the exit-record
+//! helpers, queued exceptions, the XSETBV rule and the MSRs both backends
+//! emulate alike.  The backends keep only what differs (where the guest's
+//! registers live, vendor MSRs).
+
+use vmm_abi::{vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, VCPU_INJECT_EX};
+use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
+use vmm_kernel::Kernel;
+
+use crate::pvclock::{self, PvClock};
+
+/// The `vei` member of the exit record's union.
+pub(crate) fn read_vei(x: &vm_exit) -> Option<vm_exit_inout> {
+    let mut vei = zeroed::<vm_exit_inout>();
+    let dst = as_bytes_mut(&mut vei);
+    let n = dst.len();
+    dst.copy_from_slice(as_bytes(x).get(..n)?);
+    Some(vei)
+}
+
+/// Stores `vei` as the exit record's union.
+pub(crate) fn write_vei(x: &mut vm_exit, vei: &vm_exit_inout) {
+    let src = as_bytes(vei);
+    if let Some(d) = as_bytes_mut(x).get_mut(..src.len()) {
+        d.copy_from_slice(src);
+    }
+}
+
+/// Stores `vee` as the exit record's union.
+pub(crate) fn write_vee(x: &mut vm_exit, vee: &vm_exit_eptviolation) {
+    let src = as_bytes(vee);
+    if let Some(d) = as_bytes_mut(x).get_mut(..src.len()) {
+        d.copy_from_slice(src);
+    }
+}
+
+/// Queues exception `vector` (no error code) for the next entry.
+pub(crate) fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
+    ev.vie_vector = vector;
+    ev.vie_type = VCPU_INJECT_EX as u8;
+    ev.vie_errorcode = 0;
+}
+
+/// `vmm_handle_xsetbv`: the XCR0 value EDX:EAX may be set to by a guest
+/// at `cpl` with `rcx`, or `None` for #GP.  Only features the host
+/// enabled (of x87, SSE, AVX, the AVX-512 state and PKRU); x87 must stay
+/// on and AVX needs SSE, or the CPU would refuse the value at the next
+/// entry and the vcpu would fail (upstream let that happen).
+pub(crate) fn xsetbv_value(host_mask: u64, cpl: u8, rcx: u64, rax: u64, rdx: u64) -> Option<u64> {
+    let mask = host_mask & 0x602ff;
+    let val = (rax & 0xffff_ffff) | (rdx << 32);
+    let ok = cpl == 0
+        && rcx as u32 == 0
+        && val & !mask == 0
+        && val & 1 != 0
+        && (val & 4 == 0 || val & 2 != 0);
+    ok.then_some(val)
+}
+
+/// IA32_PAT.
+pub(crate) const MSR_PAT: u32 = 0x277;
+
+/// What a WRMSR both backends emulate alike came to.
+pub(crate) enum Wrmsr {
+    /// Done; the instruction completes.
+    Done,
+    /// Refused: #GP, RIP stays on the instruction (upstream advanced it).
+    Fault,
+    /// Not one of the shared MSRs: the backend decides.
+    NotShared,
+}
+
+/// WRMSR of ECX = `msr` with `val`: the pvclock MSRs and the shadowed,
+/// validated PAT.
+pub(crate) fn wrmsr_shared<K: Kernel>(
+    k: &K,
+    pmap: K::Pmap,
+    ranges: &[vmm_abi::vm_mem_range],
+    pv: &PvClock<'_>,
+    shadow_pat: &mut u64,
+    msr: u32,
+    val: u64,
+) -> Wrmsr {
+    match u64::from(msr) {
+        pvclock::MSR_SYSTEM_TIME => {
+            if !pvclock::register(ranges, val, pv) {
+                return Wrmsr::Fault;
+            }
+            pvclock::update(k, pmap, pv);
+            Wrmsr::Done
+        }
+        pvclock::MSR_WALL_CLOCK => {
+            if pvclock::wall_clock(k, pmap, ranges, val) {
+                Wrmsr::Done
+            } else {
+                Wrmsr::Fault
+            }
+        }
+        m if m == u64::from(MSR_PAT) => {
+            if !crate::pat_is_valid(val) {
+                return Wrmsr::Fault;
+            }
+            *shadow_pat = val;
+            Wrmsr::Done
+        }
+        _ => Wrmsr::NotShared,
+    }
+}
+
+/// RDMSR of ECX = `msr` for the MSRs both backends emulate alike: the
+/// microcode and platform IDs read as 0, PAT as the guest wrote it.
+pub(crate) fn rdmsr_shared(msr: u32, shadow_pat: u64) -> Option<u64> {
+    match msr {
+        0x8b | 0x17 => Some(0),
+        MSR_PAT => Some(shadow_pat),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOST: u64 = 0x7; // x87 | SSE | AVX
+
+    #[test]
+    fn xsetbv_rule() {
+        assert_eq!(xsetbv_value(HOST, 0, 0, 0x7, 0), Some(0x7));
+        assert_eq!(xsetbv_value(HOST, 0, 0, 0x3, 0), Some(0x3));
+        // RCX's upper half is ignored; EAX's is too.
+        assert_eq!(
+            xsetbv_value(HOST, 0, 1 << 32, 0xffff_0000_0000_0001, 0),
+            Some(1)
+        );
+        assert_eq!(xsetbv_value(HOST, 3, 0, 0x1, 0), None, "CPL 3");
+        assert_eq!(xsetbv_value(HOST, 0, 1, 0x1, 0), None, "XCR1");
+        assert_eq!(xsetbv_value(HOST, 0, 0, 0x6, 0), None, "x87 off");
+        assert_eq!(xsetbv_value(HOST, 0, 0, 0x5, 0), None, "AVX without SSE");
+        assert_eq!(xsetbv_value(HOST, 0, 0, 0x1, 1), None, "not the host's");
+        assert_eq!(xsetbv_value(0x3, 0, 0, 0x7, 0), None, "AVX the host lacks");
+    }
+
+    #[test]
+    fn shared_rdmsr() {
+        assert_eq!(rdmsr_shared(0x8b, 5), Some(0));
+        assert_eq!(rdmsr_shared(0x17, 5), Some(0));
+        assert_eq!(
+            rdmsr_shared(MSR_PAT, 0x0007_0406_0007_0406),
+            Some(0x0007_0406_0007_0406)
+        );
+        assert_eq!(rdmsr_shared(0x1b, 5), None);
+    }
+}
