@@ -3,11 +3,47 @@
 //! emulate alike.  The backends keep only what differs (where the guest's
 //! registers live, vendor MSRs).
 
-use vmm_abi::{vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, VCPU_INJECT_EX};
+use vmm_abi::{
+    vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, vm_mem_range, VCPU_INJECT_EX,
+};
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
 use vmm_kernel::Kernel;
 
 use crate::pvclock::{self, PvClock};
+
+/// The guest-physical memory map of a VM, as vmd passed it at create
+/// (at most `VMM_MAX_MEM_RANGES`, validated by the MI layer).
+#[derive(Clone, Copy)]
+pub(crate) struct MemMap {
+    ranges: [vm_mem_range; 16],
+    n: usize,
+}
+
+impl MemMap {
+    /// A copy of `ranges` (only the first 16 are kept).
+    pub(crate) fn new(ranges: &[vm_mem_range]) -> Self {
+        let mut r = [zeroed::<vm_mem_range>(); 16];
+        for (d, s) in r.iter_mut().zip(ranges) {
+            *d = *s;
+        }
+        MemMap {
+            ranges: r,
+            n: ranges.len().min(16),
+        }
+    }
+
+    /// The ranges in use.
+    pub(crate) fn as_slice(&self) -> &[vm_mem_range] {
+        self.ranges.get(..self.n).unwrap_or(&[])
+    }
+
+    /// The range holding `gpa`, if any.
+    pub(crate) fn range_of(&self, gpa: u64) -> Option<&vm_mem_range> {
+        self.as_slice()
+            .iter()
+            .find(|r| gpa >= r.vmr_gpa && gpa.wrapping_sub(r.vmr_gpa) < r.vmr_size as u64)
+    }
+}
 
 /// The `vei` member of the exit record's union.
 pub(crate) fn read_vei(x: &vm_exit) -> Option<vm_exit_inout> {
@@ -75,7 +111,7 @@ pub(crate) enum Wrmsr {
 pub(crate) fn wrmsr_shared<K: Kernel>(
     k: &K,
     pmap: K::Pmap,
-    ranges: &[vmm_abi::vm_mem_range],
+    ranges: &[vm_mem_range],
     pv: &PvClock<'_>,
     shadow_pat: &mut u64,
     msr: u32,

@@ -92,7 +92,7 @@ pub(super) fn run<K: Kernel>(
         gpa: req.pvclock_gpa,
         version: req.pvclock_version,
     };
-    let ranges = vm.ranges.get(..vm.nranges).unwrap_or(&[]);
+    let ranges = vm.mem.as_slice();
     let result = loop {
         crate::pvclock::update(&k, vm.pmap, &pv);
         let this = k.cpu_id();
@@ -401,12 +401,7 @@ fn np_fault<K: Kernel>(
 ) -> KResult<Next> {
     let gpa = v.vmcb.exitinfo2;
     let mut vee = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_eptviolation>();
-    let range = vm
-        .ranges
-        .iter()
-        .take(vm.nranges)
-        .find(|r| gpa >= r.vmr_gpa && gpa.wrapping_sub(r.vmr_gpa) < r.vmr_size as u64);
-    let Some(r) = range else {
+    let Some(r) = vm.mem.range_of(gpa) else {
         svm.k
             .log(c"vmm: svm: guest access to unbacked GPA 0x%lx\n", gpa, 0);
         return Err(Errno::EINVAL);

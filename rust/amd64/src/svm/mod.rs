@@ -26,6 +26,7 @@ use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
+use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
 use crate::insn::{self, msr};
 use vmcb::{
@@ -51,8 +52,7 @@ pub struct Svm<K: Kernel> {
 pub struct SvmVm<K: Kernel> {
     pmap: K::Pmap,
     n_cr3: u64,
-    ranges: [vm_mem_range; 16],
-    nranges: usize,
+    mem: MemMap,
 }
 
 /// Per-vcpu state: 7 pages (VMCB, 2-page MSRPM, host save area, 3-page
@@ -115,15 +115,10 @@ impl<K: Kernel> Svm<K> {
 
     pub(crate) fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<SvmVm<K>> {
         self.k.pmap_convert(pmap.raw(), false);
-        let mut r = [vmm_kernel::pod::zeroed::<vm_mem_range>(); 16];
-        for (d, s) in r.iter_mut().zip(ranges) {
-            *d = *s;
-        }
         Ok(SvmVm {
             pmap: pmap.raw(),
             n_cr3: self.k.pmap_root(pmap.raw()),
-            ranges: r,
-            nranges: ranges.len().min(16),
+            mem: MemMap::new(ranges),
         })
     }
 

@@ -505,14 +505,6 @@ fn io<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exi
     Ok(())
 }
 
-/// The memory range holding `gpa`, if any.
-fn range_of<K: Kernel>(vm: &VmxVm<K>, gpa: u64) -> Option<&vmm_abi::vm_mem_range> {
-    vm.ranges
-        .iter()
-        .take(vm.nranges)
-        .find(|r| gpa >= r.vmr_gpa && gpa.wrapping_sub(r.vmr_gpa) < r.vmr_size as u64)
-}
-
 /// `vmx_handle_np_fault`: guest RAM is faulted in and the guest resumes
 /// (whatever the access: every EPT leaf is RWX, so a violation on RAM
 /// means "not there yet"); an MMIO range goes to vmd with the instruction
@@ -527,7 +519,7 @@ fn ept_violation<K: Kernel>(
     let k = vmx.k;
     let gpa = cur.read(Ro64::GuestPhysAddr)?;
     let mut vee = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_eptviolation>();
-    let Some(r) = range_of(vm, gpa) else {
+    let Some(r) = vm.mem.range_of(gpa) else {
         k.log(
             c"vmm: vmx: guest access to unbacked GPA 0x%lx at rip 0x%lx\n",
             gpa,
@@ -575,7 +567,7 @@ fn msr_exit<K: Kernel>(
     // MISC_ENABLE bits the guest cannot change (TCC, EIST, xTPR).
     const MISC_FIXED: u64 = (1 << 3) | (1 << 16) | (1 << 23);
     let msrno = st.gs.rcx as u32;
-    let ranges = vm.ranges.get(..vm.nranges).unwrap_or(&[]);
+    let ranges = vm.mem.as_slice();
     if write {
         let val = (st.gs.rdx << 32) | (st.gs.rax & 0xffff_ffff);
         match wrmsr_shared(&vmx.k, vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
@@ -815,7 +807,7 @@ fn load_pdptes<K: Kernel>(vmx: &Vmx<K>, vm: &VmxVm<K>, cur: &mut Current<'_, K>)
     let gpa = cur.read(GuestNat::Cr3)? & 0xffff_ffe0;
     let mut buf = [0u8; 32];
     // copyin may sleep: the VMCS is cleared around it.
-    match range_of(vm, gpa) {
+    match vm.mem.range_of(gpa) {
         Some(r) => {
             let hva = r.vmr_va.wrapping_add(gpa.wrapping_sub(r.vmr_gpa));
             cur.while_released(|| k.copyin(hva, &mut buf))??;

@@ -28,6 +28,7 @@ use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
+use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
 use switch::{Current, Vmcs};
 use vmcs::{
@@ -162,8 +163,7 @@ pub struct Vmx<K: Kernel> {
 pub struct VmxVm<K: Kernel> {
     pmap: K::Pmap,
     eptp: u64,
-    ranges: [vm_mem_range; 16],
-    nranges: usize,
+    mem: MemMap,
 }
 
 /// Per-vcpu state: 4 pages (VMCS, MSR bitmap, guest and host MSR areas)
@@ -275,15 +275,10 @@ impl<K: Kernel> Vmx<K> {
         // The pmap invalidates EPT translations with it (upstream set it
         // in vcpu_init_vmx).
         self.k.pmap_set_eptp(pmap.raw(), eptp);
-        let mut r = [vmm_kernel::pod::zeroed::<vm_mem_range>(); 16];
-        for (d, s) in r.iter_mut().zip(ranges) {
-            *d = *s;
-        }
         Ok(VmxVm {
             pmap: pmap.raw(),
             eptp,
-            ranges: r,
-            nranges: ranges.len().min(16),
+            mem: MemMap::new(ranges),
         })
     }
 
