@@ -11,6 +11,45 @@ use vmm_kernel::Kernel;
 
 use crate::pvclock::{self, PvClock};
 
+/// What an exit handler decided.
+pub(crate) enum Next {
+    /// Resume the guest.
+    Resume,
+    /// Return to vmd with this exit (upstream's EAGAIN).
+    ToVmd,
+}
+
+/// After an exit was handled: whether the run loop ends, and how
+/// (`Some(Ok(Some(reason)))` to vmd with the exit, `Some(Ok(None))` to
+/// vmd with `VM_EXIT_NONE` for a signal or the scheduler, `Some(Err)` to
+/// fail the vcpu), or `None` to enter the guest again.  `intr` is vmd's
+/// pending interrupt and `irqready` whether the guest can take it now.
+#[inline]
+pub(crate) fn after_exit<K: Kernel>(
+    k: &K,
+    next: vmm_kernel::KResult<Next>,
+    reason: u16,
+    intr: bool,
+    irqready: bool,
+    must_stop: &impl Fn() -> bool,
+) -> Option<vmm_kernel::KResult<Option<u16>>> {
+    match next {
+        Err(e) => return Some(Err(e)),
+        Ok(Next::ToVmd) => return Some(Ok(Some(reason))),
+        Ok(Next::Resume) => {}
+    }
+    if must_stop() {
+        return Some(Ok(None));
+    }
+    if intr && irqready {
+        return Some(Ok(Some(reason)));
+    }
+    if k.should_yield() {
+        return Some(Ok(None));
+    }
+    None
+}
+
 /// The guest-physical memory map of a VM, as vmd passed it at create
 /// (at most `VMM_MAX_MEM_RANGES`, validated by the MI layer).
 #[derive(Clone, Copy)]

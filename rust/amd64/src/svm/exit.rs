@@ -19,7 +19,8 @@ use super::switch::svm_enter_guest;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
 use crate::exitpolicy::{
-    queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value, Wrmsr,
+    after_exit, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value,
+    Next, Wrmsr,
 };
 use crate::insn::{self, msr};
 
@@ -37,14 +38,6 @@ const TYPE_NMI: u64 = 2 << 8;
 const TYPE_EXCEPTION: u64 = 3 << 8;
 /// CR0.PE.
 const CR0_PE: u64 = 1;
-
-/// What an exit handler decided.
-enum Next {
-    /// Resume the guest.
-    Resume,
-    /// Return to vmd with this exit (upstream's EAGAIN).
-    ToVmd,
-}
 
 pub(super) fn run<K: Kernel>(
     svm: &Svm<K>,
@@ -165,19 +158,15 @@ pub(super) fn run<K: Kernel>(
             v.vmcb.intr_vector = 0;
             v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
         }
-        match next {
-            Err(e) => break Err(e),
-            Ok(Next::ToVmd) => break Ok(Some(v.gs.exit_reason as u16)),
-            Ok(Next::Resume) => {}
-        }
-        if must_stop() {
-            break Ok(None);
-        }
-        if intr && v.irqready {
-            break Ok(Some(v.gs.exit_reason as u16));
-        }
-        if k.should_yield() {
-            break Ok(None);
+        if let Some(end) = after_exit(
+            &k,
+            next,
+            v.gs.exit_reason as u16,
+            intr,
+            v.irqready,
+            &must_stop,
+        ) {
+            break end;
         }
     };
     let exit_reason = result?;

@@ -20,7 +20,8 @@ use super::{
     CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
 use crate::exitpolicy::{
-    queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value, Wrmsr,
+    after_exit, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value,
+    Next, Wrmsr,
 };
 
 /// RFLAGS.IF.
@@ -35,14 +36,6 @@ const INTST_MOVSS: u32 = 1 << 1;
 const INTST_NMI: u32 = 1 << 3;
 /// Valid bit of the interruption-information fields.
 const INFO_VALID: u32 = 1 << 31;
-
-/// What an exit handler decided.
-enum Next {
-    /// Resume the guest.
-    Resume,
-    /// Return to vmd with this exit (upstream's EAGAIN).
-    ToVmd,
-}
 
 pub(super) fn run<K: Kernel>(
     vmx: &Vmx<K>,
@@ -138,19 +131,8 @@ pub(super) fn run<K: Kernel>(
                 break Err(e);
             }
         }
-        match next {
-            Err(e) => break Err(e),
-            Ok(Next::ToVmd) => break Ok(Some(exit.basic)),
-            Ok(Next::Resume) => {}
-        }
-        if must_stop() {
-            break Ok(None);
-        }
-        if intr && st.irqready {
-            break Ok(Some(exit.basic));
-        }
-        if k.should_yield() {
-            break Ok(None);
+        if let Some(end) = after_exit(&k, next, exit.basic, intr, st.irqready, &must_stop) {
+            break end;
         }
     };
     let exit_reason = result?;
