@@ -108,32 +108,10 @@ log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct sbuf {
-	char	*buf;
-	size_t	 size;
-	size_t	 len;
-};
-
-static void
-sputc(int c, void *arg)
-{
-	struct sbuf *sb = arg;
-
-	if (sb->size != 0 && sb->len < sb->size - 1)
-		sb->buf[sb->len] = c;
-	sb->len++;
-}
-
 int
 vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct sbuf sb = { buf, size, 0 };
-	int n;
-
-	n = tb_vformat(sputc, &sb, fmt, ap);
-	if (size != 0)
-		buf[sb.len < size ? sb.len : size - 1] = '\0';
-	return (n);
+	return (tb_vsformat(buf, size, fmt, ap));
 }
 
 int

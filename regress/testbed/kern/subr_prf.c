@@ -136,6 +136,35 @@ fmt_bits(struct fmtout *fo, uint64_t v, const char *bits, struct fmtspec *fs)
 		fo_putc(fo, '>');
 }
 
+struct sbuf {
+	char	*buf;
+	size_t	 size;
+	size_t	 len;
+};
+
+static void
+sputc(int c, void *arg)
+{
+	struct sbuf *sb = arg;
+
+	if (sb->size != 0 && sb->len < sb->size - 1)
+		sb->buf[sb->len] = c;
+	sb->len++;
+}
+
+/* vsnprintf(3) semantics, for the kernel's and the libc shim's. */
+int
+tb_vsformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct sbuf sb = { buf, size, 0 };
+	int n;
+
+	n = tb_vformat(sputc, &sb, fmt, ap);
+	if (size != 0)
+		buf[sb.len < size ? sb.len : size - 1] = '\0';
+	return (n);
+}
+
 int
 tb_vformat(tb_putc_t putc, void *arg, const char *fmt, va_list ap)
 {

@@ -54,6 +54,7 @@ int	cons_atlinestart(void);
 typedef void (*tb_putc_t)(int, void *);
 #endif
 int	tb_vformat(tb_putc_t, void *, const char *, va_list);
+int	tb_vsformat(char *, size_t, const char *, va_list);
 
 /* Machine */
 struct tb_jmpbuf {

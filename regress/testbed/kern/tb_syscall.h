@@ -15,6 +15,7 @@
 typedef void (*tb_putc_t)(int, void *);
 #endif
 int	tb_vformat(tb_putc_t, void *, const char *, va_list);
+int	tb_vsformat(char *, size_t, const char *, va_list);
 
 int	tbsys_open(const char *, int, int, int *);
 int	tbsys_close(int);

@@ -650,32 +650,10 @@ printf(const char *fmt, ...)
 	return (n);
 }
 
-struct strbuf {
-	char	*buf;
-	size_t	 size;
-	size_t	 len;
-};
-
-static void
-sb_putc(int c, void *arg)
-{
-	struct strbuf *sb = arg;
-
-	if (sb->size != 0 && sb->len < sb->size - 1)
-		sb->buf[sb->len] = c;
-	sb->len++;
-}
-
 int
 vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct strbuf sb = { buf, size, 0 };
-	int n;
-
-	n = tb_vformat(sb_putc, &sb, fmt, ap);
-	if (size != 0)
-		buf[sb.len < size ? sb.len : size - 1] = '\0';
-	return (n);
+	return (tb_vsformat(buf, size, fmt, ap));
 }
 
 int
