@@ -117,6 +117,13 @@ pub unsafe fn xgetbv(reg: u32) -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
+/// The host's IA32_PAT (every CPU vmm supports has it; kernel mode).
+pub fn read_pat() -> u64 {
+    // SAFETY: PAT is architectural on every 64-bit CPU and this runs in
+    // the kernel; reading it changes nothing.
+    unsafe { rdmsr(0x277) }
+}
+
 /// Reads the time-stamp counter.
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);

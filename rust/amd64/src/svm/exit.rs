@@ -15,14 +15,13 @@ use vmm_abi::{
 use vmm_core::{RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
 
-use super::switch::svm_enter_guest;
+use super::switch;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
 use crate::exitpolicy::{
     after_exit, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value,
     Next, Wrmsr,
 };
-use crate::insn::{self, msr};
 
 /// RFLAGS.IF.
 const PSL_I: u64 = 1 << 9;
@@ -110,34 +109,15 @@ pub(super) fn run<K: Kernel>(
             break Err(e);
         }
 
-        // SAFETY: SVME is on for this CPU (vmm_start ran before any VM
-        // existed); GIF is set again below on every path.
-        unsafe { insn::clgi() };
-        if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
-            // SAFETY: as for clgi.
-            unsafe { insn::stgi() };
+        // IBPB when another vcpu ran on this CPU last (upstream's rule).
+        let last = if svm.ibpb {
+            svm.last_vcpu.get(this as usize)
+        } else {
+            None
+        };
+        if let Err(e) = switch::enter(&k, v, gdt_base, last, me) {
             break Err(e);
         }
-        if svm.ibpb {
-            if let Some(slot) = svm.last_vcpu.get(this as usize) {
-                if slot.swap(me, Ordering::Relaxed) != me {
-                    // SAFETY: PRED_CMD exists when CPUID reports IBPB;
-                    // IBPB only flushes branch predictions.
-                    unsafe { insn::wrmsr(0x49, 1) };
-                }
-            }
-        }
-        // SAFETY: the HSA page is ours and stays allocated while the vcpu
-        // lives; VM_HSAVE_PA exists with SVM.
-        unsafe { insn::wrmsr(msr::VM_HSAVE_PA, v.hsa.pa()) };
-        // SAFETY: see switch.rs: GIF clear, SVME on, HSAVE_PA set, the VMCB
-        // was made consistent by reset_regs, `gs` is this vcpu's state and
-        // `gdt_base` this CPU's GDT.
-        unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, gdt_base) };
-        v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
-        v.fpu_loaded = true;
-        // SAFETY: as for clgi.
-        unsafe { insn::stgi() };
 
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;

@@ -28,7 +28,7 @@ use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
 use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
-use crate::insn::{self, msr};
+use crate::insn;
 use vmcb::{
     ar_from_attr, attr_from_ar, intercept1, intercept2, msrpm_pass, tlb, Iopm, Msrpm, Vmcb,
     VmcbSegment,
@@ -95,9 +95,7 @@ impl<K: Kernel> Svm<K> {
         if self.k.cpu_vmm_on() {
             return;
         }
-        // SAFETY: SVM is present and not disabled (probed at attach);
-        // setting SVME is what enables it, and nothing else changes.
-        unsafe { insn::wrmsr(msr::EFER, insn::rdmsr(msr::EFER) | EFER_SVME) };
+        switch::set_svme(true);
         self.k.cpu_set_vmm_on(true);
     }
 
@@ -106,10 +104,9 @@ impl<K: Kernel> Svm<K> {
         if !self.k.cpu_vmm_on() {
             return;
         }
-        // SAFETY: clearing SVME; no guest runs on this CPU now (the vcpu
-        // locks are not held by a run here: stop happens with no VMs or
-        // after every ioctl finished for suspend).
-        unsafe { insn::wrmsr(msr::EFER, insn::rdmsr(msr::EFER) & !EFER_SVME) };
+        // No guest runs on this CPU now: stop happens with no VMs, or for
+        // suspend after every ioctl finished.
+        switch::set_svme(false);
         self.k.cpu_set_vmm_on(false);
     }
 
@@ -153,7 +150,7 @@ impl<K: Kernel> Svm<K> {
             irqready: false,
             last_cpu: None,
             // SAFETY: PAT exists on every amd64 CPU.
-            shadow_pat: unsafe { insn::rdmsr(0x277) },
+            shadow_pat: insn::read_pat(),
             sev: vcp.vcp_sev != 0,
             seves: vcp.vcp_seves != 0,
             n_cr3: vm.n_cr3,

@@ -15,8 +15,13 @@
 
 use core::arch::naked_asm;
 use core::mem::offset_of;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
+use vmm_kernel::{KResult, Kernel};
+
+use super::SvmVcpu;
 use crate::gstate::GuestState;
+use crate::insn::{self, msr};
 
 const MSR_FSBASE: u32 = 0xc000_0100;
 const MSR_GSBASE: u32 = 0xc000_0101;
@@ -176,4 +181,60 @@ pub unsafe extern "C" fn svm_enter_guest(vmcb_pa: u64, gs: *mut GuestState, gdt_
         dr2 = const offset_of!(GuestState, dr2),
         dr3 = const offset_of!(GuestState, dr3),
     );
+}
+
+/// Sets or clears EFER.SVME on the current CPU (`start_vmm_on_cpu` /
+/// `stop_vmm_on_cpu`).
+pub(super) fn set_svme(on: bool) {
+    // SAFETY: EFER exists on every 64-bit CPU and SVM was found present
+    // and not disabled at attach; SVME only enables the SVM instructions.
+    // The backend clears it only when no guest runs on this CPU.
+    unsafe {
+        let efer = insn::rdmsr(msr::EFER);
+        let efer = if on {
+            efer | super::EFER_SVME
+        } else {
+            efer & !super::EFER_SVME
+        };
+        insn::wrmsr(msr::EFER, efer);
+    }
+}
+
+/// One entry into the guest of `v` and back: GIF clear around it, the
+/// guest FPU/XCR0 swapped in and out, IBPB first if `last` (this CPU's
+/// last-vcpu slot, given when the CPU has IBPB) held a vcpu other than
+/// `me`, `v`'s host save area named in VM_HSAVE_PA.  The backend's invariants make it
+/// sound: SVME is set on every CPU while a VM exists, the VMCB was made
+/// consistent by `reset_regs`, and `gdt_base` is this CPU's GDT (the
+/// caller checked it is not 0).
+pub(super) fn enter<K: Kernel>(
+    k: &K,
+    v: &mut SvmVcpu<K>,
+    gdt_base: u64,
+    last: Option<&AtomicUsize>,
+    me: usize,
+) -> KResult {
+    // SAFETY: SVME is on for this CPU; GIF is set again on every path.
+    unsafe { insn::clgi() };
+    if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
+        // SAFETY: as for clgi.
+        unsafe { insn::stgi() };
+        return Err(e);
+    }
+    if last.is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me) {
+        // SAFETY: PRED_CMD exists when CPUID reports IBPB (the backend
+        // passes `last` only then); IBPB only flushes branch predictions.
+        unsafe { insn::wrmsr(0x49, 1) };
+    }
+    // SAFETY: the HSA page is the vcpu's and lives as long as it;
+    // VM_HSAVE_PA exists with SVM.
+    unsafe { insn::wrmsr(msr::VM_HSAVE_PA, v.hsa.pa()) };
+    // SAFETY: GIF clear, SVME on, HSAVE_PA set, the VMCB consistent,
+    // `gs` this vcpu's state and `gdt_base` this CPU's GDT (see above).
+    unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, gdt_base) };
+    v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
+    v.fpu_loaded = true;
+    // SAFETY: as for clgi.
+    unsafe { insn::stgi() };
+    Ok(())
 }
