@@ -42,6 +42,22 @@ size_t	tb_malloc_outstanding(void) __TB_LIBC(tb_malloc_outstanding);
 /* Set or clear SPCF_SHOULDYIELD ("the scheduler wants the CPU back"). */
 void	tb_set_should_yield(int on) __TB_LIBC(tb_set_should_yield);
 
+/*
+ * Cooperative threads: run fn(arg) as process pid (one thread per
+ * process, not the caller's) on the stack [stack, stack + size), which
+ * the program provides (static storage).  The thread first runs when the
+ * caller sleeps in the kernel, yields, or reaches a preemption point
+ * (uvm_fault, where a real kernel may sleep); it runs until it does the
+ * same or ends.  A thread must return from fn, never exit().  Every
+ * thread must be joined before the program ends.
+ */
+int	tb_thread_start(int pid, void (*fn)(void *), void *arg, void *stack,
+	    size_t size) __TB_LIBC(tb_thread_start);
+/* Wait for pid's thread to end. */
+int	tb_thread_join(int pid) __TB_LIBC(tb_thread_join);
+/* Let the other runnable threads run; 1 if one did. */
+int	tb_yield(void) __TB_LIBC(tb_yield);
+
 /* Call the driver's ca_activate hook (DVACT_QUIESCE, DVACT_WAKEUP...). */
 int	tb_dev_activate(int act) __TB_LIBC(tb_dev_activate);
 

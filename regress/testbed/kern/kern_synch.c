@@ -3,8 +3,11 @@
  * simulated clock.
  *
  * There is one CPU and no scheduler: only the current proc runs, and it
- * runs until it chooses to switch.  A sleep therefore cannot be ended by
- * another thread, so tb_sleep() decides on the spot:
+ * runs until it chooses to switch.  If the program started threads
+ * (kern_sched.c), a sleep first runs the other runnable threads until one
+ * of them wakes the sleeper.  Otherwise, or when no other thread can run,
+ * a sleep cannot be ended by another thread, so tb_sleep() decides on the
+ * spot:
  *
  *  1. PCATCH and a signal pending on the proc: return EINTR.
  *  2. If a test installed a sleep hook, call it.  The hook stands in for
@@ -59,6 +62,12 @@ tb_sleep(const volatile void *ident, int prio, const char *wmesg,
 	p->p_wchan = ident;
 	p->p_wmesg = wmesg;
 	p->p_stat = SSLEEP;
+
+	/* Other threads of the program run until one wakes us. */
+	if (tb_threads_live() > 0 && tb_sched_sleep(p) == 0) {
+		p->p_stat = SONPROC;
+		return (0);
+	}
 
 	if ((hook = tb_sleep_hook) != NULL) {
 		/* No nesting: a sleep inside the hook takes steps 3/4. */

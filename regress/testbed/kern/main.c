@@ -199,7 +199,7 @@ run_prog(const struct tb_prog *pg)
 	char **uargv;
 	char *argv[2];
 	size_t len;
-	int status, ok;
+	int status, ok, nthreads;
 
 	test_begin(pg->name);
 	tb_pledge_violations_total = 0;
@@ -235,8 +235,10 @@ run_prog(const struct tb_prog *pg)
 		status = prog_status;
 	in_prog = 0;
 
+	if ((nthreads = tb_threads_reset()) != 0)
+		printf("# %s: %d thread(s) not joined\n", pg->name, nthreads);
 	test_cleanup();
-	ok = leak_check(&before);
+	ok = leak_check(&before) && nthreads == 0;
 	if (status != 0) {
 		printf("# %s: exit status %d\n", pg->name, status);
 		ok = 0;
@@ -249,6 +251,8 @@ tb_prog_exit(int status)
 {
 	if (!in_prog)
 		panic("exit(%d) called outside a regress program", status);
+	if (tb_in_thread())
+		panic("exit(%d) called from a thread", status);
 	prog_status = status;
 	tb_longjmp(&prog_jmp, 1);
 }

@@ -710,3 +710,23 @@ tbsys_should_yield(int on)
 	else
 		spc->spc_schedflags &= ~SPCF_SHOULDYIELD;
 }
+
+/* Cooperative threads (kern_sched.c), called directly like the above. */
+int
+tbsys_thread_start(int pid, void (*fn)(void *), void *arg, void *stack,
+    size_t size)
+{
+	return (tb_thread_start(pid, fn, arg, stack, size));
+}
+
+int
+tbsys_thread_join(int pid)
+{
+	return (tb_thread_join(pid));
+}
+
+int
+tbsys_yield(void)
+{
+	return (tb_yield());
+}

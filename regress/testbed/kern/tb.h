@@ -151,6 +151,16 @@ typedef void (*tb_sleep_hook_t)(struct proc *, const volatile void *,
 void	tb_set_sleep_hook(tb_sleep_hook_t, void *);
 int	tb_sleep(const volatile void *, int, const char *, uint64_t);
 
+/* Cooperative threads (kern_sched.c) */
+int	tb_thread_start(pid_t, void (*)(void *), void *, void *, size_t);
+int	tb_thread_join(pid_t);
+int	tb_yield(void);
+void	tb_preempt(void);
+int	tb_sched_sleep(struct proc *);
+int	tb_threads_live(void);
+int	tb_in_thread(void);
+int	tb_threads_reset(void);
+
 /* UVM glue */
 void	uvm_tb_init(void);
 int	uvm_tb_vmspace_init(struct process *);

@@ -738,6 +738,8 @@ uvm_fault(struct vm_map *map, vaddr_t va, vm_fault_t ftype, vm_prot_t access)
 	struct vm_map_entry *e;
 
 	(void)ftype;
+	/* A real uvm_fault may sleep for the page: let other threads run. */
+	tb_preempt();
 	if (!map_is_process(map))
 		return (EFAULT);
 	e = map_lookup(map, va);

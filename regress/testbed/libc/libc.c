@@ -1264,3 +1264,22 @@ tb_dev_activate(int act)
 
 	return (error ? seterr(error) : 0);
 }
+
+int
+tb_thread_start(int pid, void (*fn)(void *), void *arg, void *stack,
+    size_t size)
+{
+	return (seterr(tbsys_thread_start(pid, fn, arg, stack, size)));
+}
+
+int
+tb_thread_join(int pid)
+{
+	return (seterr(tbsys_thread_join(pid)));
+}
+
+int
+tb_yield(void)
+{
+	return (tbsys_yield());
+}

@@ -94,11 +94,19 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     }
 
     /// `vm_terminate`: removes the VM from the list (once: a second
-    /// caller gets `EBUSY`), waits for every other user of it (a running
-    /// vcpu included) and tears it down.
+    /// caller gets `EBUSY`), asks its running vcpus to stop, waits for
+    /// every other user of it (a running vcpu included) and tears it down.
+    ///
+    /// Unlike upstream, a vcpu in `VMM_IOC_RUN` is moved from RUNNING to
+    /// REQTERM (upstream never sets REQTERM, so TERM waited until the
+    /// guest next needed vmd or vmd's vcpu thread got a signal): its run
+    /// loop sees that at the next exit and returns `VM_EXIT_NONE`, and the
+    /// next `VMM_IOC_RUN` gets `ENOENT`, as after upstream's TERM.
     pub(crate) fn vm_terminate(&self, vtp: &vm_terminate_params) -> KResult {
         let vm = self.vm_find(vtp.vtp_vm_id)?;
-        if vm.dying.swap(true, Ordering::AcqRel) {
+        // SeqCst: pairs with `vm_run`'s RUNNING store and its `dying`
+        // check (see there), so a run either sees `dying` or is stopped.
+        if vm.dying.swap(true, Ordering::SeqCst) {
             return Err(Errno::EBUSY);
         }
         let owner = {
@@ -109,6 +117,20 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             // Not reachable: only the dying winner removes the VM.
             return Err(Errno::ENOENT);
         };
+        for vcpu in vm.vcpus() {
+            if vcpu
+                .state
+                .compare_exchange(
+                    vcpu_state::RUNNING,
+                    vcpu_state::REQTERM,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                )
+                .is_ok()
+            {
+                self.backend.kick(vcpu.id);
+            }
+        }
         let nvcpu = vm.vcpu_ct as usize;
         match owner.destroy(vm, c"vm_terminate") {
             // The VM is torn down here, with no user left.

@@ -25,17 +25,24 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         let vcpu = vm.vcpu(vrp.vrp_vcpu_id).ok_or(Errno::ENOENT)?;
 
         let mut inner = vcpu.inner.write();
+        // SeqCst with `vm_terminate`'s `dying` store and its RUNNING to
+        // REQTERM exchange: either TERM finds this vcpu RUNNING and asks
+        // it to stop, or this run sees `dying` here and does not start.
         if vcpu
             .state
             .compare_exchange(
                 vcpu_state::STOPPED,
                 vcpu_state::RUNNING,
-                Ordering::AcqRel,
-                Ordering::Acquire,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
             )
             .is_err()
         {
             return Err(Errno::EBUSY);
+        }
+        if vm.dying.load(Ordering::SeqCst) {
+            vcpu.state.store(vcpu_state::STOPPED, Ordering::Release);
+            return Err(Errno::ENOENT);
         }
 
         let uexit = vrp.vrp_exit as u64;

@@ -24,6 +24,10 @@ pub enum RunAction {
     /// Spin until `must_stop()` says so (a signal or termination), then
     /// return `VM_EXIT_NONE`; `started` is raised on entry.
     UntilStopped,
+    /// Spin, ignoring `must_stop()`, until `release` is raised (a guest
+    /// that never exits), then return `VM_EXIT_NONE`; `started` is raised
+    /// on entry.
+    UntilReleased,
 }
 
 /// Per-VM state of the test backend.
@@ -60,6 +64,8 @@ pub struct TestBackend {
     pub fail_reset: AtomicBool,
     pub script: Mutex<VecDeque<RunAction>>,
     pub run_started: AtomicBool,
+    /// Ends a run in `RunAction::UntilReleased`.
+    pub release: AtomicBool,
     pub kicks: AtomicUsize,
 }
 
@@ -78,6 +84,7 @@ impl TestBackend {
             fail_reset: AtomicBool::new(false),
             script: Mutex::new(VecDeque::new()),
             run_started: AtomicBool::new(false),
+            release: AtomicBool::new(false),
             kicks: AtomicUsize::new(0),
         }
     }
@@ -231,6 +238,18 @@ impl Backend<HostKernel> for TestBackend {
                 let deadline = Instant::now() + Duration::from_secs(20);
                 while !must_stop() {
                     assert!(Instant::now() < deadline, "run never asked to stop");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Ok(RunExit {
+                    exit_reason: None,
+                    irqready: true,
+                })
+            }
+            RunAction::UntilReleased => {
+                self.run_started.store(true, Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while !self.release.load(Ordering::SeqCst) {
+                    assert!(Instant::now() < deadline, "run never released");
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 Ok(RunExit {

@@ -139,13 +139,28 @@ impl Env {
     /// returns once it runs, with the pid and the thread (which yields the
     /// RUN's result and exit reason).
     pub fn spawn_running_vcpu(&self, id: u32) -> (i32, std::thread::JoinHandle<(KResult, u16)>) {
+        self.spawn_run(id, vmm_testkit::RunAction::UntilStopped)
+    }
+
+    /// As `spawn_running_vcpu`, but the run ignores stop requests until
+    /// the backend's `release` is raised.
+    pub fn spawn_running_vcpu_until_released(
+        &self,
+        id: u32,
+    ) -> (i32, std::thread::JoinHandle<(KResult, u16)>) {
+        self.spawn_run(id, vmm_testkit::RunAction::UntilReleased)
+    }
+
+    fn spawn_run(
+        &self,
+        id: u32,
+        action: vmm_testkit::RunAction,
+    ) -> (i32, std::thread::JoinHandle<(KResult, u16)>) {
         let vmpid = self.k.spawn(0);
         self.k.switch(vmpid);
         let exit = self.exit_buf() as u64;
         self.k.switch(self.root);
-        self.vmm
-            .backend()
-            .push(vmm_testkit::RunAction::UntilStopped);
+        self.vmm.backend().push(action);
         self.vmm
             .backend()
             .run_started

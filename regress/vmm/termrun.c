@@ -1,0 +1,206 @@
+/*
+ * VMM_IOC_TERM from one process while another is inside VMM_IOC_RUN on
+ * the same VM -- vmd's "vmctl stop -f": the vmm process terminates the
+ * VM while the VM process's vcpu thread is running the guest.
+ *
+ * Testbed only: it needs two processes in the kernel at once.  The vcpu
+ * runs as a cooperative thread of its own process; it gives the CPU back
+ * whenever the guest faults a new page in (uvm_fault is a preemption
+ * point), so the program can watch the guest make progress, then call
+ * TERM while the run is in progress.  Expected (README, differences from
+ * the C driver): TERM asks the running vcpu to stop; the run returns 0
+ * with VM_EXIT_NONE at its next exit; only then does TERM tear the VM
+ * down and return 0; the vcpu's next RUN gets ENOENT.  The leak check
+ * after the program shows nothing left behind.
+ */
+#include "vmmtest.h"
+
+#ifdef VMMTEST_TESTBED
+
+/*
+ * The guest: a real-mode loop that counts at 0x500, asks CPUID (an exit
+ * handled in the kernel) and touches the next 4 KiB page of 0x10000-
+ * 0x8ffff (a nested page fault: uvm_fault).  After those 128 pages it
+ * exits to vmd with OUT 0x99, which this test treats as a failure: the
+ * run should have been stopped long before.
+ */
+extern const unsigned char tr_reset[], tr_reset_end[];
+extern const unsigned char tr_code[], tr_code_end[];
+__asm__(
+"	.pushsection .rodata\n"
+"	.code16\n"
+"tr_reset:\n"
+"	ljmp	$0xf000, $0x0100\n"
+"tr_reset_end:\n"
+"tr_code:\n"
+"	xor	%ax, %ax\n"
+"	mov	%ax, %ds\n"
+"	movl	$0, 0x500\n"
+"	mov	$0x1000, %si\n"
+"1:	mov	%si, %es\n"
+"	incb	%es:0\n"
+"	incl	0x500\n"
+"	xor	%eax, %eax\n"
+"	cpuid\n"
+"	add	$0x100, %si\n"			/* cpuid clobbers %bx */
+"	cmp	$0x9000, %si\n"
+"	jb	1b\n"
+"	mov	$0x99, %dx\n"
+"	out	%al, %dx\n"
+"2:	jmp	2b\n"
+"tr_code_end:\n"
+"	.code64\n"
+"	.popsection\n"
+);
+
+#define COUNTER_GPA	0x500
+
+struct vcpu_thread {
+	struct vm_create_params vcp;
+	uint32_t	 vm_id;
+	int		 seq;		/* shared event counter */
+	int		 started, run_done;
+	int		 run1, err1, run2, err2;
+	uint16_t	 reason1;
+	int		*seqp;
+};
+
+static char vcpu_stack[64 * 1024] __attribute__((aligned(16)));
+
+/*
+ * vmd's VM process: creates the VM (its memory is mapped in this
+ * process, as in vmd), loads the guest, then its vcpu thread runs it:
+ * RUN, and RUN again.
+ */
+static void
+vm_process(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct vcpu_reg_state vrs;
+	struct vm_run_params vrp;
+	struct vm_exit ve;
+	int fd;
+
+	if ((fd = open("/dev/vmm", O_RDWR)) == -1) {
+		t->run1 = -2;
+		return;
+	}
+	memset(&t->vcp, 0, sizeof(t->vcp));
+	vmd_memmap(&t->vcp, MB(64));
+	strlcpy(t->vcp.vcp_name, "termrun", sizeof(t->vcp.vcp_name));
+	if (ioctl(fd, VMM_IOC_CREATE, &t->vcp) == -1) {
+		t->run1 = -3;
+		close(fd);
+		return;
+	}
+	t->vm_id = t->vcp.vcp_id;
+	guest_write(&t->vcp, 0xffff0, tr_reset, tr_reset_end - tr_reset);
+	guest_write(&t->vcp, 0xf0100, tr_code, tr_code_end - tr_code);
+	flat16(&vrs);
+	{
+		struct vm_resetcpu_params vrsp;
+
+		memset(&vrsp, 0, sizeof(vrsp));
+		vrsp.vrp_vm_id = t->vm_id;
+		vrsp.vrp_init_state = vrs;
+		if (ioctl(fd, VMM_IOC_RESETCPU, &vrsp) == -1) {
+			t->run1 = -4;
+			close(fd);
+			return;
+		}
+	}
+
+	memset(&ve, 0, sizeof(ve));
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = t->vm_id;
+	vrp.vrp_exit = &ve;
+	t->started = 1;
+	errno = 0;
+	t->run1 = ioctl(fd, VMM_IOC_RUN, &vrp);
+	t->err1 = errno;
+	t->reason1 = vrp.vrp_exit_reason;
+	t->run_done = ++*t->seqp;
+
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = t->vm_id;
+	vrp.vrp_exit = &ve;
+	errno = 0;
+	t->run2 = ioctl(fd, VMM_IOC_RUN, &vrp);
+	t->err2 = errno;
+	close(fd);
+}
+
+static uint32_t
+guest_counter(struct vm_create_params *vcp)
+{
+	return (*(volatile uint32_t *)(vcp->vcp_memranges[0].vmr_va +
+	    COUNTER_GPA));
+}
+
+int
+main(void)
+{
+	struct vcpu_thread t;
+	uint32_t id, c1, c2;
+	int fd, pid, seq = 0, term_done, i;
+
+	/* This process plays vmd's vmm process: it only terminates. */
+	fd = vmm_open_or_skip();
+	memset(&t, 0, sizeof(t));
+	t.seqp = &seq;
+	if ((pid = tb_proc_new(TB_PLEDGE_ALL)) == -1)
+		err(1, "tb_proc_new");
+	if (tb_thread_start(pid, vm_process, &t, vcpu_stack,
+	    sizeof(vcpu_stack)) == -1)
+		err(1, "tb_thread_start");
+
+	/* Let the vcpu run: each yield comes back at its next page fault. */
+	for (i = 0; i < 8; i++)
+		if (tb_yield() != 1)
+			errx(1, "yield %d: the VM process is not running "
+			    "(started %d, run %d errno %d reason 0x%x)", i,
+			    t.started, t.run1, t.err1, t.reason1);
+	CHECK(t.started && t.run_done == 0);
+	id = t.vm_id;
+	c1 = guest_counter(&t.vcp);
+	for (i = 0; i < 8; i++)
+		CHECK(tb_yield() == 1);
+	c2 = guest_counter(&t.vcp);
+	printf("guest counter %u, then %u after 8 more page faults\n", c1, c2);
+	CHECK(c1 >= 1 && c2 >= c1 + 8);
+	CHECK(t.run_done == 0);
+
+	/* vmctl stop -f: TERM while the vcpu is in RUN. */
+	terminate_vm(fd, id);
+	term_done = ++seq;
+	printf("run returned %d (reason 0x%x) as event %d, TERM as event %d; "
+	    "guest counter %u\n", t.run1, t.reason1, t.run_done, term_done,
+	    guest_counter(&t.vcp));
+	CHECK(t.run1 == 0);
+	CHECK(t.reason1 == VM_EXIT_NONE);
+	CHECK(t.run_done != 0 && t.run_done < term_done);
+	/* The vcpu thread's next RUN: the VM is gone. */
+	CHECK(tb_thread_join(pid) == 0);
+	CHECK(t.run2 == -1 && t.err2 == ENOENT);
+	CHECK(tb_proc_exit(pid) == 0);
+
+	/* TERM again: nothing left. */
+	{
+		struct vm_terminate_params vtp = { .vtp_vm_id = id };
+
+		CHECK_ERRNO(ioctl(fd, VMM_IOC_TERM, &vtp), ENOENT);
+	}
+	close(fd);
+	return (0);
+}
+
+#else /* !VMMTEST_TESTBED */
+
+int
+main(void)
+{
+	printf("SKIPPED: needs the testbed's threads\n");
+	return (0);
+}
+
+#endif
