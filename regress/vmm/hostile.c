@@ -316,19 +316,6 @@ cpu_brand(char brand[49])
 	brand[48] = '\0';
 }
 
-/*
- * Bochs 2.7 in SVM mode stops the whole emulator on a guest triple fault
- * instead of taking the SHUTDOWN intercept.  Its "ryzen" model is known by
- * the brand string; a real CPU of that name only loses one case.
- */
-static int
-bochs_ryzen(const char *brand)
-{
-	static const char want[] = "AMD Ryzen 7 1700";
-
-	return (strncmp(brand, want, sizeof(want) - 1) == 0);
-}
-
 static int
 intel_cpu(void)
 {
@@ -362,10 +349,6 @@ main(void)
 			skip = "the other vendor's hypercall";
 		else if (cases[i].want == O_GP_INTEL && !intel_cpu())
 			skip = "SVM: the CPU checks it";
-		else if ((cases[i].want == O_SHUTDOWN ||
-		    cases[i].want == O_SHUTDOWN_OR_FAIL) && !intel_cpu() &&
-		    bochs_ryzen(brand))
-			skip = "Bochs 2.7 SVM stops on a triple fault";
 		if (skip != NULL) {
 			printf("ok %zu - hostile: %s # SKIP %s\n", i + 1,
 			    cases[i].name, skip);
