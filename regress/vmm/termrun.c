@@ -1,17 +1,24 @@
 /*
- * VMM_IOC_TERM from one process while another is inside VMM_IOC_RUN on
- * the same VM -- vmd's "vmctl stop -f": the vmm process terminates the
- * VM while the VM process's vcpu thread is running the guest.
+ * Suspend/resume, then VMM_IOC_TERM, from one process while another is
+ * inside VMM_IOC_RUN on the same VM.  TERM is vmd's "vmctl stop -f": the
+ * vmm process terminates the VM while the VM process's vcpu thread is
+ * running the guest.
  *
  * Testbed only: it needs two processes in the kernel at once.  The vcpu
  * runs as a cooperative thread of its own process; it gives the CPU back
  * whenever the guest faults a new page in (uvm_fault is a preemption
- * point), so the program can watch the guest make progress, then call
- * TERM while the run is in progress.  Expected (README, differences from
- * the C driver): TERM asks the running vcpu to stop; the run returns 0
- * with VM_EXIT_NONE at its next exit; only then does TERM tear the VM
- * down and return 0; the vcpu's next RUN gets ENOENT.  The leak check
- * after the program shows nothing left behind.
+ * point), so the program can watch the guest make progress.  Expected
+ * (README, differences from the C driver):
+ *  1. suspend (DVACT_QUIESCE) while the run is in progress: the run
+ *     returns 0 with VM_EXIT_NONE at its next exit, and only then does the
+ *     quiesce finish (virtualisation off, VMCS cleared); the vcpu's next
+ *     RUN waits for the wakeup;
+ *  2. after DVACT_WAKEUP that RUN goes on and the guest continues where
+ *     it was;
+ *  3. TERM asks the running vcpu to stop; the run returns 0 with
+ *     VM_EXIT_NONE at its next exit; only then does TERM tear the VM down
+ *     and return 0; the vcpu's next RUN gets ENOENT.
+ * The leak check after the program shows nothing left behind.
  */
 #include "vmmtest.h"
 
@@ -59,9 +66,9 @@ struct vcpu_thread {
 	struct vm_create_params vcp;
 	uint32_t	 vm_id;
 	int		 seq;		/* shared event counter */
-	int		 started, run_done;
-	int		 run1, err1, run2, err2;
-	uint16_t	 reason1;
+	int		 started, run_done, run2_started, run2_done;
+	int		 run1, err1, run2, err2, run3, err3;
+	uint16_t	 reason1, reason2;
 	int		*seqp;
 };
 
@@ -70,7 +77,7 @@ static char vcpu_stack[64 * 1024] __attribute__((aligned(16)));
 /*
  * vmd's VM process: creates the VM (its memory is mapped in this
  * process, as in vmd), loads the guest, then its vcpu thread runs it:
- * RUN, and RUN again.
+ * RUN three times, as vmd's vcpu loop would.
  */
 static void
 vm_process(void *arg)
@@ -124,9 +131,19 @@ vm_process(void *arg)
 	memset(&vrp, 0, sizeof(vrp));
 	vrp.vrp_vm_id = t->vm_id;
 	vrp.vrp_exit = &ve;
+	t->run2_started = 1;
 	errno = 0;
 	t->run2 = ioctl(fd, VMM_IOC_RUN, &vrp);
 	t->err2 = errno;
+	t->reason2 = vrp.vrp_exit_reason;
+	t->run2_done = ++*t->seqp;
+
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = t->vm_id;
+	vrp.vrp_exit = &ve;
+	errno = 0;
+	t->run3 = ioctl(fd, VMM_IOC_RUN, &vrp);
+	t->err3 = errno;
 	close(fd);
 }
 
@@ -142,7 +159,7 @@ main(void)
 {
 	struct vcpu_thread t;
 	uint32_t id, c1, c2;
-	int fd, pid, seq = 0, term_done, i;
+	int fd, pid, seq = 0, susp_done, term_done, i;
 
 	/* This process plays vmd's vmm process: it only terminates. */
 	fd = vmm_open_or_skip();
@@ -170,18 +187,41 @@ main(void)
 	CHECK(c1 >= 1 && c2 >= c1 + 8);
 	CHECK(t.run_done == 0);
 
-	/* vmctl stop -f: TERM while the vcpu is in RUN. */
+	/* 1. Suspend while the vcpu is in RUN. */
+	CHECK(tb_dev_activate(TB_DVACT_QUIESCE) == 0);
+	susp_done = ++seq;
+	c1 = guest_counter(&t.vcp);
+	printf("quiesce: run returned %d (reason 0x%x) as event %d, quiesce "
+	    "as event %d; guest counter %u\n", t.run1, t.reason1, t.run_done,
+	    susp_done, c1);
+	CHECK(t.run1 == 0 && t.reason1 == VM_EXIT_NONE);
+	CHECK(t.run_done != 0 && t.run_done < susp_done);
+	/* vmd's next RUN sleeps until the wakeup: nothing can run. */
+	CHECK(t.run2_started && t.run2_done == 0);
+	CHECK(tb_yield() == 0);
+	CHECK(guest_counter(&t.vcp) == c1);
+
+	/* 2. Resume: the same RUN goes on, the guest where it was. */
+	CHECK(tb_dev_activate(TB_DVACT_WAKEUP) == 0);
+	for (i = 0; i < 8; i++)
+		CHECK(tb_yield() == 1);
+	c2 = guest_counter(&t.vcp);
+	printf("wakeup: guest counter %u after 8 page faults\n", c2);
+	CHECK(c2 >= c1 + 8);
+	CHECK(t.run2_done == 0);
+
+	/* 3. vmctl stop -f: TERM while the vcpu is in RUN. */
 	terminate_vm(fd, id);
 	term_done = ++seq;
 	printf("run returned %d (reason 0x%x) as event %d, TERM as event %d; "
-	    "guest counter %u\n", t.run1, t.reason1, t.run_done, term_done,
+	    "guest counter %u\n", t.run2, t.reason2, t.run2_done, term_done,
 	    guest_counter(&t.vcp));
-	CHECK(t.run1 == 0);
-	CHECK(t.reason1 == VM_EXIT_NONE);
-	CHECK(t.run_done != 0 && t.run_done < term_done);
+	CHECK(t.run2 == 0);
+	CHECK(t.reason2 == VM_EXIT_NONE);
+	CHECK(t.run2_done != 0 && t.run2_done < term_done);
 	/* The vcpu thread's next RUN: the VM is gone. */
 	CHECK(tb_thread_join(pid) == 0);
-	CHECK(t.run2 == -1 && t.err2 == ENOENT);
+	CHECK(t.run3 == -1 && t.err3 == ENOENT);
 	CHECK(tb_proc_exit(pid) == 0);
 
 	/* TERM again: nothing left. */

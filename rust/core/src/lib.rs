@@ -21,6 +21,7 @@ mod run;
 pub mod vm;
 
 use core::ffi::CStr;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use vmm_abi::ioctl::*;
 use vmm_abi::{
@@ -59,6 +60,9 @@ pub struct Vmm<K: Kernel, B: Backend<K>> {
     slock: RwLock<K, Status>,
     /// `sc_refcnt`: ioctls in flight.
     refcnt: RefCount<K>,
+    /// A suspend is waiting for the ioctls in flight: running vcpus
+    /// return to vmd at their next exit (not in upstream).
+    quiescing: AtomicBool,
     /// `vm_lock` and the list it protects.
     vms: RwLock<K, VmList<K, B>>,
     /// `vcpu_max` [I].
@@ -75,6 +79,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             backend,
             slock: RwLock::new(k, Status::Active),
             refcnt: RefCount::new(k),
+            quiescing: AtomicBool::new(false),
             vms: RwLock::new(k, VmList::new(k)?),
             vcpu_max: vmm_abi::VMM_MAX_VCPUS as usize,
         })
@@ -110,8 +115,12 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                     }
                     *st = Status::Suspended;
                 }
-                // Wait for every ioctl in flight to finish.
+                // Wait for every ioctl in flight to finish; a vcpu in
+                // VMM_IOC_RUN is asked to return at its next exit (vmd
+                // runs it again, and that ioctl waits for the wakeup).
+                self.quiescing.store(true, Ordering::Release);
                 self.refcnt.finalize(c"vmmsusp");
+                self.quiescing.store(false, Ordering::Release);
                 self.activate_md(act);
             }
             Activate::Wakeup => {

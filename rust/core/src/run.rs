@@ -58,8 +58,12 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         let k = self.k;
         let p = k.curproc();
         let state = &vcpu.state;
-        let must_stop =
-            || state.load(Ordering::Acquire) == vcpu_state::REQTERM || k.proc_sigpending(p);
+        let quiescing = &self.quiescing;
+        let must_stop = || {
+            state.load(Ordering::Acquire) == vcpu_state::REQTERM
+                || quiescing.load(Ordering::Acquire)
+                || k.proc_sigpending(p)
+        };
         let inner = &mut *inner;
         let req = RunRequest {
             exit: &mut inner.exit,

@@ -358,19 +358,44 @@ fn ioctls_wait_while_suspended_and_a_signal_interrupts_the_wait() {
 }
 
 #[test]
-fn quiesce_waits_for_ioctls_in_flight() {
+fn quiesce_stops_a_running_vcpu_and_its_next_run_waits_for_wakeup() {
     let e = env();
     let id = e.create_vm("q");
     let (vmpid, runner) = e.spawn_running_vcpu(id);
+    // No signal needed: the run returns VM_EXIT_NONE at its next exit.
+    e.vmm.activate(Activate::Quiesce);
+    assert_eq!(runner.join().unwrap(), (Ok(()), VM_EXIT_NONE as u16));
+    assert!(!e.vmm.backend().running());
+    // vmd runs the vcpu again: that waits for the wakeup.
+    e.vmm.backend().push(RunAction::NoExit);
+    let mut vrp: vm_run_params = zeroed();
+    vrp.vrp_vm_id = id;
+    e.k.switch(vmpid);
+    vrp.vrp_exit = e.exit_buf();
+    e.k.switch(e.root);
+    let again = e.spawn_ioctl(vmpid, VMM_IOC_RUN, vrp);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(!again.is_finished(), "RUN must wait for resume");
+    e.vmm.activate(Activate::Wakeup);
+    assert_eq!(again.join().unwrap(), Ok(()));
+    assert!(e.vmm.backend().running());
+    e.assert_clean(&[vmpid]);
+}
+
+#[test]
+fn quiesce_waits_for_ioctls_in_flight() {
+    let e = env();
+    let id = e.create_vm("q");
+    // A run that does not look at the stop request for a while.
+    let (vmpid, runner) = e.spawn_running_vcpu_until_released(id);
     let vmm = e.vmm;
     let q = std::thread::spawn(move || vmm.activate(Activate::Quiesce));
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(!q.is_finished(), "suspend waits for the running ioctl");
-    e.k.set_sigpending(vmpid, true);
+    e.vmm.backend().release.store(true, Ordering::SeqCst);
     runner.join().unwrap().0.unwrap();
     q.join().unwrap();
     assert!(!e.vmm.backend().running());
     e.vmm.activate(Activate::Wakeup);
-    e.k.set_sigpending(vmpid, false);
     e.assert_clean(&[vmpid]);
 }
