@@ -14,11 +14,20 @@
  *  - spurious-exits: RUN returns beyond the two the guest asks for (an
  *    OUT and a HLT after a 200,000-iteration compute loop);
  *  - create-reset-term: CREATE + RESETCPU + TERM of a 64 MiB VM;
- *  - info-1vm, info-per-vm: one VMM_IOC_INFO with 1 VM, and what each
- *    further VM adds to it (up to 64 VMs; QEMU's SVM has 15 ASIDs, so
- *    there the driver refuses the 16th VM with ENOMEM, as upstream);
- *  - lookup-1vm, lookup-per-vm: the same for a VM lookup that misses
- *    (VMM_IOC_INTR of an unknown id).
+ *  - info-1vm, info-64vm, info-512vm: one VMM_IOC_INFO with 1, 64 and
+ *    512 VMs, as far as the backend holds that many VMs (QEMU's SVM has
+ *    ASIDs for 16 VMs, so there the driver refuses the 17th with ENOMEM,
+ *    as upstream, and the figure is info-16vm); info-per-vm: what each VM
+ *    after the first adds to it;
+ *  - lookup-1vm, ..., lookup-per-vm: the same for a VM lookup that misses
+ *    (VMM_IOC_INTR of an unknown id whose table slot, id % 512, is the
+ *    first VM's, so every count reads an occupied slot and compares ids);
+ *    lookup-growth: the most VMs' lookup minus lookup-1vm, undivided (the
+ *    per-VM figure rounds a growth of up to 510 instructions down to 0);
+ *  - vms-held: how many VMs the backend held; pages-NNNvm: pages the
+ *    driver holds for those NNN VMs as created (the first one 64 MiB, the
+ *    others one page of RAM, the smallest VM the driver accepts), not
+ *    counting the VM table, allocated once at attach.
  */
 #include "vmmtest.h"
 
@@ -58,6 +67,9 @@ __asm__(
 "	.code64\n"
 "	.popsection\n");
 
+/* Most VMs at once: every VM has a vcpu, and VMM_MAX_VCPUS exist. */
+#define MAXVMS	VMM_MAX_VCPUS
+
 /* Instructions spent in one ioctl (its result does not matter here). */
 #define COST(fd, cmd, arg) __extension__ ({				\
 	uint64_t c0_ = rdtsc();						\
@@ -74,6 +86,23 @@ rdtsc(void)
 	return (((uint64_t)hi << 32) | lo);
 }
 
+/*
+ * INFO and the missed lookup with `nvm` VMs (always through this one
+ * function, so the instructions around the ioctls are the same).
+ */
+static void
+measure(int fd, unsigned int nvm, struct vm_info_params *vip,
+    struct vm_intr_params *vin, uint64_t *info, uint64_t *lookup)
+{
+	*info = COST(fd, VMM_IOC_INFO, vip);
+	CHECK(vip->vip_info_ct == nvm);
+	*lookup = COST(fd, VMM_IOC_INTR, vin);
+	CHECK(errno == ENOENT);
+	printf("bench info-%uvm %llu insns\n", nvm, (unsigned long long)*info);
+	printf("bench lookup-%uvm %llu insns\n", nvm,
+	    (unsigned long long)*lookup);
+}
+
 int
 main(void)
 {
@@ -81,7 +110,7 @@ main(void)
 	struct vm_info_params vip;
 	struct vm_info_result *vir;
 	struct vm_intr_params vin;
-	uint32_t id2, ids[63];
+	uint32_t id2, *ids;
 	uint64_t info0, info1, lookup0, lookup1;
 	unsigned int nvm;
 	struct vcpu_reg_state vrs;
@@ -92,7 +121,7 @@ main(void)
 	unsigned int n;
 	int fd;
 #ifdef VMMTEST_TESTBED
-	size_t pages0;
+	size_t pages0, pages1, pages_vm1;
 #endif
 
 	fd = vmm_open_or_skip();
@@ -101,7 +130,8 @@ main(void)
 #endif
 	id = create_vm(fd, "bench", &vcp);
 #ifdef VMMTEST_TESTBED
-	printf("bench pages-per-vm %zu pages\n", tb_pages_in_use() - pages0);
+	pages_vm1 = tb_pages_in_use() - pages0;
+	printf("bench pages-per-vm %zu pages\n", pages_vm1);
 #endif
 	guest_write(&vcp, 0xffff0, b_reset, b_reset_end - b_reset);
 	guest_write(&vcp, 0xf0100, b_code, b_code_end - b_code);
@@ -153,21 +183,29 @@ main(void)
 	printf("bench create-reset-term %llu insns\n",
 	    (unsigned long long)(t1 - t0));
 
-	/* INFO and a missed lookup with 1 VM, then with 64. */
-	if ((vir = calloc(64, sizeof(*vir))) == NULL)
+	/*
+	 * INFO and a missed lookup with 1 VM, 64 and 512 (or as many as the
+	 * backend holds).
+	 */
+	if ((vir = calloc(MAXVMS, sizeof(*vir))) == NULL ||
+	    (ids = calloc(MAXVMS, sizeof(*ids))) == NULL)
 		err(1, NULL);
 	memset(&vip, 0, sizeof(vip));
-	vip.vip_size = 64 * sizeof(*vir);
+	vip.vip_size = MAXVMS * sizeof(*vir);
 	vip.vip_info = vir;
 	memset(&vin, 0, sizeof(vin));
-	vin.vip_vm_id = 0xfffff;
-	info0 = COST(fd, VMM_IOC_INFO, &vip);
-	lookup0 = COST(fd, VMM_IOC_INTR, &vin);
-	printf("bench info-1vm %llu insns\n", (unsigned long long)info0);
-	printf("bench lookup-1vm %llu insns\n", (unsigned long long)lookup0);
-	for (nvm = 0; nvm < 63; nvm++) {
+	vin.vip_vm_id = id + 0x100000;
+	measure(fd, 1, &vip, &vin, &info0, &lookup0);
+#ifdef VMMTEST_TESTBED
+	pages1 = tb_pages_in_use();
+#endif
+	for (nvm = 1; nvm < MAXVMS; nvm++) {
 		memset(&vcp2, 0, sizeof(vcp2));
-		vmd_memmap(&vcp2, MB(2));
+		vcp2.vcp_memranges[0].vmr_gpa = 0;
+		vcp2.vcp_memranges[0].vmr_size = 4096;
+		vcp2.vcp_memranges[0].vmr_type = VM_MEM_RAM;
+		vcp2.vcp_nmemranges = 1;
+		vcp2.vcp_ncpus = 1;
 		strlcpy(vcp2.vcp_name, "bench-n", sizeof(vcp2.vcp_name));
 		if (ioctl(fd, VMM_IOC_CREATE, &vcp2) == -1) {
 			if (errno == ENOMEM)
@@ -175,17 +213,26 @@ main(void)
 			err(1, "VMM_IOC_CREATE");
 		}
 		ids[nvm] = vcp2.vcp_id;
+		if (nvm + 1 == 64 || nvm + 1 == MAXVMS)
+			measure(fd, nvm + 1, &vip, &vin, &info1, &lookup1);
 	}
 	CHECK(nvm >= 8);
-	info1 = COST(fd, VMM_IOC_INFO, &vip);
-	CHECK(vip.vip_info_ct == nvm + 1);
-	lookup1 = COST(fd, VMM_IOC_INTR, &vin);
+	if (nvm != 64 && nvm != MAXVMS)
+		measure(fd, nvm, &vip, &vin, &info1, &lookup1);
+	printf("bench vms-held %u vms\n", nvm);
+#ifdef VMMTEST_TESTBED
+	printf("bench pages-%uvm %zu pages\n", nvm,
+	    tb_pages_in_use() - pages1 + pages_vm1);
+#endif
 	printf("bench info-per-vm %llu insns\n",
-	    (unsigned long long)((info1 - info0) / nvm));
+	    (unsigned long long)((info1 - info0) / (nvm - 1)));
 	printf("bench lookup-per-vm %lld insns\n",
-	    (long long)((int64_t)(lookup1 - lookup0) / nvm));
-	for (n = 0; n < nvm; n++)
+	    (long long)((int64_t)(lookup1 - lookup0) / (nvm - 1)));
+	printf("bench lookup-growth %lld insns\n",
+	    (long long)((int64_t)(lookup1 - lookup0)));
+	for (n = 1; n < nvm; n++)
 		terminate_vm(fd, ids[n]);
+	free(ids);
 	free(vir);
 	free(ve);
 	terminate_vm(fd, id);

@@ -9,7 +9,7 @@ use vmm_kernel::sync::{RwLock, SharedOwner};
 use vmm_kernel::{Errno, KResult, Kernel, PoolId, PAGE_MASK};
 
 use crate::backend::Backend;
-use crate::vm::{empty_exit, Vcpu, VcpuInner, Vm, NAME_LEN, NRANGES, VCPUS_PER_VM};
+use crate::vm::{empty_exit, Vcpu, VcpuInner, Vm, VmLink, NAME_LEN, NRANGES, VCPUS_PER_VM};
 use crate::Vmm;
 
 /// `vm_create_check_mem_ranges`: the total size of the RAM and reserved
@@ -204,6 +204,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             md,
             pmap,
             dying: AtomicBool::new(false),
+            link: VmLink::new(),
         };
 
         for i in 0..vcp.vcp_ncpus {
@@ -233,10 +234,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             vm.vcpu_ct = vm.vcpu_ct.saturating_add(1);
         }
 
-        // Publish under the list lock with the next id.
+        // Publish under the list lock with the next id whose table slot
+        // is free (upstream: `vm_idx + 1`).
         {
             let mut list = self.vms.write();
-            let id = list.vm_idx.checked_add(1).ok_or(Errno::ENOMEM)?;
+            let id = list.next_id().ok_or(Errno::ENOMEM)?;
             vm.id = id;
             let owner = SharedOwner::new(k, PoolId::Vm, vm).map_err(|_| Errno::ENOMEM)?;
             if list.push(owner).is_err() {

@@ -2,15 +2,16 @@
 //!
 //! Locking (upstream's letters in brackets):
 //! * [`VmList`] is behind the driver's `vm_lock` [V];
-//! * a [`Vm`] is immutable once published [I]; it is shared through kernel
-//!   reference counts [r] and torn down once (`dying`, [a]);
+//! * a [`Vm`] is immutable once published [I], but for its place in the
+//!   list (`link`, [V]); it is shared through kernel reference counts [r]
+//!   and torn down once (`dying`, [a]);
 //! * a [`Vcpu`]'s machine state, exit record and pending injection are
 //!   behind its `vc_lock` [v]; its run state, pending-interrupt flag and
 //!   pvclock parameters are atomics [a], because upstream writes them
 //!   without the lock (`VMM_IOC_INTR`, `VMM_IOC_WRITEVMPARAMS`) and reads
 //!   the state for `VMM_IOC_INFO`.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use vmm_abi::{vcpu_inject_event, vm_exit, vm_mem_range, VMM_MAX_MEM_RANGES, VMM_MAX_NAME_LEN};
 use vmm_kernel::mem::{PageArray, PmapBox, PoolBox, UaoRef};
@@ -84,6 +85,8 @@ pub struct Vm<K: Kernel, B: Backend<K>> {
     pub(crate) pmap: PmapBox<K>,
     /// `vm_dying` [a]: termination has begun.
     pub(crate) dying: AtomicBool,
+    /// `vm_link` [V]: the VM's place in the list.
+    pub(crate) link: VmLink,
 }
 
 impl<K: Kernel, B: Backend<K>> Vm<K, B> {
@@ -139,12 +142,78 @@ pub(crate) type VmOwner<K, B> = SharedOwner<K, Vm<K, B>>;
 /// A counted reference to a VM, as `vm_find` returns it.
 pub type VmRef<K, B> = SharedRef<K, Vm<K, B>>;
 
+/// A list link meaning "none".
+const NIL: u16 = u16::MAX;
+
+const _: () = assert!(MAX_VMS > 0 && MAX_VMS < NIL as usize);
+
+/// The table slot of VM id `id`.
+fn slot_of(id: u32) -> usize {
+    // MAX_VMS is a non-zero constant: no division by zero.
+    (id as usize).wrapping_rem(MAX_VMS)
+}
+
+/// The id a new VM gets: the one after `last` (`vm_idx`; the first is 1,
+/// and after `u32::MAX` comes 0, as upstream's `vm_idx++`), skipping every
+/// id whose table slot (`id % MAX_VMS`) `taken` says a live VM holds.
+/// `None` if all `MAX_VMS` slots are taken.
+pub fn next_vm_id(last: u32, taken: impl Fn(usize) -> bool) -> Option<u32> {
+    let mut id = last;
+    for _ in 0..MAX_VMS {
+        id = id.wrapping_add(1);
+        if !taken(slot_of(id)) {
+            return Some(id);
+        }
+    }
+    None
+}
+
+/// `vm_link` [V]: a VM's place in the list of published VMs, as the
+/// table slots of its neighbours.  Only touched with `vm_lock` held
+/// (written with it held for writing); atomics because the VM is shared.
+pub(crate) struct VmLink {
+    /// The slot of the next newer VM, or `NIL`.
+    newer: AtomicU16,
+    /// The slot of the next older VM, or `NIL`.
+    older: AtomicU16,
+}
+
+impl VmLink {
+    /// Not in the list.
+    pub(crate) const fn new() -> Self {
+        VmLink {
+            newer: AtomicU16::new(NIL),
+            older: AtomicU16::new(NIL),
+        }
+    }
+
+    fn newer(&self) -> u16 {
+        self.newer.load(Ordering::Relaxed)
+    }
+
+    fn older(&self) -> u16 {
+        self.older.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, newer: u16, older: u16) {
+        self.newer.store(newer, Ordering::Relaxed);
+        self.older.store(older, Ordering::Relaxed);
+    }
+}
+
 /// The global VM list and counters (behind `vm_lock`).
+///
+/// The published VMs live in a table of `MAX_VMS` slots indexed by
+/// `id % MAX_VMS` (every VM has a vcpu and at most `MAX_VMS` vcpus exist,
+/// so the table never runs out while an id's slot is kept free when the
+/// id is handed out), threaded through their `vm_link`s on a doubly
+/// linked list, newest first, for upstream's list order.  Lookup,
+/// insertion and removal are O(1).
 pub struct VmList<K: Kernel, B: Backend<K>> {
-    /// Published VMs, oldest first.
-    pub(crate) vms: PageArray<K, Option<VmOwner<K, B>>>,
-    /// Entries in use at the front of `vms`.
-    pub(crate) len: usize,
+    /// The table, in kernel pages.
+    slots: PageArray<K, Option<VmOwner<K, B>>>,
+    /// The slot of the newest VM, or `NIL`.
+    newest: u16,
     /// `vm_ct`: VMs in memory, counting those being created.
     pub vm_ct: usize,
     /// `vcpu_ct`: vcpus in memory, counting those being created.
@@ -153,12 +222,40 @@ pub struct VmList<K: Kernel, B: Backend<K>> {
     pub vm_idx: u32,
 }
 
+/// Bytes of the VM table (`MAX_VMS` owner handles); the kernel pages it
+/// takes are this rounded up to whole pages.
+pub const fn table_bytes<K: Kernel, B: Backend<K>>() -> usize {
+    MAX_VMS.saturating_mul(core::mem::size_of::<Option<VmOwner<K, B>>>())
+}
+
+/// Published VMs, newest first.
+pub(crate) struct Iter<'a, K: Kernel, B: Backend<K>> {
+    slots: &'a [Option<VmOwner<K, B>>],
+    at: u16,
+    /// Steps left: a bound on the walk, whatever the links say.
+    left: usize,
+}
+
+impl<'a, K: Kernel, B: Backend<K>> Iterator for Iter<'a, K, B> {
+    type Item = &'a VmOwner<K, B>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left = self.left.saturating_sub(1);
+        let o = self.slots.get(usize::from(self.at))?.as_ref()?;
+        self.at = o.value().link.older();
+        Some(o)
+    }
+}
+
 impl<K: Kernel, B: Backend<K>> VmList<K, B> {
     /// An empty list; `None` if its table cannot be allocated.
     pub(crate) fn new(k: K) -> Option<Self> {
         Some(VmList {
-            vms: PageArray::new(k, MAX_VMS, || None)?,
-            len: 0,
+            slots: PageArray::new(k, MAX_VMS, || None)?,
+            newest: NIL,
             vm_ct: 0,
             vcpu_ct: 0,
             vm_idx: 0,
@@ -166,67 +263,76 @@ impl<K: Kernel, B: Backend<K>> VmList<K, B> {
     }
 
     /// Published VMs, newest first (upstream's list order).
-    pub fn iter(&self) -> impl Iterator<Item = &VmOwner<K, B>> {
-        self.vms
-            .get(..self.len)
-            .unwrap_or(&[])
-            .iter()
-            .rev()
-            .flatten()
-    }
-
-    /// The VM with id `id`.  The live entries are dense and sorted by id
-    /// (ids only grow and are handed out under the list lock in `push`
-    /// order; `push` and `remove` keep the order), so this is a binary
-    /// search: O(log n) instead of upstream's list walk.
-    pub(crate) fn find(&self, id: u32) -> Option<&VmOwner<K, B>> {
-        let live = self.vms.get(..self.len)?;
-        let i = live.binary_search_by_key(&id, |o| key(o.as_ref())).ok()?;
-        live.get(i)?.as_ref()
-    }
-
-    /// Inserts `o` at its place by id (the end, for a new VM); hands it
-    /// back if the list is full.
-    pub(crate) fn push(&mut self, o: VmOwner<K, B>) -> Result<(), VmOwner<K, B>> {
-        let id = o.value().id;
-        let len = self.len;
-        let Some(live) = self.vms.get_mut(..=len) else {
-            return Err(o);
-        };
-        let pos = live
-            .get(..len)
-            .map_or(0, |l| l.partition_point(|e| key(e.as_ref()) < id));
-        let Some(slot) = live.get_mut(len) else {
-            return Err(o);
-        };
-        *slot = Some(o);
-        if let Some(tail) = live.get_mut(pos..) {
-            // Never empty (pos <= len); the check lets the compiler drop
-            // rotate_right's own length assertion.
-            if !tail.is_empty() {
-                tail.rotate_right(1);
-            }
+    pub(crate) fn iter(&self) -> Iter<'_, K, B> {
+        Iter {
+            slots: &self.slots,
+            at: self.newest,
+            left: MAX_VMS,
         }
-        self.len = len.saturating_add(1);
+    }
+
+    /// The VM with id `id`: one slot read and an id compare.
+    pub(crate) fn find(&self, id: u32) -> Option<&VmOwner<K, B>> {
+        let o = self.slots.get(slot_of(id))?.as_ref()?;
+        (o.value().id == id).then_some(o)
+    }
+
+    /// The id for the next VM (see [`next_vm_id`]); `vm_idx` is advanced
+    /// when the VM is published.
+    pub(crate) fn next_id(&self) -> Option<u32> {
+        next_vm_id(self.vm_idx, |i| {
+            self.slots.get(i).is_none_or(Option::is_some)
+        })
+    }
+
+    /// Publishes `o` as the newest VM, in the slot of its id; hands it
+    /// back if that slot is taken.
+    pub(crate) fn push(&mut self, o: VmOwner<K, B>) -> Result<(), VmOwner<K, B>> {
+        let i = slot_of(o.value().id);
+        let Ok(link) = u16::try_from(i) else {
+            return Err(o);
+        };
+        let older = self.newest;
+        match self.slots.get_mut(i) {
+            Some(slot @ None) => {
+                o.value().link.set(NIL, older);
+                *slot = Some(o);
+            }
+            _ => return Err(o),
+        }
+        if let Some(Some(n)) = self.slots.get(usize::from(older)) {
+            let l = &n.value().link;
+            l.set(link, l.older());
+        }
+        self.newest = link;
         Ok(())
     }
 
     /// Removes the VM `r` refers to, keeping the order of the others.
     pub(crate) fn remove(&mut self, r: &VmRef<K, B>) -> Option<VmOwner<K, B>> {
-        let live = self.vms.get_mut(..self.len)?;
-        let pos = live
-            .iter()
-            .position(|o| o.as_ref().is_some_and(|o| core::ptr::eq(o.value(), &**r)))?;
-        let owner = live.get_mut(pos)?.take();
-        live.get_mut(pos..)?.rotate_left(1);
-        self.len = self.len.saturating_sub(1);
+        let slot = self.slots.get_mut(slot_of(r.id))?;
+        if !slot
+            .as_ref()
+            .is_some_and(|o| core::ptr::eq(o.value(), &**r))
+        {
+            return None;
+        }
+        let owner = slot.take();
+        let (newer, older) = (r.link.newer(), r.link.older());
+        r.link.set(NIL, NIL);
+        match self.slots.get(usize::from(newer)) {
+            Some(Some(n)) => {
+                let l = &n.value().link;
+                l.set(l.newer(), older);
+            }
+            _ => self.newest = older,
+        }
+        if let Some(Some(o)) = self.slots.get(usize::from(older)) {
+            let l = &o.value().link;
+            l.set(newer, l.older());
+        }
         owner
     }
-}
-
-/// The sort key of a list entry (live entries are never empty).
-fn key<K: Kernel, B: Backend<K>>(o: Option<&VmOwner<K, B>>) -> u32 {
-    o.map_or(u32::MAX, |o| o.value().id)
 }
 
 /// A fresh exit record.
