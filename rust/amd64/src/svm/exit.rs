@@ -37,6 +37,14 @@ const TYPE_NMI: u64 = 2 << 8;
 const TYPE_EXCEPTION: u64 = 3 << 8;
 /// CR0.PE.
 const CR0_PE: u64 = 1;
+/// CR0.PG.
+const CR0_PG: u64 = 1 << 31;
+/// EFER.LME, EFER.LMA.
+const EFER_LME: u64 = 1 << 8;
+const EFER_LMA: u64 = 1 << 10;
+/// The EFER bits a guest may write: SCE, LME, LMA, NXE, SVME, LMSLE,
+/// FFXSR, TCE.
+const EFER_WRITABLE: u64 = 0xfd01;
 
 pub(super) fn run<K: Kernel>(
     svm: &Svm<K>,
@@ -454,9 +462,20 @@ fn msr_exit<K: Kernel>(
             }
             Wrmsr::NotShared => {
                 if msrno == 0xc000_0080 {
-                    // EDX:EAX, not RAX (whose upper half WRMSR ignores);
+                    // EDX:EAX, not RAX (whose upper half WRMSR ignores).
+                    // A reserved bit, or LME changed while paging is on,
+                    // is #GP as on the CPU (upstream stored the value and
+                    // the next VMRUN failed, or the guest ran in a mode
+                    // that does not exist); LMA is the CPU's to set and
                     // SVME stays set.
-                    v.vmcb.efer = val | EFER_SVME;
+                    let cur = v.vmcb.efer;
+                    if val & !EFER_WRITABLE != 0
+                        || ((val ^ cur) & EFER_LME != 0 && v.vmcb.cr0 & CR0_PG != 0)
+                    {
+                        queue_ex(ev, 13);
+                        return false;
+                    }
+                    v.vmcb.efer = (val & !EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
                 }
                 // Anything else is dropped, as upstream.
                 true
