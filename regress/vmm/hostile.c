@@ -27,6 +27,27 @@
  *  - a triple fault (empty IVT, then INT3), and long mode entered with a
  *    page-table root of zeroes, are reported to vmd as
  *    VMX_EXIT_TRIPLE_FAULT / SVM_VMEXIT_SHUTDOWN, as upstream.
+ *
+ * In protected and long mode (the second table, below):
+ *
+ *  - far JMP/CALL and IRET to a null selector, one beyond the GDT limit,
+ *    a non-present code segment, a data segment, the wrong DPL or RPL:
+ *    #GP or #NP in the guest with the selector as the error code;
+ *  - task switches (JMP to a TSS, CALL through a task gate and IRET back,
+ *    #GP through an IDT task gate): VMX exits on every task switch and
+ *    the driver does not emulate it, so the vcpu fails (EINVAL), as
+ *    upstream; SVM does not intercept them and the guest switches tasks;
+ *  - double-fault loops (#GP with its gate not present, 100 times; a #PF
+ *    with an unmapped stack, #DF on an IST stack, 100 times) stay in the
+ *    guest; a #DF handler that faults itself ends in a triple fault,
+ *    reported to vmd;
+ *  - an NMI from vmd reaches the guest with IF=0; a second one while the
+ *    guest is in its NMI handler is held back on VMX (until the run
+ *    ends; vmd must ask again) and nests on SVM (EVENTINJ does not look
+ *    at NMI blocking); upstream injected no NMI at all;
+ *  - RDMSR/WRMSR use ECX and EDX:EAX whatever the upper halves hold, and
+ *    EFER writes the CPU refuses (reserved bit, LME with paging on) get
+ *    #GP (upstream: the vcpu failed at the next VMRUN on SVM).
  */
 #include "vmmtest.h"
 
@@ -605,10 +626,14 @@ static const struct pcase pcases[] = {
 	{ "c_pm_task_idt", 0, c_pm_task_idt, c_pm_task_idt_end,
 	    c_pm_task_idt_task, FIX(13, TASK_GATE, 0, -1, NULL, 0), 0, s_fail,
 	    s_task_idt },
-	P(c_pm_df_loop, 0, FIX(13, NULL, 0, 8, c_pm_df_loop_df, 0), 0, s_df_loop, NULL),
-	P(c_pm_df_triple, 0, FIX(13, NULL, 0, 8, c_pm_df_triple_df, 0), 1, s_df_triple, NULL),
-	P(c_lm_df_ist, 1, FIX(8, c_lm_df_ist_df, 1, -1, NULL, 0), 0, s_df_loop, NULL),
-	P(c_pm_nmi_if0, 0, FIX(2, c_pm_nmi_if0_nmi, 0, -1, NULL, 0), 0, s_nmi_if0, NULL),
+	P(c_pm_df_loop, 0, FIX(13, NULL, 0, 8, c_pm_df_loop_df, 0), 0,
+	    s_df_loop, NULL),
+	P(c_pm_df_triple, 0, FIX(13, NULL, 0, 8, c_pm_df_triple_df, 0), 1,
+	    s_df_triple, NULL),
+	P(c_lm_df_ist, 1, FIX(8, c_lm_df_ist_df, 1, -1, NULL, 0), 0,
+	    s_df_loop, NULL),
+	P(c_pm_nmi_if0, 0, FIX(2, c_pm_nmi_if0_nmi, 0, -1, NULL, 0), 0,
+	    s_nmi_if0, NULL),
 	P(c_pm_nmi_nested, 0, FIX(2, c_pm_nmi_nested_nmi, 0, -1, NULL, 0), 0,
 	    s_nmi_nested_intel, s_nmi_nested_amd),
 	P(c_lm_msr_junk, 1, NOFIX, 0, s_msr_junk, NULL),
