@@ -37,6 +37,14 @@ const TYPE_NMI: u64 = 2 << 8;
 const TYPE_EXCEPTION: u64 = 3 << 8;
 /// CR0.PE.
 const CR0_PE: u64 = 1;
+/// CR0.PG.
+const CR0_PG: u64 = 1 << 31;
+/// EFER.LME, EFER.LMA.
+const EFER_LME: u64 = 1 << 8;
+const EFER_LMA: u64 = 1 << 10;
+/// The EFER bits a guest may write: SCE, LME, LMA, NXE, SVME, LMSLE,
+/// FFXSR, TCE.
+const EFER_WRITABLE: u64 = 0xfd01;
 
 pub(super) fn run<K: Kernel>(
     svm: &Svm<K>,
@@ -115,6 +123,7 @@ pub(super) fn run<K: Kernel>(
         } else {
             None
         };
+        let sent = v.vmcb.eventinj;
         if let Err(e) = switch::enter(&k, v, gdt_base, last, me) {
             break Err(e);
         }
@@ -126,6 +135,7 @@ pub(super) fn run<K: Kernel>(
         }
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
+        reinject(v, sent);
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
         v.irqready = v.gs.rflags & PSL_I != 0;
@@ -160,13 +170,40 @@ pub(super) fn run<K: Kernel>(
     })
 }
 
-/// Delivers vmd's pending event into EVENTINJ.
+/// An event whose delivery the exit interrupted (EXITINTINFO; say an NPF
+/// because the guest's stack page was not yet mapped) is injected again
+/// at the next entry; upstream lost it.  That is every interrupt and NMI
+/// (only injection brings them into the guest) and an exception that was
+/// injected at this entry (`sent`, vmd's or the driver's own).  An
+/// exception the guest raised itself comes again when its instruction
+/// runs again (RIP is still on it), with the double-fault rules applied
+/// by the CPU rather than to an injected event.
+fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
+    // The CPU clears EVENTINJ once the event is taken; so do we, so that
+    // only what this function decides is delivered again.
+    v.vmcb.eventinj = 0;
+    let info = v.vmcb.exitintinfo;
+    let again = match info & (7 << 8) {
+        TYPE_INTR | TYPE_NMI => true,
+        TYPE_EXCEPTION => sent & EVENT_VALID != 0 && sent & 0x7ff == info & 0x7ff,
+        _ => false,
+    };
+    if info & EVENT_VALID != 0 && again {
+        v.vmcb.eventinj = info;
+    }
+}
+
+/// Delivers vmd's pending event into EVENTINJ, unless an interrupted
+/// event is being delivered again (vmd's waits).
 ///
 /// Exceptions are injected with the "exception" type (3), with an error
 /// code for the vectors that push one when the guest is in protected mode;
 /// #UD and the other vectors without an error code are accepted (upstream
 /// terminated the vcpu for #UD).  NMIs are injected as NMIs.
 fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult {
+    if v.vmcb.eventinj & EVENT_VALID != 0 {
+        return Ok(());
+    }
     match u32::from(ev.vie_type) {
         // An interrupt waits until the guest can take it.
         VCPU_INJECT_INTR if v.irqready => {
@@ -425,9 +462,20 @@ fn msr_exit<K: Kernel>(
             }
             Wrmsr::NotShared => {
                 if msrno == 0xc000_0080 {
-                    // EDX:EAX, not RAX (whose upper half WRMSR ignores);
+                    // EDX:EAX, not RAX (whose upper half WRMSR ignores).
+                    // A reserved bit, or LME changed while paging is on,
+                    // is #GP as on the CPU (upstream stored the value and
+                    // the next VMRUN failed, or the guest ran in a mode
+                    // that does not exist); LMA is the CPU's to set and
                     // SVME stays set.
-                    v.vmcb.efer = val | EFER_SVME;
+                    let cur = v.vmcb.efer;
+                    if val & !EFER_WRITABLE != 0
+                        || ((val ^ cur) & EFER_LME != 0 && v.vmcb.cr0 & CR0_PG != 0)
+                    {
+                        queue_ex(ev, 13);
+                        return false;
+                    }
+                    v.vmcb.efer = (val & !EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
                 }
                 // Anything else is dropped, as upstream.
                 true

@@ -201,6 +201,8 @@ impl<K: Kernel> Svm<K> {
             }
             c.n_cr3 = v.n_cr3;
             c.efer |= EFER_SVME;
+            // No event of the old state is delivered into the new one.
+            c.eventinj = 0;
             // Everything changed: nothing is clean.
             c.vmcb_clean_bits = 0;
         }
