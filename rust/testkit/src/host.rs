@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -91,7 +91,7 @@ struct Mapping {
 
 struct Proc {
     pid: i32,
-    promises: u32,
+    promises: AtomicU32,
     sigpending: AtomicBool,
     /// Plain user memory: start -> bytes.
     user: Mutex<BTreeMap<u64, Box<[u8]>>>,
@@ -213,7 +213,7 @@ impl HostKernel {
         let pid = self.0.next_pid.fetch_add(1, Ordering::Relaxed) as i32;
         let p: &'static Proc = Box::leak(Box::new(Proc {
             pid,
-            promises,
+            promises: AtomicU32::new(promises),
             sigpending: AtomicBool::new(false),
             user: Mutex::new(BTreeMap::new()),
             maps: Mutex::new(BTreeMap::new()),
@@ -258,12 +258,8 @@ impl HostKernel {
 
     /// Changes the promises of `pid`.
     pub fn set_pledge(&self, pid: i32, promises: u32) {
-        let p = self.proc(pid);
         // Promises only shrink in pledge(2); tests may set anything.
-        let p_mut = p as *const Proc as *mut Proc;
-        // SAFETY: test-only; `promises` is read without synchronisation
-        // only by the owning test's threads, which do not race with this.
-        unsafe { (*p_mut).promises = promises };
+        self.proc(pid).promises.store(promises, Ordering::SeqCst);
     }
 
     /// Posts (or clears) a signal for `pid`, waking its sleeps.
@@ -978,7 +974,7 @@ unsafe impl Kernel for HostKernel {
         p.0
     }
     fn proc_pledge(&self, p: ProcH) -> u32 {
-        self.proc(p.0).promises & (pledge::PROC | pledge::VMM)
+        self.proc(p.0).promises.load(Ordering::SeqCst) & (pledge::PROC | pledge::VMM)
     }
     fn pledge_fail(&self, p: ProcH, e: Errno) -> Errno {
         self.proc(p.0)
