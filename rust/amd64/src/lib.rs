@@ -159,6 +159,9 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
         }
         self.stop_cpu();
         k.broadcast_vmm(false);
+        if let Amd64::Svm(s) = self {
+            s.stopped();
+        }
     }
 
     fn running(&self) -> bool {

@@ -378,13 +378,6 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: reads the current CPU's number.
         unsafe { sys::vmmk_cpu_id() }
     }
-    #[inline]
-    fn cpu_gdt(&self) -> (u64, u16) {
-        let mut limit: u16 = 0;
-        // SAFETY: `limit` is a valid out pointer.
-        let base = unsafe { sys::vmmk_cpu_gdt(&mut limit) };
-        (base, limit)
-    }
     fn cpu_vmxon_region(&self, revision: u32) -> Option<u64> {
         // SAFETY: touches only the current CPU's own VMXON page, with VMX
         // off on it (the caller checks CPUF_VMM first).

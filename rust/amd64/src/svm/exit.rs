@@ -78,7 +78,7 @@ pub(super) fn run<K: Kernel>(
     *req.exit = vmm_kernel::pod::zeroed();
 
     let mut cpu: Option<u32> = None;
-    let mut gdt_base = 0u64;
+    let mut host_pa = 0u64;
     let me = core::ptr::from_ref(&*v) as usize;
     let pv = crate::pvclock::PvClock {
         gpa: req.pvclock_gpa,
@@ -89,8 +89,17 @@ pub(super) fn run<K: Kernel>(
         crate::pvclock::update(&k, vm.pmap, &pv);
         let this = k.cpu_id();
         if cpu != Some(this) {
+            host_pa = match svm.host_areas.pa(this) {
+                Some(pa) => pa,
+                None => {
+                    // May sleep and migrate: look at the CPU again.
+                    if let Err(e) = svm.host_areas.alloc(&k, this) {
+                        break Err(e);
+                    }
+                    continue;
+                }
+            };
             cpu = Some(this);
-            gdt_base = k.cpu_gdt().0;
             if v.last_cpu != Some(this) {
                 v.vmcb.tlb_control = if svm.caps.flush_by_asid {
                     tlb::FLUSH_ASID
@@ -100,9 +109,6 @@ pub(super) fn run<K: Kernel>(
                 v.vmcb.vmcb_clean_bits = 0;
             }
             v.last_cpu = Some(this);
-            if gdt_base == 0 {
-                break Err(Errno::EINVAL);
-            }
         }
 
         if let Err(e) = inject(v, req.inject) {
@@ -115,7 +121,7 @@ pub(super) fn run<K: Kernel>(
         } else {
             None
         };
-        if let Err(e) = switch::enter(&k, v, gdt_base, last, me) {
+        if let Err(e) = switch::enter(&k, v, host_pa, last, me) {
             break Err(e);
         }
 

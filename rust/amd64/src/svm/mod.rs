@@ -45,6 +45,8 @@ pub struct Svm<K: Kernel> {
     caps: SvmCaps,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
     last_vcpu: [AtomicUsize; MAXCPUS],
+    /// Per CPU, the page the world switch keeps the host's state in.
+    host_areas: switch::HostAreas,
     ibpb: bool,
 }
 
@@ -86,6 +88,7 @@ impl<K: Kernel> Svm<K> {
             k,
             caps,
             last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
+            host_areas: switch::HostAreas::new(),
             ibpb,
         }
     }
@@ -108,6 +111,12 @@ impl<K: Kernel> Svm<K> {
         // suspend after every ioctl finished.
         switch::set_svme(false);
         self.k.cpu_set_vmm_on(false);
+    }
+
+    /// After virtualisation was stopped on every CPU (`vmm_stop`, in
+    /// process context): gives back the per-CPU host state pages.
+    pub fn stopped(&self) {
+        self.host_areas.free_all(&self.k);
     }
 
     pub(crate) fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<SvmVm<K>> {
