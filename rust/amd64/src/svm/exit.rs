@@ -19,8 +19,8 @@ use super::switch;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
 use crate::exitpolicy::{
-    after_exit, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value,
-    Next, Wrmsr,
+    after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
+    wrmsr_shared, xsetbv_value, Next, Wrmsr,
 };
 
 /// RFLAGS.IF.
@@ -85,45 +85,58 @@ pub(super) fn run<K: Kernel>(
         version: req.pvclock_version,
     };
     let ranges = vm.mem.as_slice();
+    // Some while the guest's FPU state is loaded and GIF is clear, across
+    // the exits that go straight back to the guest (switch::Live).
+    let mut live: Option<switch::Live> = None;
     let result = loop {
-        crate::pvclock::update(&k, vm.pmap, &pv);
-        let this = k.cpu_id();
-        if cpu != Some(this) {
-            host_pa = match svm.host_areas.pa(this) {
-                Some(pa) => pa,
-                None => {
-                    // May sleep and migrate: look at the CPU again.
-                    if let Err(e) = svm.host_areas.alloc(&k, this) {
-                        break Err(e);
+        if live.is_none() {
+            // Not while live: the update writes guest memory through the
+            // pmap.  A live stretch ends at the next host interrupt (an
+            // INTR exit), so the clock is refreshed at least every tick.
+            crate::pvclock::update(&k, vm.pmap, &pv);
+            let this = k.cpu_id();
+            if cpu != Some(this) {
+                host_pa = match svm.host_areas.pa(this) {
+                    Some(pa) => pa,
+                    None => {
+                        // May sleep and migrate: look at the CPU again.
+                        if let Err(e) = svm.host_areas.alloc(&k, this) {
+                            break Err(e);
+                        }
+                        continue;
                     }
-                    continue;
-                }
-            };
-            cpu = Some(this);
-            if v.last_cpu != Some(this) {
-                v.vmcb.tlb_control = if svm.caps.flush_by_asid {
-                    tlb::FLUSH_ASID
-                } else {
-                    tlb::FLUSH_ALL
                 };
-                v.vmcb.vmcb_clean_bits = 0;
+                cpu = Some(this);
+                if v.last_cpu != Some(this) {
+                    v.vmcb.tlb_control = if svm.caps.flush_by_asid {
+                        tlb::FLUSH_ASID
+                    } else {
+                        tlb::FLUSH_ALL
+                    };
+                    v.vmcb.vmcb_clean_bits = 0;
+                }
+                v.last_cpu = Some(this);
             }
-            v.last_cpu = Some(this);
         }
 
         if let Err(e) = inject(v, req.inject) {
             break Err(e);
         }
 
-        // IBPB when another vcpu ran on this CPU last (upstream's rule).
-        let last = if svm.ibpb {
-            svm.last_vcpu.get(this as usize)
-        } else {
-            None
+        let l = match live.take() {
+            Some(l) => l,
+            None => {
+                // IBPB when another vcpu ran on this CPU last (upstream's
+                // rule).  While live, none can have.
+                let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
+                let last = if svm.ibpb { last } else { None };
+                match switch::load_guest(&k, v, last, me) {
+                    Ok(l) => l,
+                    Err(e) => break Err(e),
+                }
+            }
         };
-        if let Err(e) = switch::enter(&k, v, host_pa, last, me) {
-            break Err(e);
-        }
+        switch::run_guest(v, host_pa, &l);
 
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;
@@ -132,6 +145,11 @@ pub(super) fn run<K: Kernel>(
         }
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
+        if stays_in_kernel(v) {
+            live = Some(l);
+        } else {
+            switch::leave(&k, v, l);
+        }
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
         v.irqready = v.gs.rflags & PSL_I != 0;
@@ -155,6 +173,9 @@ pub(super) fn run<K: Kernel>(
             break end;
         }
     };
+    if let Some(l) = live.take() {
+        switch::leave(&k, v, l);
+    }
     let exit_reason = result?;
     let mut vrs = req.exit.vrs;
     svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut vrs);
@@ -164,6 +185,21 @@ pub(super) fn run<K: Kernel>(
         exit_reason,
         irqready: v.irqready,
     })
+}
+
+/// Whether the exit just taken is one the loop handles with the guest's
+/// FPU state still loaded and GIF clear (`switch::Live`): its handler
+/// only computes (CPUID, the MSRs of [`msr_stays_in_kernel`], the
+/// interrupt window) and the guest is entered again unless a signal, the
+/// scheduler or vmd's interrupt ends the run.  Everything else (host
+/// interrupts and NMIs, nested faults, XSETBV, which changes the XCR0 the
+/// next load sets, exits to vmd, failures) leaves first.
+fn stays_in_kernel<K: Kernel>(v: &SvmVcpu<K>) -> bool {
+    match v.gs.exit_reason {
+        SVM_VMEXIT_CPUID | SVM_VMEXIT_VINTR => true,
+        SVM_VMEXIT_MSR => msr_stays_in_kernel(v.gs.rcx as u32),
+        _ => false,
+    }
 }
 
 /// Delivers vmd's pending event into EVENTINJ.

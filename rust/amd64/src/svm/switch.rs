@@ -237,22 +237,41 @@ pub(super) fn set_svme(on: bool) {
     }
 }
 
-/// One entry into the guest of `v` and back: GIF clear around it, the
-/// guest FPU/XCR0 swapped in and out, IBPB first if `last` (this CPU's
-/// last-vcpu slot, given when the CPU has IBPB) held a vcpu other than
-/// `me`, `v`'s host save area named in VM_HSAVE_PA.  The backend's
-/// invariants make it sound: SVME is set on every CPU while a VM exists,
-/// the VMCB was made consistent by `reset_regs`, and `host_pa` is this
-/// CPU's page of [`HostAreas`] (the caller looked it up for the CPU it
-/// runs on and has not slept since).
-pub(super) fn enter<K: Kernel>(
+/// Proof that the guest's FPU state and XCR0 are loaded on this CPU and
+/// GIF is clear: what [`load_guest`] returns and [`leave`] consumes.
+///
+/// The invariant while one exists (the run loop keeps it across the exits
+/// it handles in the kernel and goes straight back from, so that those
+/// exits cost no FPU save and restore and no GIF toggle):
+/// * GIF stays clear, so no interrupt or NMI handler of the host runs on
+///   this CPU (the INTR/NMI intercepts make the next VMRUN exit at once
+///   if one is pending, and that exit leaves before handling), nothing
+///   can preempt or migrate the thread, and no other vcpu runs here
+///   (so no IBPB is due and VM_HSAVE_PA stays this vcpu's);
+/// * nothing may sleep, fault, switch, copy to or from user memory, take
+///   a lock, or use the FPU or XSAVE: only the exit handlers' own
+///   arithmetic and the kernel services that read a flag (signal
+///   pending, should yield) run;
+/// * everything else (the pvclock update through guest memory, a possible
+///   page allocation, nested faults, the return to vmd) happens only
+///   after [`leave`] has put the host's FPU state and XCR0 back and set
+///   GIF.
+#[must_use]
+pub(super) struct Live(());
+
+/// Prepares an entry into the guest of `v`: clears GIF, swaps the guest
+/// FPU/XCR0 in, issues IBPB if `last` (this CPU's last-vcpu slot, given
+/// when the CPU has IBPB) held a vcpu other than `me`, and names `v`'s
+/// host save area in VM_HSAVE_PA.  On error GIF is set again and the host
+/// FPU state is intact.
+pub(super) fn load_guest<K: Kernel>(
     k: &K,
     v: &mut SvmVcpu<K>,
-    host_pa: u64,
     last: Option<&AtomicUsize>,
     me: usize,
-) -> KResult {
-    // SAFETY: SVME is on for this CPU; GIF is set again on every path.
+) -> KResult<Live> {
+    // SAFETY: SVME is on for this CPU; GIF is set again on the error path
+    // here and in `leave`.
     unsafe { insn::clgi() };
     if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
         // SAFETY: as for clgi.
@@ -267,13 +286,31 @@ pub(super) fn enter<K: Kernel>(
     // SAFETY: the HSA page is the vcpu's and lives as long as it;
     // VM_HSAVE_PA exists with SVM.
     unsafe { insn::wrmsr(msr::VM_HSAVE_PA, v.hsa.pa()) };
-    // SAFETY: GIF clear, SVME on, HSAVE_PA set, the VMCB consistent,
-    // `gs` this vcpu's state and `host_pa` this CPU's host page (see
-    // above).
+    Ok(Live(()))
+}
+
+/// One VMRUN of `v` and back to its #VMEXIT, with the guest state `live`
+/// proves loaded.  The backend's invariants make it sound: SVME is set on
+/// every CPU while a VM exists, the VMCB was made consistent by
+/// `reset_regs`, and `host_pa` is the page of [`HostAreas`] of the CPU
+/// `live` was made on (the caller looked it up for that CPU, and no
+/// migration is possible while `live` exists).
+pub(super) fn run_guest<K: Kernel>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
+    // SAFETY: GIF clear, SVME on, HSAVE_PA set to this vcpu's area, the
+    // guest FPU/XCR0 loaded (all by `load_guest`, witnessed by `_live`),
+    // the VMCB consistent, `gs` this vcpu's state and `host_pa` this
+    // CPU's host page (see above).
     unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, host_pa) };
+}
+
+/// Ends the guest's hold on the CPU: saves its FPU state and XCR0,
+/// restores the host's, and sets GIF (the host takes a pending interrupt
+/// or NMI here).
+pub(super) fn leave<K: Kernel>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
+    let Live(()) = live;
     v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
     v.fpu_loaded = true;
-    // SAFETY: as for clgi.
+    // SAFETY: GIF was cleared by `load_guest`; setting it is what ends
+    // the guest's hold.
     unsafe { insn::stgi() };
-    Ok(())
 }
