@@ -184,25 +184,18 @@ pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, fla
         "mov rax, dr6", "mov [rsi + {dr6}], rax",
         "xor eax, eax",
         // Common return: eax = result.  Refill the RSB with 32 entries
-        // that lead nowhere (a guest must not steer host returns).
+        // that lead nowhere (a guest must not steer host returns): 32
+        // direct calls, unrolled, each return address a speculation trap.
         "50:",
         "mov edx, eax",
-        "mov ecx, 16",
-        "25:",
+        ".rept 32",
         "call 26f",
         "27:",
         "pause",
         "lfence",
         "jmp 27b",
         "26:",
-        "call 28f",
-        "29:",
-        "pause",
-        "lfence",
-        "jmp 29b",
-        "28:",
-        "dec ecx",
-        "jnz 25b",
+        ".endr",
         "add rsp, 256",
         // Host state back.
         "add rsp, 16",                  // guest state pointer, launched
@@ -322,6 +315,34 @@ pub fn host_tables() -> HostTables {
         t.tr_base = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
     }
     t
+}
+
+/// Proof that interrupts are off on this CPU and the guest's FPU state
+/// and XCR0 are loaded: what [`Current::load_guest`] returns and
+/// [`Current::leave`] consumes (with the RFLAGS to restore).
+///
+/// The invariant while one exists (the run loop keeps it across the exits
+/// it handles in the kernel and goes straight back from, so that those
+/// exits cost no FPU save and restore):
+/// * interrupts stay off, so no interrupt handler of the host runs on
+///   this CPU (external-interrupt exiting makes the next entry exit at
+///   once if one is pending, and that exit leaves before handling; an
+///   NMI exit leaves before the NMI is handed to the host), nothing can
+///   preempt or migrate the thread, and no other vcpu runs here (so no
+///   IBPB is due and the VMCS stays current here).  An NMI that arrives
+///   in host mode is taken with the guest's FPU state loaded, as it could
+///   between an exit and the FPU save before (and upstream); the host's
+///   NMI handler does not use the FPU;
+/// * nothing may sleep, fault, switch, copy to or from user memory, take
+///   a lock, or use the FPU or XSAVE: only the exit handlers' own
+///   arithmetic, VMREAD/VMWRITE, and the kernel services that read a flag
+///   (signal pending, should yield) run;
+/// * everything else (the pvclock update through guest memory, VMCS
+///   host-state writes and flushes for a new CPU, nested faults, the
+///   return to vmd) happens only after [`Current::leave`].
+#[must_use]
+pub struct Live {
+    rflags: u64,
 }
 
 // ---- Who holds a VMCS ------------------------------------------------------
@@ -528,29 +549,27 @@ impl<K: Kernel> Current<'_, K> {
         unsafe { insn::invvpid(kind, vpid, 0) }.map_err(vmfail)
     }
 
-    /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
-    /// and returns the [`ret`] code.  With interrupts disabled around it:
-    /// the guest FPU state from `fpu` (if `fpu_loaded`) and XCR0 from `gs`
-    /// are loaded before (an error cancels the entry), IBPB is issued if
-    /// `ibpb`, and afterwards the guest FPU state and XCR0 are saved back.
+    /// Prepares entries into the guest: interrupts off, the guest FPU
+    /// state from `fpu` (if `fpu_loaded`) and XCR0 from `gs` loaded, IBPB
+    /// issued if `ibpb`.  On error interrupts are as before and the host
+    /// FPU state is intact.
     ///
     /// The host-state area must have been filled for this CPU since the
-    /// VMCS became current here ([`Current::write_host_state`]); entering
+    /// VMCS became current here ([`Current::write_host_state`]); preparing
     /// on another CPU than the one the VMCS is current on is refused.
-    pub fn enter(
+    pub fn load_guest(
         &mut self,
-        gs: &mut GuestState,
+        gs: &GuestState,
         fpu: &mut [u8],
         fpu_loaded: bool,
-        flags: u64,
         ibpb: bool,
-    ) -> KResult<u64> {
+    ) -> KResult<Live> {
         let k = self.vmcs.k;
         if !self.held || self.host_cpu != Some(self.cpu) || k.cpu_id() != self.cpu {
             return Err(Errno::EINVAL);
         }
-        // SAFETY: kernel mode; restored below, nothing in between sleeps
-        // (FPU switching and the entry do not).
+        // SAFETY: kernel mode; restored in `leave` or just below, and
+        // nothing in between sleeps (see `Live`).
         let s = unsafe { insn::intr_disable() };
         if let Err(e) = k.fpu_enter_guest(fpu, fpu_loaded, gs.xcr0) {
             // SAFETY: `s` came from intr_disable just above.
@@ -560,21 +579,38 @@ impl<K: Kernel> Current<'_, K> {
         if ibpb {
             self::ibpb();
         }
-        // SAFETY: interrupts are off; VMX root operation with this vcpu's
-        // VMCS current on this CPU (held, and cpu checked); its control
-        // and guest areas were written by the backend's reset and
-        // register writes, its host area for this CPU by
+        Ok(Live { rflags: s })
+    }
+
+    /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
+    /// with what `live` proves loaded, and returns the [`ret`] code.
+    pub fn run(&mut self, gs: &mut GuestState, flags: u64, _live: &Live) -> u64 {
+        if !self.held || self.host_cpu != Some(self.cpu) {
+            return ret::FAIL_INVALID;
+        }
+        // SAFETY: interrupts are off and the guest FPU/XCR0 loaded since
+        // `load_guest` (witnessed by `_live`, during which nothing can
+        // migrate the thread); VMX root operation with this vcpu's VMCS
+        // current on this CPU (held, and the CPU checked by load_guest);
+        // its control and guest areas were written by the backend's reset
+        // and register writes, its host area for this CPU by
         // write_host_state (host_cpu checked); `gs` is this vcpu's guest
         // state; `launched` is true only after a successful entry since
         // this CPU made the VMCS current.
         let r = unsafe { vmx_enter_guest(gs, u64::from(self.launched), flags) };
-        gs.xcr0 = k.fpu_exit_guest(fpu);
-        // SAFETY: as above.
-        unsafe { insn::intr_restore(s) };
         if r == ret::EXIT {
             self.launched = true;
         }
-        Ok(r)
+        r
+    }
+
+    /// Ends the guest's hold on the CPU: saves its FPU state into `fpu`
+    /// and its XCR0 into `gs`, restores the host's, and restores the
+    /// interrupt flag (the host takes a pending interrupt here).
+    pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut [u8], live: Live) {
+        gs.xcr0 = self.vmcs.k.fpu_exit_guest(fpu);
+        // SAFETY: `live.rflags` came from intr_disable in `load_guest`.
+        unsafe { insn::intr_restore(live.rflags) };
     }
 
     /// Fills the host-state area for this CPU: control registers,
