@@ -291,13 +291,15 @@ fn handle_exit<K: Kernel>(
         }
         SVM_VMEXIT_NPF => np_fault(svm, vm, v, exit)?,
         SVM_VMEXIT_CPUID => {
+            let cr4 = v.vmcb.cr4;
             let r = crate::cpuid::guest_cpuid(
+                &svm.host_leaves,
                 v.vmcb.rax as u32,
                 v.gs.rcx as u32,
                 v.id,
-                v.vmcb.cr4,
+                || Ok::<u64, Errno>(cr4),
                 svm.k.xsave_mask(),
-            );
+            )?;
             v.vmcb.rax = u64::from(r.eax);
             v.gs.rbx = u64::from(r.ebx);
             v.gs.rcx = u64::from(r.ecx);

@@ -47,6 +47,8 @@ pub struct Svm<K: Kernel> {
     last_vcpu: [AtomicUsize; MAXCPUS],
     /// Per CPU, the page the world switch keeps the host's state in.
     host_areas: switch::HostAreas,
+    /// The host CPUID leaves the guest's CPUID policy starts from.
+    host_leaves: crate::cpuid::HostLeaves,
     ibpb: bool,
 }
 
@@ -89,6 +91,7 @@ impl<K: Kernel> Svm<K> {
             caps,
             last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
             host_areas: switch::HostAreas::new(),
+            host_leaves: crate::cpuid::HostLeaves::read(),
             ibpb,
         }
     }

@@ -439,18 +439,21 @@ fn handle_exit<K: Kernel>(
         reason::TRIPLE_FAULT => Ok(Next::ToVmd),
         reason::EPT_VIOLATION => ept_violation(vmx, vm, cur, st, out),
         reason::CPUID => {
-            let cr4 = guest_view(
-                cur.read(GuestNat::Cr4)?,
-                cur.read(CtlNat::Cr4Mask)?,
-                cur.read(CtlNat::Cr4Shadow)?,
-            );
+            let cr4 = || {
+                Ok(guest_view(
+                    cur.read(GuestNat::Cr4)?,
+                    cur.read(CtlNat::Cr4Mask)?,
+                    cur.read(CtlNat::Cr4Shadow)?,
+                ))
+            };
             let r = crate::cpuid::guest_cpuid(
+                &vmx.host_leaves,
                 st.gs.rax as u32,
                 st.gs.rcx as u32,
                 st.id,
                 cr4,
                 k.xsave_mask(),
-            );
+            )?;
             st.gs.rax = u64::from(r.eax);
             st.gs.rbx = u64::from(r.ebx);
             st.gs.rcx = u64::from(r.ecx);
