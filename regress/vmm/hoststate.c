@@ -3,7 +3,8 @@
  * every MSR the world switch swaps (FS/GS/KernelGS bases, STAR, LSTAR,
  * CSTAR, SFMASK, SYSENTER_CS/ESP/EIP) and into FS and GS, exits in the
  * kernel (CPUID) a few times and then to vmd (OUT).  Afterwards, in
- * the testbed (which runs programs at CPL 0), the host's TR, LDTR and
+ * the testbed (which runs programs at CPL 0), the host's GDTR and IDTR
+ * (bases and limits: a VMX exit sets the limits to 0xffff), TR, LDTR and
  * those MSRs must be what they were before, and on SVM its DS, ES, FS,
  * GS and SS selectors too (the #VMEXIT reloads ES/SS/DS from the host
  * save area, VMLOAD FS/GS).  A VMX exit loads the selectors of the VMCS
@@ -77,6 +78,7 @@ struct hoststate {
 	uint16_t	sel[5];		/* ds, es, fs, gs, ss */
 #ifdef VMMTEST_TESTBED
 	uint16_t	tr, ldtr;
+	unsigned char	gdtr[10], idtr[10];
 	uint64_t	msr[10];
 #endif
 };
@@ -111,6 +113,8 @@ host_state(struct hoststate *h)
 	{
 		int i;
 
+		__asm__ volatile("sgdt %0" : "=m"(h->gdtr));
+		__asm__ volatile("sidt %0" : "=m"(h->idtr));
 		__asm__ volatile("str %0" : "=r"(h->tr));
 		__asm__ volatile("sldt %0" : "=r"(h->ldtr));
 		for (i = 0; i < 10; i++)
@@ -129,6 +133,8 @@ same(const struct hoststate *a, const struct hoststate *b, int svm)
 			errx(1, "host selector %d: 0x%x, was 0x%x", i,
 			    b->sel[i], a->sel[i]);
 #ifdef VMMTEST_TESTBED
+	CHECK(memcmp(a->gdtr, b->gdtr, sizeof(a->gdtr)) == 0);
+	CHECK(memcmp(a->idtr, b->idtr, sizeof(a->idtr)) == 0);
 	CHECK(a->tr == b->tr);
 	CHECK(a->ldtr == b->ldtr);
 	for (i = 0; i < 10; i++)

@@ -123,7 +123,7 @@ pub(super) fn run<K: Kernel>(
             break Err(e);
         }
 
-        let l = match live.take() {
+        let l = match &live {
             Some(l) => l,
             None => {
                 // IBPB when another vcpu ran on this CPU last (upstream's
@@ -131,12 +131,12 @@ pub(super) fn run<K: Kernel>(
                 let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
                 let last = if svm.ibpb { last } else { None };
                 match switch::load_guest(&k, v, last, me) {
-                    Ok(l) => l,
+                    Ok(l) => live.insert(l),
                     Err(e) => break Err(e),
                 }
             }
         };
-        switch::run_guest(v, host_pa, &l);
+        switch::run_guest(v, host_pa, l);
 
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;
@@ -145,10 +145,10 @@ pub(super) fn run<K: Kernel>(
         }
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
-        if stays_in_kernel(v) {
-            live = Some(l);
-        } else {
-            switch::leave(&k, v, l);
+        if !stays_in_kernel(v) {
+            if let Some(l) = live.take() {
+                switch::leave(&k, v, l);
+            }
         }
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);

@@ -104,7 +104,7 @@ pub(super) fn run<K: Kernel>(
         if let Err(e) = inject(vmx, &mut cur, st, req.inject) {
             break Err(e);
         }
-        let l = match live.take() {
+        let l = match &live {
             Some(l) => l,
             None => {
                 // IBPB when another vcpu ran on this CPU last.  While
@@ -115,21 +115,20 @@ pub(super) fn run<K: Kernel>(
                         .get(cur.cpu() as usize)
                         .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
                 match cur.load_guest(&st.gs, &mut st.fpu.0, st.fpu_loaded, ibpb) {
-                    Ok(l) => l,
+                    Ok(l) => live.insert(l),
                     Err(e) => break Err(e),
                 }
             }
         };
         let was_launched = cur.launched();
-        let r = cur.run(&mut st.gs, entry_flags(vmx), &l);
+        let r = cur.run(&mut st.gs, entry_flags(vmx), l);
         let exit = if r == ret::EXIT {
             read_exit(&mut cur, st)
         } else {
             Err(Errno::EINVAL)
         };
-        match exit {
-            Ok(x) if stays_in_kernel(st, x) => live = Some(l),
-            _ => {
+        if !exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
+            if let Some(l) = live.take() {
                 cur.leave(&mut st.gs, &mut st.fpu.0, l);
                 st.fpu_loaded = true;
             }

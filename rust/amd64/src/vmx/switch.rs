@@ -2,8 +2,9 @@
 //! and every other privileged VMX operation, behind safe interfaces:
 //! entering and leaving VMX operation on a CPU, who holds a VMCS
 //! ([`Vmcs`], [`Current`]) with VMREAD/VMWRITE/INVEPT/INVVPID on it, the
-//! host state the VMCS host area needs, and the entry itself with
-//! interrupts off ([`Current::enter`]).
+//! host state the VMCS host area needs, and the entries themselves with
+//! interrupts off ([`Current::load_guest`], [`Current::run`],
+//! [`Current::leave`]).
 //!
 //! Contract of [`vmx_enter_guest`] (Intel SDM Vol. 3C, 26 and 27):
 //! * called with interrupts disabled, the vcpu's VMCS current on this CPU,
@@ -20,11 +21,17 @@
 //!   can change the flags;
 //! * on exit stores the guest GPRs, CR2, DR0-3 and DR6, then refills the
 //!   return-stack buffer with 32 benign entries (direct calls only);
-//! * restores what a VM exit does not: GDTR and IDTR limits (the exit sets
-//!   them to 0xFFFF), the LDT, TR (the exit sets its limit to 0x67; the
-//!   busy bit of the TSS descriptor is cleared so that `ltr` can reload
-//!   it), RFLAGS as on entry;
+//! * restores RFLAGS as on entry;
 //! * clears every caller-saved register that held a guest value.
+//!
+//! What a VM exit leaves changed and this function does not restore (the
+//! GDTR and IDTR limits, which the exit sets to 0xFFFF, the LDT, which it
+//! clears, and TR, whose limit it sets to 0x67) is restored by
+//! [`Current::leave`] from what [`Current::load_guest`] saved, once per
+//! stretch of entries instead of after each exit (as KVM restores the GDT
+//! and TSS limits lazily).  In between only the run loop's own code runs,
+//! with interrupts off; an NMI taken there finds its IDT vector and its
+//! IST stack pointer in the TSS within those limits.
 //!
 //! Every offset into [`GuestState`] comes from `offset_of!`.
 
@@ -87,11 +94,6 @@ pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, fla
         "push r14",
         "push r15",
         "pushfq",
-        "sub rsp, 32",
-        "sgdt [rsp]",                   // GDTR at [rsp], IDTR at [rsp + 16]
-        "sidt [rsp + 16]",
-        "xor eax, eax", "sldt ax", "push rax",
-        "xor eax, eax", "str ax", "push rax",
         "push rsi",                     // launched, at [rsp + 8] below
         "push rdi",                     // guest state: [HOST_RSP]
         "mov r8, rdx",                  // flags
@@ -197,18 +199,8 @@ pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, fla
         "26:",
         ".endr",
         "add rsp, 256",
-        // Host state back.
+        // Host state back (the descriptor tables: Current::leave).
         "add rsp, 16",                  // guest state pointer, launched
-        "pop rax",                      // TR selector
-        "pop rcx",                      // LDT selector
-        "lgdt [rsp]",
-        "lidt [rsp + 16]",
-        "mov r8, [rsp + 2]",            // GDT base
-        "and eax, 0xfff8",
-        "and byte ptr [r8 + rax + 5], 0xf9",   // TSS: busy -> available
-        "ltr ax",
-        "lldt cx",
-        "add rsp, 32",
         "popfq",
         "pop r15",
         "pop r14",
@@ -343,6 +335,78 @@ pub fn host_tables() -> HostTables {
 #[must_use]
 pub struct Live {
     rflags: u64,
+    tables: SavedTables,
+}
+
+/// The host's GDTR, IDTR (as SGDT/SIDT store them), LDTR and TR, saved
+/// before the first entry of a stretch and put back after the last exit.
+struct SavedTables {
+    gdtr: [u8; 10],
+    idtr: [u8; 10],
+    ldt: u16,
+    tr: u16,
+}
+
+impl SavedTables {
+    fn save() -> Self {
+        let mut t = SavedTables {
+            gdtr: [0; 10],
+            idtr: [0; 10],
+            ldt: 0,
+            tr: 0,
+        };
+        // SAFETY: SGDT/SIDT store 10 bytes each into our buffers; SLDT
+        // and STR only read.  None of them changes machine state.
+        unsafe {
+            asm!(
+                "sgdt [{g}]",
+                "sidt [{i}]",
+                "sldt {l:x}",
+                "str {t:x}",
+                g = in(reg) t.gdtr.as_mut_ptr(),
+                i = in(reg) t.idtr.as_mut_ptr(),
+                l = out(reg) t.ldt,
+                t = out(reg) t.tr,
+                options(nostack, preserves_flags),
+            );
+        }
+        t
+    }
+
+    /// Loads them back: GDTR and IDTR with their limits, TR after its
+    /// TSS descriptor in the GDT is marked available again (LTR faults
+    /// on a busy one), and the LDT.
+    ///
+    /// # Safety
+    /// Interrupts off; `self` was saved on this CPU, whose GDT, IDT and
+    /// TSS have not moved since (they are the kernel's per-CPU tables).
+    unsafe fn restore(&self) {
+        let [_, _, b0, b1, b2, b3, b4, b5, b6, b7] = self.gdtr;
+        let gdt = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+        let type_byte = gdt
+            .wrapping_add(u64::from(self.tr & 0xfff8))
+            .wrapping_add(5);
+        // SAFETY: the caller's contract: the tables are this CPU's as
+        // loaded before the VM entry; the type byte is that of the TSS
+        // descriptor TR was loaded from, and clearing its busy bit (the
+        // TSS is not in use by a task switch on amd64) lets LTR reload TR
+        // with its full limit, as the C driver does after every exit.
+        unsafe {
+            asm!(
+                "lgdt [{g}]",
+                "lidt [{i}]",
+                "and byte ptr [{d}], 0xf9",
+                "ltr {t:x}",
+                "lldt {l:x}",
+                g = in(reg) self.gdtr.as_ptr(),
+                i = in(reg) self.idtr.as_ptr(),
+                d = in(reg) type_byte,
+                t = in(reg) self.tr,
+                l = in(reg) self.ldt,
+                options(nostack),
+            );
+        }
+    }
 }
 
 // ---- Who holds a VMCS ------------------------------------------------------
@@ -579,7 +643,10 @@ impl<K: Kernel> Current<'_, K> {
         if ibpb {
             self::ibpb();
         }
-        Ok(Live { rflags: s })
+        Ok(Live {
+            rflags: s,
+            tables: SavedTables::save(),
+        })
     }
 
     /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
@@ -608,6 +675,9 @@ impl<K: Kernel> Current<'_, K> {
     /// and its XCR0 into `gs`, restores the host's, and restores the
     /// interrupt flag (the host takes a pending interrupt here).
     pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut [u8], live: Live) {
+        // SAFETY: interrupts are still off since `load_guest` saved the
+        // tables on this CPU (no migration while `live` exists).
+        unsafe { live.tables.restore() };
         gs.xcr0 = self.vmcs.k.fpu_exit_guest(fpu);
         // SAFETY: `live.rflags` came from intr_disable in `load_guest`.
         unsafe { insn::intr_restore(live.rflags) };
