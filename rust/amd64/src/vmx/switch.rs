@@ -13,7 +13,9 @@
 //!   host's EFER, STAR, LSTAR, CSTAR (0) and SFMASK, KERNELGSBASE, and the
 //!   guest FPU/XCR0 loaded;
 //! * writes the host RSP and RIP fields itself (the exit lands on the
-//!   label below with RSP pointing at the saved guest-state pointer);
+//!   label below with RSP pointing at the saved guest-state pointer),
+//!   unless the VMCS already holds this RSP (`*host_rsp`, the value last
+//!   written to it, and the RIP is a constant);
 //! * flushes the L1D through IA32_FLUSH_CMD when asked, else clears the
 //!   CPU buffers with VERW (MDS); loads DR0-3, DR6, CR2 and the guest GPRs
 //!   from [`GuestState`]; VMLAUNCH or VMRESUME;
@@ -82,9 +84,15 @@ pub const KERNEL_DATA_SEL: u16 = 0x10;
 /// is this vcpu's, with valid control, host-state and guest-state areas
 /// for this CPU (see the module contract); `gs` points to the vcpu's
 /// guest state; `launched` is 1 only if the VMCS was launched on this CPU
-/// and not cleared since.
+/// and not cleared since; `host_rsp` points to the HOST_RSP value this
+/// VMCS holds (0 if none was written yet: never a stack pointer).
 #[unsafe(naked)]
-pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, flags: u64) -> u64 {
+pub unsafe extern "C" fn vmx_enter_guest(
+    gs: *mut GuestState,
+    launched: u64,
+    flags: u64,
+    host_rsp: *mut u64,
+) -> u64 {
     naked_asm!(
         "push rbp",
         "mov rbp, rsp",
@@ -97,13 +105,17 @@ pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, fla
         "push rsi",                     // launched, at [rsp + 8] below
         "push rdi",                     // guest state: [HOST_RSP]
         "mov r8, rdx",                  // flags
+        "cmp [rcx], rsp",
+        "je 20f",                       // HOST_RSP/RIP already hold these
         "mov eax, {host_rsp}",
         "vmwrite rax, rsp",
         "jbe 30f",
-        "lea rcx, [rip + 40f]",
+        "lea rdx, [rip + 40f]",
         "mov eax, {host_rip}",
-        "vmwrite rax, rcx",
+        "vmwrite rax, rdx",
         "jbe 30f",
+        "mov [rcx], rsp",
+        "20:",
         // L1TF: flush the L1 data cache, or MDS: clear the CPU buffers.
         "test r8d, {l1d}",
         "jz 21f",
@@ -422,6 +434,9 @@ impl SavedTables {
 pub struct Vmcs<K: Kernel> {
     k: K,
     region: PageBox<K, VmcsRegion>,
+    /// The HOST_RSP value last written into the region (0: none yet);
+    /// the fields stay in the region across VMCLEAR and VMPTRLD.
+    host_rsp: u64,
 }
 
 /// A [`Vmcs`] made current on the CPU `cpu` by VMPTRLD.
@@ -451,7 +466,11 @@ impl<K: Kernel> Vmcs<K> {
         if let Some(r) = region.first_mut() {
             *r = revision & 0x7fff_ffff;
         }
-        let v = Vmcs { k, region };
+        let v = Vmcs {
+            k,
+            region,
+            host_rsp: 0,
+        };
         v.clear()?;
         Ok(v)
     }
@@ -663,8 +682,11 @@ impl<K: Kernel> Current<'_, K> {
         // and register writes, its host area for this CPU by
         // write_host_state (host_cpu checked); `gs` is this vcpu's guest
         // state; `launched` is true only after a successful entry since
-        // this CPU made the VMCS current.
-        let r = unsafe { vmx_enter_guest(gs, u64::from(self.launched), flags) };
+        // this CPU made the VMCS current; `host_rsp` is what this VMCS's
+        // HOST_RSP field holds (only written by vmx_enter_guest).
+        let r = unsafe {
+            vmx_enter_guest(gs, u64::from(self.launched), flags, &mut self.vmcs.host_rsp)
+        };
         if r == ret::EXIT {
             self.launched = true;
         }
