@@ -79,6 +79,13 @@ pub struct SvmVcpu<K: Kernel> {
     n_cr3: u64,
 }
 
+impl<K: Kernel> Drop for Svm<K> {
+    fn drop(&mut self) {
+        // Exclusively owned: no guest can be running on any CPU.
+        self.host_areas.free_all(&self.k);
+    }
+}
+
 impl<K: Kernel> Svm<K> {
     /// The backend for CPUs with `caps`.
     pub fn new(k: K, caps: SvmCaps) -> Self {
