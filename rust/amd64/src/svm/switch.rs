@@ -314,3 +314,38 @@ pub(super) fn leave<K: Kernel>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
     // the guest's hold.
     unsafe { insn::stgi() };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmm_testkit::{Fail, HostKernel};
+
+    #[test]
+    fn host_areas_one_page_per_cpu_until_freed() {
+        let k = HostKernel::new();
+        let h = HostAreas::new();
+        assert_eq!(h.pa(3), None);
+        assert_eq!(h.alloc(&k, 3), Ok(()));
+        let pa = h.pa(3);
+        assert!(pa.is_some_and(|pa| pa != 0 && pa & 0xfff == 0));
+        // A CPU that has its page keeps it; no second page is taken.
+        assert_eq!(h.alloc(&k, 3), Ok(()));
+        assert_eq!(h.pa(3), pa);
+        assert_eq!(k.snapshot().pages, 1);
+        // No slot beyond MAXCPUS; no page when memory is short.
+        assert_eq!(h.alloc(&k, MAXCPUS as u32), Err(Errno::EINVAL));
+        assert_eq!(h.pa(MAXCPUS as u32), None);
+        k.fail_nth(Fail::PagesAlloc, 0);
+        assert_eq!(h.alloc(&k, 4), Err(Errno::ENOMEM));
+        assert_eq!(h.pa(4), None);
+        assert_eq!(h.alloc(&k, 4), Ok(()));
+        assert_eq!(k.snapshot().pages, 2);
+        // Stop gives every page back; the next guest run allocates again.
+        h.free_all(&k);
+        assert_eq!(k.snapshot().pages, 0);
+        assert_eq!((h.pa(3), h.pa(4)), (None, None));
+        assert_eq!(h.alloc(&k, 3), Ok(()));
+        h.free_all(&k);
+        assert_eq!(k.snapshot().pages, 0);
+    }
+}
