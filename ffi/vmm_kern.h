@@ -126,7 +126,6 @@ int	 vmmk_cpu_vmm_on(void);
 void	 vmmk_cpu_set_vmm_on(int);
 void	 vmmk_broadcast_vmm(int);
 unsigned int	 vmmk_cpu_id(void);
-uint64_t vmmk_cpu_gdt(uint16_t *);
 /* VMX: zero the current CPU's VMXON region (cpu.c allocates one per CPU),
  * stamp the revision in it and return its physical address; 0 if none. */
 uint64_t vmmk_cpu_vmxon_region(uint32_t);

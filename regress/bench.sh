@@ -39,6 +39,8 @@ done | tee build/bench.txt
 	echo "| figure | config | value | unit |"
 	echo "|---|---|---|---|"
 	awk '{print "| " $2 " | " $3 " | " $4 " | " $5 " |"}' build/bench.txt
+	# The history of the exit-path figures and what changed them.
+	if [ -f bench/notes.md ]; then cat bench/notes.md; fi
 } > bench/results.md
 # A bar chart of the instruction counts, with the CPUID target (400).
 awk -v target=400 '

@@ -27,20 +27,43 @@ const CR4_OSXSAVE: u64 = 1 << 18;
 /// KVM features: CLOCKSOURCE2 and CLOCKSOURCE_STABLE_BIT.
 const KVM_FEATURES: u32 = (1 << 3) | (1 << 24);
 
+/// The host's leaf 0 and highest extended leaf, read once when the
+/// backend is set up (they do not change while the system runs) instead
+/// of with two more CPUIDs on every guest CPUID.
+#[derive(Clone, Copy, Debug)]
+pub struct HostLeaves {
+    /// Leaf 0: highest basic leaf and vendor.
+    pub leaf0: CpuidResult,
+    /// EAX of leaf 0x80000000.
+    pub max_ext: u32,
+}
+
+impl HostLeaves {
+    /// Reads them on the current CPU.
+    pub fn read() -> Self {
+        HostLeaves {
+            leaf0: cpuid(0, 0),
+            max_ext: cpuid(0x8000_0000, 0).eax,
+        }
+    }
+}
+
 /// What the guest's CPUID returns.
 ///
-/// `vcpu_id` is the APIC id reported; `guest_cr4` decides OSXSAVE;
+/// `vcpu_id` is the APIC id reported; `guest_cr4` gives the guest's CR4,
+/// which decides OSXSAVE (asked only for leaf 1; its error is returned);
 /// `xsave_mask` is what leaf 0xD may report.
-pub fn guest_cpuid(
+pub fn guest_cpuid<E>(
+    h: &HostLeaves,
     leaf: u32,
     subleaf: u32,
     vcpu_id: u32,
-    guest_cr4: u64,
+    guest_cr4: impl FnOnce() -> Result<u64, E>,
     xsave_mask: u64,
-) -> CpuidResult {
-    let host0 = cpuid(0, 0);
+) -> Result<CpuidResult, E> {
+    let host0 = h.leaf0;
     let max_basic = host0.eax;
-    let max_ext = cpuid(0x8000_0000, 0).eax;
+    let max_ext = h.max_ext;
     let mut leaf = leaf;
     if (leaf > max_basic && leaf < 0x4000_0000) || leaf > max_ext.max(0x4000_0101) {
         leaf = max_basic;
@@ -51,14 +74,14 @@ pub fn guest_cpuid(
         CpuidResult::default()
     };
     let zero = CpuidResult::default();
-    match leaf {
+    Ok(match leaf {
         0x00 => CpuidResult {
             eax: max_basic,
             ..host0
         },
         0x01 => {
             let mut ecx = (host.ecx | CPUIDECX_HV) & CPUIDECX_MASK;
-            if guest_cr4 & CR4_OSXSAVE != 0 {
+            if guest_cr4()? & CR4_OSXSAVE != 0 {
                 ecx |= CPUIDECX_OSXSAVE;
             } else {
                 ecx &= !CPUIDECX_OSXSAVE;
@@ -129,7 +152,7 @@ pub fn guest_cpuid(
             ..host
         },
         _ => zero,
-    }
+    })
 }
 
 fn sig(eax: u32, s: [u8; 12]) -> CpuidResult {
@@ -139,5 +162,26 @@ fn sig(eax: u32, s: [u8; 12]) -> CpuidResult {
         ebx: w(s[0], s[1], s[2], s[3]),
         ecx: w(s[4], s[5], s[6], s[7]),
         edx: w(s[8], s[9], s[10], s[11]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_cr4_is_read_only_for_leaf_1() {
+        let h = HostLeaves::read();
+        // Leaf 0 does not need CR4: the failing read is never made.
+        let r = guest_cpuid(&h, 0, 0, 0, || Err(()), 0);
+        assert_eq!(r.map(|r| r.eax), Ok(h.leaf0.eax));
+        // Leaf 1 does: its error is the result, its OSXSAVE the bit.
+        assert_eq!(guest_cpuid(&h, 1, 0, 0, || Err(()), 0), Err(()));
+        let osxsave = |cr4: u64| {
+            guest_cpuid(&h, 1, 0, 3, || Ok::<u64, ()>(cr4), 0)
+                .map(|r| (r.ecx & CPUIDECX_OSXSAVE != 0, r.ebx >> 24))
+        };
+        assert_eq!(osxsave(CR4_OSXSAVE), Ok((true, 3)));
+        assert_eq!(osxsave(0), Ok((false, 3)));
     }
 }

@@ -50,6 +50,18 @@ pub(crate) fn after_exit<K: Kernel>(
     None
 }
 
+/// Whether an exit for RDMSR/WRMSR of `msr` is handled without touching
+/// guest memory or any kernel service, so the run loop may handle it with
+/// the guest's FPU state still loaded and go straight back (see the
+/// backends' `Live`).  The pvclock MSRs write guest memory: no.
+#[inline]
+pub(crate) fn msr_stays_in_kernel(msr: u32) -> bool {
+    !matches!(
+        u64::from(msr),
+        pvclock::MSR_SYSTEM_TIME | pvclock::MSR_WALL_CLOCK
+    )
+}
+
 /// The guest-physical memory map of a VM, as vmd passed it at create
 /// (at most `VMM_MAX_MEM_RANGES`, validated by the MI layer).
 #[derive(Clone, Copy)]

@@ -154,11 +154,14 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
         let Some(k) = self.kernel() else {
             return;
         };
-        if !k.cpu_vmm_on() {
-            return;
+        if k.cpu_vmm_on() {
+            self.stop_cpu();
+            k.broadcast_vmm(false);
         }
-        self.stop_cpu();
-        k.broadcast_vmm(false);
+        // No guest runs anywhere now (none ran if virtualisation was off).
+        if let Amd64::Svm(s) = self {
+            s.stopped();
+        }
     }
 
     fn running(&self) -> bool {

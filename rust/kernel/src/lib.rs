@@ -224,8 +224,6 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     fn broadcast_vmm(&self, start: bool);
     /// A small number identifying the current CPU.
     fn cpu_id(&self) -> u32;
-    /// Base and limit of the current CPU's GDT.
-    fn cpu_gdt(&self) -> (u64, u16);
     /// VMX: prepares the current CPU's VMXON region (allocated per CPU by
     /// the kernel's `cpu_init_vmm`) with `revision` and returns its
     /// physical address; `None` if this CPU has none.

@@ -93,6 +93,11 @@ fn cstr(s: &'static CStr) -> *const c_char {
 
 // SAFETY: each method forwards to the C function of the same contract in
 // vmm_kern.h, which wraps the kernel primitive named in its comment.
+//
+// The services the run loop uses on every exit are `#[inline]`: the
+// kernel object is built without LTO, so without it each would be an
+// out-of-line Rust wrapper around the C call (about 60 instructions per
+// in-kernel exit in `make bench`).
 unsafe impl Kernel for OpenBsd {
     type RwLockStorage = RwLockStorage;
     type RefCntStorage = RefCntStorage;
@@ -268,6 +273,7 @@ unsafe impl Kernel for OpenBsd {
         })
     }
 
+    #[inline]
     fn curproc(&self) -> Proc {
         // SAFETY: reads the current CPU's process pointer.
         Proc(unsafe { sys::vmmk_curproc() })
@@ -285,10 +291,12 @@ unsafe impl Kernel for OpenBsd {
         let r = unsafe { sys::vmmk_pledge_fail(p.0, e.to_raw()) };
         Errno::from_raw(r).unwrap_or(e)
     }
+    #[inline]
     fn proc_sigpending(&self, p: Proc) -> bool {
         // SAFETY: a live process.
         unsafe { sys::vmmk_proc_sigpending(p.0) != 0 }
     }
+    #[inline]
     fn should_yield(&self) -> bool {
         // SAFETY: reads the current CPU's scheduler flags.
         unsafe { sys::vmmk_sched_should_yield() != 0 }
@@ -315,12 +323,14 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: `p` is the calling process, `pm` a live pmap.
         Errno::result(unsafe { sys::vmmk_guest_fault(p.0, pm.0.as_ptr(), hva, gpa) })
     }
+    #[inline]
     fn guest_read(&self, pm: Pmap, gpa: u64, buf: &mut [u8]) -> KResult {
         // SAFETY: a live pmap; `buf` is valid for its length.
         Errno::result(unsafe {
             sys::vmmk_guest_rw(pm.0.as_ptr(), gpa, buf.as_mut_ptr().cast(), buf.len(), 0)
         })
     }
+    #[inline]
     fn guest_write(&self, pm: Pmap, gpa: u64, buf: &[u8]) -> KResult {
         // SAFETY: a live pmap; `buf` is valid for its length and only read
         // (direction 1).
@@ -334,10 +344,12 @@ unsafe impl Kernel for OpenBsd {
             )
         })
     }
+    #[inline]
     fn tsc_frequency(&self) -> u64 {
         // SAFETY: reads a kernel global.
         unsafe { sys::vmmk_tsc_frequency() }
     }
+    #[inline]
     fn nanouptime(&self) -> u64 {
         // SAFETY: reads the clock.
         unsafe { sys::vmmk_nanouptime() }
@@ -348,6 +360,7 @@ unsafe impl Kernel for OpenBsd {
         unsafe { sys::vmmk_nanoboottime(&mut sec, &mut nsec) };
         (sec, nsec)
     }
+    #[inline]
     fn cpu_vmm_on(&self) -> bool {
         // SAFETY: reads the current CPU's flags.
         unsafe { sys::vmmk_cpu_vmm_on() != 0 }
@@ -360,15 +373,10 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: sends IPIs and waits for the other CPUs.
         unsafe { sys::vmmk_broadcast_vmm(i32::from(start)) }
     }
+    #[inline]
     fn cpu_id(&self) -> u32 {
         // SAFETY: reads the current CPU's number.
         unsafe { sys::vmmk_cpu_id() }
-    }
-    fn cpu_gdt(&self) -> (u64, u16) {
-        let mut limit: u16 = 0;
-        // SAFETY: `limit` is a valid out pointer.
-        let base = unsafe { sys::vmmk_cpu_gdt(&mut limit) };
-        (base, limit)
     }
     fn cpu_vmxon_region(&self, revision: u32) -> Option<u64> {
         // SAFETY: touches only the current CPU's own VMXON page, with VMX
@@ -378,6 +386,7 @@ unsafe impl Kernel for OpenBsd {
             pa => Some(pa),
         }
     }
+    #[inline]
     fn xsave_mask(&self) -> u64 {
         // Set by the boot CPU's identification, before autoconf attaches
         // vmm, and never changed: read once (u64::MAX = not read yet; no
@@ -397,6 +406,7 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: a constant of the kernel.
         unsafe { sys::vmmk_fpu_area_size() }
     }
+    #[inline]
     fn fpu_enter_guest(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult {
         if area.len() < fpu_area_size_cached() {
             return Err(Errno::EINVAL);
@@ -407,6 +417,7 @@ unsafe impl Kernel for OpenBsd {
             sys::vmmk_fpu_enter_guest(area.as_mut_ptr().cast(), i32::from(loaded), xcr0)
         })
     }
+    #[inline]
     fn fpu_exit_guest(&self, area: &mut [u8]) -> u64 {
         if area.len() < fpu_area_size_cached() {
             return 0;
@@ -423,6 +434,7 @@ unsafe impl Kernel for OpenBsd {
 
 /// `sizeof(struct savefpu)`, asked of the C side once: the FPU swap around
 /// every guest entry checks the area against it.
+#[inline]
 fn fpu_area_size_cached() -> usize {
     static SIZE: AtomicUsize = AtomicUsize::new(0);
     match SIZE.load(Ordering::Relaxed) {

@@ -1026,9 +1026,6 @@ unsafe impl Kernel for HostKernel {
     fn cpu_id(&self) -> u32 {
         0
     }
-    fn cpu_gdt(&self) -> (u64, u16) {
-        (0x1000, 0x7f)
-    }
     fn cpu_vmxon_region(&self, _revision: u32) -> Option<u64> {
         Some(0x2000)
     }

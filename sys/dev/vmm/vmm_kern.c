@@ -470,13 +470,6 @@ vmmk_cpu_id(void)
 }
 
 uint64_t
-vmmk_cpu_gdt(uint16_t *limit)
-{
-	*limit = GDT_SIZE - 1;
-	return ((uint64_t)curcpu()->ci_gdt);
-}
-
-uint64_t
 vmmk_cpu_vmxon_region(uint32_t revision)
 {
 	struct cpu_info *ci = curcpu();

@@ -19,8 +19,8 @@ use super::switch;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
 use crate::exitpolicy::{
-    after_exit, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value,
-    Next, Wrmsr,
+    after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
+    wrmsr_shared, xsetbv_value, Next, Wrmsr,
 };
 
 /// RFLAGS.IF.
@@ -86,30 +86,44 @@ pub(super) fn run<K: Kernel>(
     *req.exit = vmm_kernel::pod::zeroed();
 
     let mut cpu: Option<u32> = None;
-    let mut gdt_base = 0u64;
+    let mut host_pa = 0u64;
     let me = core::ptr::from_ref(&*v) as usize;
     let pv = crate::pvclock::PvClock {
         gpa: req.pvclock_gpa,
         version: req.pvclock_version,
     };
     let ranges = vm.mem.as_slice();
+    // Some while the guest's FPU state is loaded and GIF is clear, across
+    // the exits that go straight back to the guest (switch::Live).
+    let mut live: Option<switch::Live> = None;
     let result = loop {
-        crate::pvclock::update(&k, vm.pmap, &pv);
-        let this = k.cpu_id();
-        if cpu != Some(this) {
-            cpu = Some(this);
-            gdt_base = k.cpu_gdt().0;
-            if v.last_cpu != Some(this) {
-                v.vmcb.tlb_control = if svm.caps.flush_by_asid {
-                    tlb::FLUSH_ASID
-                } else {
-                    tlb::FLUSH_ALL
+        if live.is_none() {
+            // Not while live: the update writes guest memory through the
+            // pmap.  A live stretch ends at the next host interrupt (an
+            // INTR exit), so the clock is refreshed at least every tick.
+            crate::pvclock::update(&k, vm.pmap, &pv);
+            let this = k.cpu_id();
+            if cpu != Some(this) {
+                host_pa = match svm.host_areas.pa(this) {
+                    Some(pa) => pa,
+                    None => {
+                        // May sleep and migrate: look at the CPU again.
+                        if let Err(e) = svm.host_areas.alloc(&k, this) {
+                            break Err(e);
+                        }
+                        continue;
+                    }
                 };
-                v.vmcb.vmcb_clean_bits = 0;
-            }
-            v.last_cpu = Some(this);
-            if gdt_base == 0 {
-                break Err(Errno::EINVAL);
+                cpu = Some(this);
+                if v.last_cpu != Some(this) {
+                    v.vmcb.tlb_control = if svm.caps.flush_by_asid {
+                        tlb::FLUSH_ASID
+                    } else {
+                        tlb::FLUSH_ALL
+                    };
+                    v.vmcb.vmcb_clean_bits = 0;
+                }
+                v.last_cpu = Some(this);
             }
         }
 
@@ -117,16 +131,21 @@ pub(super) fn run<K: Kernel>(
             break Err(e);
         }
 
-        // IBPB when another vcpu ran on this CPU last (upstream's rule).
-        let last = if svm.ibpb {
-            svm.last_vcpu.get(this as usize)
-        } else {
-            None
+        let l = match &live {
+            Some(l) => l,
+            None => {
+                // IBPB when another vcpu ran on this CPU last (upstream's
+                // rule).  While live, none can have.
+                let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
+                let last = if svm.ibpb { last } else { None };
+                match switch::load_guest(&k, v, last, me) {
+                    Ok(l) => live.insert(l),
+                    Err(e) => break Err(e),
+                }
+            }
         };
         let sent = v.vmcb.eventinj;
-        if let Err(e) = switch::enter(&k, v, gdt_base, last, me) {
-            break Err(e);
-        }
+        switch::run_guest(v, host_pa, l);
 
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;
@@ -136,6 +155,11 @@ pub(super) fn run<K: Kernel>(
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
         reinject(v, sent);
+        if !stays_in_kernel(v) {
+            if let Some(l) = live.take() {
+                switch::leave(&k, v, l);
+            }
+        }
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
         v.irqready = v.gs.rflags & PSL_I != 0;
@@ -159,6 +183,9 @@ pub(super) fn run<K: Kernel>(
             break end;
         }
     };
+    if let Some(l) = live.take() {
+        switch::leave(&k, v, l);
+    }
     let exit_reason = result?;
     let mut vrs = req.exit.vrs;
     svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut vrs);
@@ -190,6 +217,21 @@ fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
     };
     if info & EVENT_VALID != 0 && again {
         v.vmcb.eventinj = info;
+    }
+}
+
+/// Whether the exit just taken is one the loop handles with the guest's
+/// FPU state still loaded and GIF clear (`switch::Live`): its handler
+/// only computes (CPUID, the MSRs of [`msr_stays_in_kernel`], the
+/// interrupt window) and the guest is entered again unless a signal, the
+/// scheduler or vmd's interrupt ends the run.  Everything else (host
+/// interrupts and NMIs, nested faults, XSETBV, which changes the XCR0 the
+/// next load sets, exits to vmd, failures) leaves first.
+fn stays_in_kernel<K: Kernel>(v: &SvmVcpu<K>) -> bool {
+    match v.gs.exit_reason {
+        SVM_VMEXIT_CPUID | SVM_VMEXIT_VINTR => true,
+        SVM_VMEXIT_MSR => msr_stays_in_kernel(v.gs.rcx as u32),
+        _ => false,
     }
 }
 
@@ -286,13 +328,15 @@ fn handle_exit<K: Kernel>(
         }
         SVM_VMEXIT_NPF => np_fault(svm, vm, v, exit)?,
         SVM_VMEXIT_CPUID => {
+            let cr4 = v.vmcb.cr4;
             let r = crate::cpuid::guest_cpuid(
+                &svm.host_leaves,
                 v.vmcb.rax as u32,
                 v.gs.rcx as u32,
                 v.id,
-                v.vmcb.cr4,
+                || Ok::<u64, Errno>(cr4),
                 svm.k.xsave_mask(),
-            );
+            )?;
             v.vmcb.rax = u64::from(r.eax);
             v.gs.rbx = u64::from(r.ebx);
             v.gs.rcx = u64::from(r.ecx);

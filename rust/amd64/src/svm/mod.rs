@@ -45,6 +45,10 @@ pub struct Svm<K: Kernel> {
     caps: SvmCaps,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
     last_vcpu: [AtomicUsize; MAXCPUS],
+    /// Per CPU, the page the world switch keeps the host's state in.
+    host_areas: switch::HostAreas,
+    /// The host CPUID leaves the guest's CPUID policy starts from.
+    host_leaves: crate::cpuid::HostLeaves,
     ibpb: bool,
 }
 
@@ -75,6 +79,13 @@ pub struct SvmVcpu<K: Kernel> {
     n_cr3: u64,
 }
 
+impl<K: Kernel> Drop for Svm<K> {
+    fn drop(&mut self) {
+        // Exclusively owned: no guest can be running on any CPU.
+        self.host_areas.free_all(&self.k);
+    }
+}
+
 impl<K: Kernel> Svm<K> {
     /// The backend for CPUs with `caps`.
     pub fn new(k: K, caps: SvmCaps) -> Self {
@@ -86,6 +97,8 @@ impl<K: Kernel> Svm<K> {
             k,
             caps,
             last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
+            host_areas: switch::HostAreas::new(),
+            host_leaves: crate::cpuid::HostLeaves::read(),
             ibpb,
         }
     }
@@ -108,6 +121,12 @@ impl<K: Kernel> Svm<K> {
         // suspend after every ioctl finished.
         switch::set_svme(false);
         self.k.cpu_set_vmm_on(false);
+    }
+
+    /// After virtualisation was stopped on every CPU (`vmm_stop`, in
+    /// process context): gives back the per-CPU host state pages.
+    pub fn stopped(&self) {
+        self.host_areas.free_all(&self.k);
     }
 
     pub(crate) fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<SvmVm<K>> {

@@ -1,13 +1,22 @@
-//! The SVM world switch (upstream's `svm_enter_guest` in vmm_support.S).
+//! The SVM world switch (upstream's `svm_enter_guest` in vmm_support.S)
+//! and the per-CPU host state page it uses.
 //!
-//! Contract (AMD APM Vol. 2, 15.5 and 15.6):
-//! * called with GIF clear, `VM_HSAVE_PA` set, the guest FPU/XCR0 loaded;
-//! * saves the host state VMRUN does not (segment selectors, FS/GS/kernel
-//!   GS bases, STAR/LSTAR/SFMASK, TR), loads the guest GPRs, DR0-3 and CR2
-//!   from [`GuestState`], runs VMLOAD/VMRUN/VMSAVE, stores the guest GPRs,
-//!   CR2 and DR0-3 back, and restores the host: GS selector before GS base,
-//!   CSTAR cleared, LDT cleared, TR reloaded after clearing the busy bit of
-//!   its descriptor in this CPU's GDT, RFLAGS as on entry;
+//! Contract (AMD APM Vol. 2, 15.5, 15.6 and 15.7):
+//! * called with GIF clear, `VM_HSAVE_PA` set, the guest FPU/XCR0 loaded,
+//!   and the physical address of this CPU's host state page
+//!   ([`HostAreas`]);
+//! * VMSAVE stores the host state VMRUN does not save into that page: FS,
+//!   GS, TR and LDTR (selectors with their hidden parts), KernelGSbase,
+//!   STAR/LSTAR/CSTAR/SFMASK and the SYSENTER MSRs; loads the guest GPRs,
+//!   DR0-3 and CR2 from [`GuestState`]; runs VMLOAD/VMRUN/VMSAVE on the
+//!   VMCB; stores the guest GPRs, CR2 and DR0-3 back; VMLOAD of the host
+//!   page then puts every one of those registers back exactly as the host
+//!   had them (this is how KVM does it; upstream saved and restored six
+//!   MSRs with RDMSR/WRMSR, wrote 0 to CSTAR, cleared the LDT and reloaded
+//!   TR after clearing its busy bit in the GDT, none of which is needed
+//!   when TR and LDTR come back with their hidden state).  ES, CS, SS and
+//!   DS are reloaded by the #VMEXIT itself from the host save area
+//!   (15.7.1), so they are not saved here; RFLAGS is restored as on entry;
 //! * scrubs every caller-saved register that held a guest value;
 //! * returns with GIF still clear.
 //!
@@ -15,21 +24,14 @@
 
 use core::arch::naked_asm;
 use core::mem::offset_of;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use vmm_kernel::{KResult, Kernel};
+use vmm_kernel::{Errno, KResult, Kernel};
 
-use super::SvmVcpu;
+use super::{SvmVcpu, MAXCPUS};
 use crate::gstate::GuestState;
 use crate::insn::{self, msr};
-
-const MSR_FSBASE: u32 = 0xc000_0100;
-const MSR_GSBASE: u32 = 0xc000_0101;
-const MSR_KERNELGSBASE: u32 = 0xc000_0102;
-const MSR_STAR: u32 = 0xc000_0081;
-const MSR_LSTAR: u32 = 0xc000_0082;
-const MSR_CSTAR: u32 = 0xc000_0083;
-const MSR_SFMASK: u32 = 0xc000_0084;
 
 /// Enters the guest whose VMCB is at physical address `vmcb_pa` and
 /// returns at its next #VMEXIT.
@@ -37,45 +39,33 @@ const MSR_SFMASK: u32 = 0xc000_0084;
 /// # Safety
 ///
 /// Kernel mode with EFER.SVME set and GIF clear; `vmcb_pa` is a valid,
-/// consistent VMCB; `gs` points to the vcpu's guest state; `gdt_base` is the
-/// base of the GDT of the CPU executing this call; `VM_HSAVE_PA` names a
-/// valid host save area.
+/// consistent VMCB; `gs` points to the vcpu's guest state; `host_pa` is
+/// the physical address of a 4 KiB page that only this CPU uses as a
+/// VMSAVE/VMLOAD area while this call runs; `VM_HSAVE_PA` names a valid
+/// host save area (a different page).
 #[unsafe(naked)]
-pub unsafe extern "C" fn svm_enter_guest(vmcb_pa: u64, gs: *mut GuestState, gdt_base: u64) {
+pub unsafe extern "C" fn svm_enter_guest(vmcb_pa: u64, gs: *mut GuestState, host_pa: u64) {
     naked_asm!(
         "push rbp",
         "mov rbp, rsp",
         "clgi",
         "pushfq",
-        "push rdx",                     // GDT base
-        "xor eax, eax",
-        "str ax",
-        "push rax",                     // host TR selector
-        "xor eax, eax", "mov ax, es", "push rax",
-        "xor eax, eax", "mov ax, ds", "push rax",
-        "xor eax, eax", "mov ax, ss", "push rax",
-        "mov r8, rdi",                  // VMCB PA (rdmsr clobbers rdx)
-        "mov ecx, {fsbase}", "rdmsr", "shl rdx, 32", "or rax, rdx", "push rax",
-        "xor eax, eax", "mov ax, fs", "push rax",
-        "mov ecx, {gsbase}", "rdmsr", "shl rdx, 32", "or rax, rdx", "push rax",
-        "xor eax, eax", "mov ax, gs", "push rax",
-        "mov ecx, {kgsbase}", "rdmsr", "shl rdx, 32", "or rax, rdx", "push rax",
-        "mov ecx, {star}", "rdmsr", "shl rdx, 32", "or rax, rdx", "push rax",
-        "mov ecx, {lstar}", "rdmsr", "shl rdx, 32", "or rax, rdx", "push rax",
-        "mov ecx, {sfmask}", "rdmsr", "shl rdx, 32", "or rax, rdx", "push rax",
         "push rbx",
         "push r12",
         "push r13",
         "push r14",
         "push r15",
+        "push rdx",                     // host state page
         "push rsi",                     // guest state pointer, on top
+        "mov rax, rdx",
+        "vmsave rax",                   // host FS/GS/TR/LDTR/KGS/STAR../SYSENTER
         // Guest state in.
         "mov rax, [rsi + {dr0}]", "mov dr0, rax",
         "mov rax, [rsi + {dr1}]", "mov dr1, rax",
         "mov rax, [rsi + {dr2}]", "mov dr2, rax",
         "mov rax, [rsi + {dr3}]", "mov dr3, rax",
         "mov rax, [rsi + {cr2}]", "mov cr2, rax",
-        "mov rax, r8",
+        "mov rax, rdi",                 // VMCB PA
         "mov r15, [rsi + {r15}]",
         "mov r14, [rsi + {r14}]",
         "mov r13, [rsi + {r13}]",
@@ -117,30 +107,13 @@ pub unsafe extern "C" fn svm_enter_guest(vmcb_pa: u64, gs: *mut GuestState, gdt_
         "mov rax, dr3", "mov [rsi + {dr3}], rax",
         "add rsp, 8",                   // the state pointer
         // Host state back.
+        "pop rax",
+        "vmload rax",
         "pop r15",
         "pop r14",
         "pop r13",
         "pop r12",
         "pop rbx",
-        "pop rax", "mov rdx, rax", "shr rdx, 32", "mov ecx, {sfmask}", "wrmsr",
-        "xor eax, eax", "xor edx, edx", "mov ecx, {cstar}", "wrmsr",
-        "pop rax", "mov rdx, rax", "shr rdx, 32", "mov ecx, {lstar}", "wrmsr",
-        "pop rax", "mov rdx, rax", "shr rdx, 32", "mov ecx, {star}", "wrmsr",
-        "cli",
-        "pop rax", "mov rdx, rax", "shr rdx, 32", "mov ecx, {kgsbase}", "wrmsr",
-        "pop rax", "mov gs, ax",
-        "pop rax", "mov rdx, rax", "shr rdx, 32", "mov ecx, {gsbase}", "wrmsr",
-        "pop rax", "mov fs, ax",
-        "pop rax", "mov rdx, rax", "shr rdx, 32", "mov ecx, {fsbase}", "wrmsr",
-        "pop rax", "mov ss, ax",
-        "pop rax", "mov ds, ax",
-        "pop rax", "mov es, ax",
-        "xor eax, eax", "lldt ax",
-        "pop rax",                      // TR selector
-        "pop rdx",                      // GDT base
-        "and eax, 0xfff8",
-        "and byte ptr [rdx + rax + 5], 0xf9",   // TSS: busy -> available
-        "ltr ax",
         "popfq",
         // Nothing of the guest's stays in a scratch register.
         "xor eax, eax",
@@ -154,13 +127,6 @@ pub unsafe extern "C" fn svm_enter_guest(vmcb_pa: u64, gs: *mut GuestState, gdt_
         "xor r11d, r11d",
         "pop rbp",
         "ret",
-        fsbase = const MSR_FSBASE,
-        gsbase = const MSR_GSBASE,
-        kgsbase = const MSR_KERNELGSBASE,
-        star = const MSR_STAR,
-        lstar = const MSR_LSTAR,
-        cstar = const MSR_CSTAR,
-        sfmask = const MSR_SFMASK,
         rsi = const offset_of!(GuestState, rsi),
         rbx = const offset_of!(GuestState, rbx),
         rcx = const offset_of!(GuestState, rcx),
@@ -183,6 +149,77 @@ pub unsafe extern "C" fn svm_enter_guest(vmcb_pa: u64, gs: *mut GuestState, gdt_
     );
 }
 
+/// One CPU's host state page: its address, or null and 0 if none yet.
+struct HostArea {
+    va: AtomicPtr<u8>,
+    pa: AtomicU64,
+}
+
+/// Per CPU, the page [`svm_enter_guest`] VMSAVEs the host's state into and
+/// VMLOADs it back from (not the `VM_HSAVE_PA` area, which is the vcpu's
+/// and the CPU's own).  A page is allocated the first time a guest runs on
+/// the CPU and freed when virtualisation is stopped (no VM left, or
+/// suspend), so it is not part of the pages a VM holds.
+pub(super) struct HostAreas {
+    slots: [HostArea; MAXCPUS],
+}
+
+impl HostAreas {
+    pub(super) const fn new() -> Self {
+        HostAreas {
+            slots: [const {
+                HostArea {
+                    va: AtomicPtr::new(null_mut()),
+                    pa: AtomicU64::new(0),
+                }
+            }; MAXCPUS],
+        }
+    }
+
+    /// The physical address of the page of CPU `cpu`, if it has one.
+    #[inline]
+    pub(super) fn pa(&self, cpu: u32) -> Option<u64> {
+        let pa = self.slots.get(cpu as usize)?.pa.load(Ordering::Acquire);
+        (pa != 0).then_some(pa)
+    }
+
+    /// Gives CPU `cpu` its page if it has none.  May sleep (and so
+    /// migrate): the caller asks [`HostAreas::pa`] again afterwards.
+    pub(super) fn alloc<K: Kernel>(&self, k: &K, cpu: u32) -> KResult {
+        let slot = self.slots.get(cpu as usize).ok_or(Errno::EINVAL)?;
+        if !slot.va.load(Ordering::Acquire).is_null() {
+            return Ok(());
+        }
+        let (va, pa) = k.pages_alloc(1).ok_or(Errno::ENOMEM)?;
+        match slot
+            .va
+            .compare_exchange(null_mut(), va.as_ptr(), Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => slot.pa.store(pa, Ordering::Release),
+            // Another thread gave the CPU its page while this one slept.
+            // SAFETY: `va` came from pages_alloc(1) just above and was
+            // never published.
+            Err(_) => unsafe { k.pages_free(va, 1) },
+        }
+        Ok(())
+    }
+
+    /// Frees every CPU's page.  Only when no guest runs on any CPU: the
+    /// backend's `stop`, with no VM left or every ioctl finished
+    /// (suspend), after SVME was cleared everywhere.
+    pub(super) fn free_all<K: Kernel>(&self, k: &K) {
+        for slot in &self.slots {
+            slot.pa.store(0, Ordering::Release);
+            if let Some(va) = NonNull::new(slot.va.swap(null_mut(), Ordering::AcqRel)) {
+                // SAFETY: the page came from pages_alloc(1) in `alloc`, was
+                // published once in this slot and is taken out of it here;
+                // no CPU runs a guest (caller), so none uses it.
+                unsafe { k.pages_free(va, 1) };
+            }
+        }
+    }
+}
+
 /// Sets or clears EFER.SVME on the current CPU (`start_vmm_on_cpu` /
 /// `stop_vmm_on_cpu`).
 pub(super) fn set_svme(on: bool) {
@@ -200,21 +237,41 @@ pub(super) fn set_svme(on: bool) {
     }
 }
 
-/// One entry into the guest of `v` and back: GIF clear around it, the
-/// guest FPU/XCR0 swapped in and out, IBPB first if `last` (this CPU's
-/// last-vcpu slot, given when the CPU has IBPB) held a vcpu other than
-/// `me`, `v`'s host save area named in VM_HSAVE_PA.  The backend's invariants make it
-/// sound: SVME is set on every CPU while a VM exists, the VMCB was made
-/// consistent by `reset_regs`, and `gdt_base` is this CPU's GDT (the
-/// caller checked it is not 0).
-pub(super) fn enter<K: Kernel>(
+/// Proof that the guest's FPU state and XCR0 are loaded on this CPU and
+/// GIF is clear: what [`load_guest`] returns and [`leave`] consumes.
+///
+/// The invariant while one exists (the run loop keeps it across the exits
+/// it handles in the kernel and goes straight back from, so that those
+/// exits cost no FPU save and restore and no GIF toggle):
+/// * GIF stays clear, so no interrupt or NMI handler of the host runs on
+///   this CPU (the INTR/NMI intercepts make the next VMRUN exit at once
+///   if one is pending, and that exit leaves before handling), nothing
+///   can preempt or migrate the thread, and no other vcpu runs here
+///   (so no IBPB is due and VM_HSAVE_PA stays this vcpu's);
+/// * nothing may sleep, fault, switch, copy to or from user memory, take
+///   a lock, or use the FPU or XSAVE: only the exit handlers' own
+///   arithmetic and the kernel services that read a flag (signal
+///   pending, should yield) run;
+/// * everything else (the pvclock update through guest memory, a possible
+///   page allocation, nested faults, the return to vmd) happens only
+///   after [`leave`] has put the host's FPU state and XCR0 back and set
+///   GIF.
+#[must_use]
+pub(super) struct Live(());
+
+/// Prepares an entry into the guest of `v`: clears GIF, swaps the guest
+/// FPU/XCR0 in, issues IBPB if `last` (this CPU's last-vcpu slot, given
+/// when the CPU has IBPB) held a vcpu other than `me`, and names `v`'s
+/// host save area in VM_HSAVE_PA.  On error GIF is set again and the host
+/// FPU state is intact.
+pub(super) fn load_guest<K: Kernel>(
     k: &K,
     v: &mut SvmVcpu<K>,
-    gdt_base: u64,
     last: Option<&AtomicUsize>,
     me: usize,
-) -> KResult {
-    // SAFETY: SVME is on for this CPU; GIF is set again on every path.
+) -> KResult<Live> {
+    // SAFETY: SVME is on for this CPU; GIF is set again on the error path
+    // here and in `leave`.
     unsafe { insn::clgi() };
     if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
         // SAFETY: as for clgi.
@@ -229,12 +286,66 @@ pub(super) fn enter<K: Kernel>(
     // SAFETY: the HSA page is the vcpu's and lives as long as it;
     // VM_HSAVE_PA exists with SVM.
     unsafe { insn::wrmsr(msr::VM_HSAVE_PA, v.hsa.pa()) };
-    // SAFETY: GIF clear, SVME on, HSAVE_PA set, the VMCB consistent,
-    // `gs` this vcpu's state and `gdt_base` this CPU's GDT (see above).
-    unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, gdt_base) };
+    Ok(Live(()))
+}
+
+/// One VMRUN of `v` and back to its #VMEXIT, with the guest state `live`
+/// proves loaded.  The backend's invariants make it sound: SVME is set on
+/// every CPU while a VM exists, the VMCB was made consistent by
+/// `reset_regs`, and `host_pa` is the page of [`HostAreas`] of the CPU
+/// `live` was made on (the caller looked it up for that CPU, and no
+/// migration is possible while `live` exists).
+pub(super) fn run_guest<K: Kernel>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
+    // SAFETY: GIF clear, SVME on, HSAVE_PA set to this vcpu's area, the
+    // guest FPU/XCR0 loaded (all by `load_guest`, witnessed by `_live`),
+    // the VMCB consistent, `gs` this vcpu's state and `host_pa` this
+    // CPU's host page (see above).
+    unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, host_pa) };
+}
+
+/// Ends the guest's hold on the CPU: saves its FPU state and XCR0,
+/// restores the host's, and sets GIF (the host takes a pending interrupt
+/// or NMI here).
+pub(super) fn leave<K: Kernel>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
+    let Live(()) = live;
     v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
     v.fpu_loaded = true;
-    // SAFETY: as for clgi.
+    // SAFETY: GIF was cleared by `load_guest`; setting it is what ends
+    // the guest's hold.
     unsafe { insn::stgi() };
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmm_testkit::{Fail, HostKernel};
+
+    #[test]
+    fn host_areas_one_page_per_cpu_until_freed() {
+        let k = HostKernel::new();
+        let h = HostAreas::new();
+        assert_eq!(h.pa(3), None);
+        assert_eq!(h.alloc(&k, 3), Ok(()));
+        let pa = h.pa(3);
+        assert!(pa.is_some_and(|pa| pa != 0 && pa & 0xfff == 0));
+        // A CPU that has its page keeps it; no second page is taken.
+        assert_eq!(h.alloc(&k, 3), Ok(()));
+        assert_eq!(h.pa(3), pa);
+        assert_eq!(k.snapshot().pages, 1);
+        // No slot beyond MAXCPUS; no page when memory is short.
+        assert_eq!(h.alloc(&k, MAXCPUS as u32), Err(Errno::EINVAL));
+        assert_eq!(h.pa(MAXCPUS as u32), None);
+        k.fail_nth(Fail::PagesAlloc, 0);
+        assert_eq!(h.alloc(&k, 4), Err(Errno::ENOMEM));
+        assert_eq!(h.pa(4), None);
+        assert_eq!(h.alloc(&k, 4), Ok(()));
+        assert_eq!(k.snapshot().pages, 2);
+        // Stop gives every page back; the next guest run allocates again.
+        h.free_all(&k);
+        assert_eq!(k.snapshot().pages, 0);
+        assert_eq!((h.pa(3), h.pa(4)), (None, None));
+        assert_eq!(h.alloc(&k, 3), Ok(()));
+        h.free_all(&k);
+        assert_eq!(k.snapshot().pages, 0);
+    }
 }

@@ -20,8 +20,8 @@ use super::{
     CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
 use crate::exitpolicy::{
-    after_exit, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei, wrmsr_shared, xsetbv_value,
-    Next, Wrmsr,
+    after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
+    wrmsr_shared, xsetbv_value, Next, Wrmsr,
 };
 
 /// RFLAGS.IF.
@@ -85,44 +85,69 @@ pub(super) fn run<K: Kernel>(
         gpa: req.pvclock_gpa,
         version: req.pvclock_version,
     };
+    // Some while interrupts are off and the guest's FPU state is loaded,
+    // across the exits that go straight back to the guest (switch::Live).
+    let mut live: Option<switch::Live> = None;
     let result = loop {
-        crate::pvclock::update(&k, vm.pmap, &pv);
-        if !cur.host_state_current() {
-            if let Err(e) = prepare_cpu(vmx, &mut cur, st) {
-                break Err(e);
+        if live.is_none() {
+            // Not while live: the update writes guest memory through the
+            // pmap.  A live stretch ends at the next host interrupt (an
+            // external-interrupt exit), so the clock is refreshed at least
+            // every tick.
+            crate::pvclock::update(&k, vm.pmap, &pv);
+            if !cur.host_state_current() {
+                if let Err(e) = prepare_cpu(vmx, &mut cur, st) {
+                    break Err(e);
+                }
             }
         }
         if let Err(e) = inject(vmx, &mut cur, st, req.inject) {
             break Err(e);
         }
-        let ibpb = vmx.caps.ibpb
-            && vmx
-                .last_vcpu
-                .get(cur.cpu() as usize)
-                .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
-        let was_launched = cur.launched();
-        let r = match cur.enter(
-            &mut st.gs,
-            &mut st.fpu.0,
-            st.fpu_loaded,
-            entry_flags(vmx),
-            ibpb,
-        ) {
-            Ok(r) => r,
-            Err(e) => break Err(e),
+        let l = match &live {
+            Some(l) => l,
+            None => {
+                // IBPB when another vcpu ran on this CPU last.  While
+                // live, none can have.
+                let ibpb = vmx.caps.ibpb
+                    && vmx
+                        .last_vcpu
+                        .get(cur.cpu() as usize)
+                        .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
+                match cur.load_guest(&st.gs, &mut st.fpu.0, st.fpu_loaded, ibpb) {
+                    Ok(l) => live.insert(l),
+                    Err(e) => break Err(e),
+                }
+            }
         };
-        st.fpu_loaded = true;
+        let was_launched = cur.launched();
+        let r = cur.run(&mut st.gs, entry_flags(vmx), l);
+        let exit = if r == ret::EXIT {
+            read_exit(&mut cur, st)
+        } else {
+            Err(Errno::EINVAL)
+        };
+        if !exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
+            if let Some(l) = live.take() {
+                cur.leave(&mut st.gs, &mut st.fpu.0, l);
+                st.fpu_loaded = true;
+            }
+        }
         if r != ret::EXIT {
             entry_failed(vmx, &cur, r, was_launched);
             break Err(Errno::EINVAL);
         }
-        let exit = match read_exit(&mut cur, st) {
+        let exit = match exit {
             Ok(x) => x,
             Err(e) => break Err(e),
         };
         let next = handle_exit(vmx, vm, &mut cur, st, exit, req.exit, req.inject, &pv);
-        let intst = cur.read(Guest32::Interruptibility).unwrap_or(INTST_STI);
-        st.irqready = st.gs.rflags & PSL_I != 0 && intst & (INTST_STI | INTST_MOVSS) == 0;
+        // The interruptibility state only matters (and is only read) when
+        // RFLAGS.IF is set; a failed read counts as blocked.
+        st.irqready = st.gs.rflags & PSL_I != 0
+            && cur
+                .read(Guest32::Interruptibility)
+                .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
         let intr = req.intr.load(Ordering::Acquire) != 0;
         if !st.irqready && intr && st.procbased & ctl::PROC_INT_WINDOW == 0 {
             // Exit as soon as the guest can take the interrupt.
@@ -135,6 +160,10 @@ pub(super) fn run<K: Kernel>(
             break end;
         }
     };
+    if let Some(l) = live.take() {
+        cur.leave(&mut st.gs, &mut st.fpu.0, l);
+        st.fpu_loaded = true;
+    }
     let exit_reason = result?;
     let mut vrs = req.exit.vrs;
     read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut vrs)?;
@@ -145,6 +174,25 @@ pub(super) fn run<K: Kernel>(
         exit_reason,
         irqready: st.irqready,
     })
+}
+
+/// Whether the exit just taken is one the loop handles with the guest's
+/// FPU state still loaded and interrupts off (`switch::Live`): its
+/// handler only computes and uses the VMCS (CPUID, the MSRs of
+/// [`msr_stays_in_kernel`], the interrupt window) and the guest is
+/// entered again unless a signal, the scheduler or vmd's interrupt ends
+/// the run.  Everything else (host interrupts and NMIs, EPT violations,
+/// XSETBV, which changes the XCR0 the next load sets, CR accesses, exits
+/// to vmd, failed entries) leaves first.
+fn stays_in_kernel<K: Kernel>(st: &VcpuSt<K>, exit: ExitReason) -> bool {
+    if exit.entry_failed {
+        return false;
+    }
+    match exit.basic {
+        reason::CPUID | reason::INT_WINDOW => true,
+        reason::RDMSR | reason::WRMSR => msr_stays_in_kernel(st.gs.rcx as u32),
+        _ => false,
+    }
 }
 
 /// The host state for the CPU the VMCS just became current on, and the
@@ -390,18 +438,21 @@ fn handle_exit<K: Kernel>(
         reason::TRIPLE_FAULT => Ok(Next::ToVmd),
         reason::EPT_VIOLATION => ept_violation(vmx, vm, cur, st, out),
         reason::CPUID => {
-            let cr4 = guest_view(
-                cur.read(GuestNat::Cr4)?,
-                cur.read(CtlNat::Cr4Mask)?,
-                cur.read(CtlNat::Cr4Shadow)?,
-            );
+            let cr4 = || {
+                Ok(guest_view(
+                    cur.read(GuestNat::Cr4)?,
+                    cur.read(CtlNat::Cr4Mask)?,
+                    cur.read(CtlNat::Cr4Shadow)?,
+                ))
+            };
             let r = crate::cpuid::guest_cpuid(
+                &vmx.host_leaves,
                 st.gs.rax as u32,
                 st.gs.rcx as u32,
                 st.id,
                 cr4,
                 k.xsave_mask(),
-            );
+            )?;
             st.gs.rax = u64::from(r.eax);
             st.gs.rbx = u64::from(r.ebx);
             st.gs.rcx = u64::from(r.ecx);

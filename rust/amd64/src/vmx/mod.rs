@@ -157,6 +157,8 @@ pub struct Vmx<K: Kernel> {
     cr4: CrFixed,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
     last_vcpu: [AtomicUsize; MAXCPUS],
+    /// The host CPUID leaves the guest's CPUID policy starts from.
+    host_leaves: crate::cpuid::HostLeaves,
 }
 
 /// Per-VM state: the EPT root and the memory map.
@@ -220,6 +222,7 @@ impl<K: Kernel> Vmx<K> {
             cr0: CrFixed::new(caps.cr0_fixed.0, caps.cr0_fixed.1, CR0_PE | CR0_PG),
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
             last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
+            host_leaves: crate::cpuid::HostLeaves::read(),
         })
     }
 

@@ -2,8 +2,9 @@
 //! and every other privileged VMX operation, behind safe interfaces:
 //! entering and leaving VMX operation on a CPU, who holds a VMCS
 //! ([`Vmcs`], [`Current`]) with VMREAD/VMWRITE/INVEPT/INVVPID on it, the
-//! host state the VMCS host area needs, and the entry itself with
-//! interrupts off ([`Current::enter`]).
+//! host state the VMCS host area needs, and the entries themselves with
+//! interrupts off ([`Current::load_guest`], [`Current::run`],
+//! [`Current::leave`]).
 //!
 //! Contract of [`vmx_enter_guest`] (Intel SDM Vol. 3C, 26 and 27):
 //! * called with interrupts disabled, the vcpu's VMCS current on this CPU,
@@ -12,7 +13,9 @@
 //!   host's EFER, STAR, LSTAR, CSTAR (0) and SFMASK, KERNELGSBASE, and the
 //!   guest FPU/XCR0 loaded;
 //! * writes the host RSP and RIP fields itself (the exit lands on the
-//!   label below with RSP pointing at the saved guest-state pointer);
+//!   label below with RSP pointing at the saved guest-state pointer),
+//!   unless the VMCS already holds this RSP (`*host_rsp`, the value last
+//!   written to it, and the RIP is a constant);
 //! * flushes the L1D through IA32_FLUSH_CMD when asked, else clears the
 //!   CPU buffers with VERW (MDS); loads DR0-3, DR6, CR2 and the guest GPRs
 //!   from [`GuestState`]; VMLAUNCH or VMRESUME;
@@ -20,11 +23,17 @@
 //!   can change the flags;
 //! * on exit stores the guest GPRs, CR2, DR0-3 and DR6, then refills the
 //!   return-stack buffer with 32 benign entries (direct calls only);
-//! * restores what a VM exit does not: GDTR and IDTR limits (the exit sets
-//!   them to 0xFFFF), the LDT, TR (the exit sets its limit to 0x67; the
-//!   busy bit of the TSS descriptor is cleared so that `ltr` can reload
-//!   it), RFLAGS as on entry;
+//! * restores RFLAGS as on entry;
 //! * clears every caller-saved register that held a guest value.
+//!
+//! What a VM exit leaves changed and this function does not restore (the
+//! GDTR and IDTR limits, which the exit sets to 0xFFFF, the LDT, which it
+//! clears, and TR, whose limit it sets to 0x67) is restored by
+//! [`Current::leave`] from what [`Current::load_guest`] saved, once per
+//! stretch of entries instead of after each exit (as KVM restores the GDT
+//! and TSS limits lazily).  In between only the run loop's own code runs,
+//! with interrupts off; an NMI taken there finds its IDT vector and its
+//! IST stack pointer in the TSS within those limits.
 //!
 //! Every offset into [`GuestState`] comes from `offset_of!`.
 
@@ -75,9 +84,15 @@ pub const KERNEL_DATA_SEL: u16 = 0x10;
 /// is this vcpu's, with valid control, host-state and guest-state areas
 /// for this CPU (see the module contract); `gs` points to the vcpu's
 /// guest state; `launched` is 1 only if the VMCS was launched on this CPU
-/// and not cleared since.
+/// and not cleared since; `host_rsp` points to the HOST_RSP value this
+/// VMCS holds (0 if none was written yet: never a stack pointer).
 #[unsafe(naked)]
-pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, flags: u64) -> u64 {
+pub unsafe extern "C" fn vmx_enter_guest(
+    gs: *mut GuestState,
+    launched: u64,
+    flags: u64,
+    host_rsp: *mut u64,
+) -> u64 {
     naked_asm!(
         "push rbp",
         "mov rbp, rsp",
@@ -87,21 +102,20 @@ pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, fla
         "push r14",
         "push r15",
         "pushfq",
-        "sub rsp, 32",
-        "sgdt [rsp]",                   // GDTR at [rsp], IDTR at [rsp + 16]
-        "sidt [rsp + 16]",
-        "xor eax, eax", "sldt ax", "push rax",
-        "xor eax, eax", "str ax", "push rax",
         "push rsi",                     // launched, at [rsp + 8] below
         "push rdi",                     // guest state: [HOST_RSP]
         "mov r8, rdx",                  // flags
+        "cmp [rcx], rsp",
+        "je 20f",                       // HOST_RSP/RIP already hold these
         "mov eax, {host_rsp}",
         "vmwrite rax, rsp",
         "jbe 30f",
-        "lea rcx, [rip + 40f]",
+        "lea rdx, [rip + 40f]",
         "mov eax, {host_rip}",
-        "vmwrite rax, rcx",
+        "vmwrite rax, rdx",
         "jbe 30f",
+        "mov [rcx], rsp",
+        "20:",
         // L1TF: flush the L1 data cache, or MDS: clear the CPU buffers.
         "test r8d, {l1d}",
         "jz 21f",
@@ -184,38 +198,21 @@ pub unsafe extern "C" fn vmx_enter_guest(gs: *mut GuestState, launched: u64, fla
         "mov rax, dr6", "mov [rsi + {dr6}], rax",
         "xor eax, eax",
         // Common return: eax = result.  Refill the RSB with 32 entries
-        // that lead nowhere (a guest must not steer host returns).
+        // that lead nowhere (a guest must not steer host returns): 32
+        // direct calls, unrolled, each return address a speculation trap.
         "50:",
         "mov edx, eax",
-        "mov ecx, 16",
-        "25:",
+        ".rept 32",
         "call 26f",
         "27:",
         "pause",
         "lfence",
         "jmp 27b",
         "26:",
-        "call 28f",
-        "29:",
-        "pause",
-        "lfence",
-        "jmp 29b",
-        "28:",
-        "dec ecx",
-        "jnz 25b",
+        ".endr",
         "add rsp, 256",
-        // Host state back.
+        // Host state back (the descriptor tables: Current::leave).
         "add rsp, 16",                  // guest state pointer, launched
-        "pop rax",                      // TR selector
-        "pop rcx",                      // LDT selector
-        "lgdt [rsp]",
-        "lidt [rsp + 16]",
-        "mov r8, [rsp + 2]",            // GDT base
-        "and eax, 0xfff8",
-        "and byte ptr [r8 + rax + 5], 0xf9",   // TSS: busy -> available
-        "ltr ax",
-        "lldt cx",
-        "add rsp, 32",
         "popfq",
         "pop r15",
         "pop r14",
@@ -324,6 +321,106 @@ pub fn host_tables() -> HostTables {
     t
 }
 
+/// Proof that interrupts are off on this CPU and the guest's FPU state
+/// and XCR0 are loaded: what [`Current::load_guest`] returns and
+/// [`Current::leave`] consumes (with the RFLAGS to restore).
+///
+/// The invariant while one exists (the run loop keeps it across the exits
+/// it handles in the kernel and goes straight back from, so that those
+/// exits cost no FPU save and restore):
+/// * interrupts stay off, so no interrupt handler of the host runs on
+///   this CPU (external-interrupt exiting makes the next entry exit at
+///   once if one is pending, and that exit leaves before handling; an
+///   NMI exit leaves before the NMI is handed to the host), nothing can
+///   preempt or migrate the thread, and no other vcpu runs here (so no
+///   IBPB is due and the VMCS stays current here).  An NMI that arrives
+///   in host mode is taken with the guest's FPU state loaded, as it could
+///   between an exit and the FPU save before (and upstream); the host's
+///   NMI handler does not use the FPU;
+/// * nothing may sleep, fault, switch, copy to or from user memory, take
+///   a lock, or use the FPU or XSAVE: only the exit handlers' own
+///   arithmetic, VMREAD/VMWRITE, and the kernel services that read a flag
+///   (signal pending, should yield) run;
+/// * everything else (the pvclock update through guest memory, VMCS
+///   host-state writes and flushes for a new CPU, nested faults, the
+///   return to vmd) happens only after [`Current::leave`].
+#[must_use]
+pub struct Live {
+    rflags: u64,
+    tables: SavedTables,
+}
+
+/// The host's GDTR, IDTR (as SGDT/SIDT store them), LDTR and TR, saved
+/// before the first entry of a stretch and put back after the last exit.
+struct SavedTables {
+    gdtr: [u8; 10],
+    idtr: [u8; 10],
+    ldt: u16,
+    tr: u16,
+}
+
+impl SavedTables {
+    fn save() -> Self {
+        let mut t = SavedTables {
+            gdtr: [0; 10],
+            idtr: [0; 10],
+            ldt: 0,
+            tr: 0,
+        };
+        // SAFETY: SGDT/SIDT store 10 bytes each into our buffers; SLDT
+        // and STR only read.  None of them changes machine state.
+        unsafe {
+            asm!(
+                "sgdt [{g}]",
+                "sidt [{i}]",
+                "sldt {l:x}",
+                "str {t:x}",
+                g = in(reg) t.gdtr.as_mut_ptr(),
+                i = in(reg) t.idtr.as_mut_ptr(),
+                l = out(reg) t.ldt,
+                t = out(reg) t.tr,
+                options(nostack, preserves_flags),
+            );
+        }
+        t
+    }
+
+    /// Loads them back: GDTR and IDTR with their limits, TR after its
+    /// TSS descriptor in the GDT is marked available again (LTR faults
+    /// on a busy one), and the LDT.
+    ///
+    /// # Safety
+    /// Interrupts off; `self` was saved on this CPU, whose GDT, IDT and
+    /// TSS have not moved since (they are the kernel's per-CPU tables).
+    unsafe fn restore(&self) {
+        let [_, _, b0, b1, b2, b3, b4, b5, b6, b7] = self.gdtr;
+        let gdt = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+        let type_byte = gdt
+            .wrapping_add(u64::from(self.tr & 0xfff8))
+            .wrapping_add(5);
+        // SAFETY: the caller's contract: the tables are this CPU's as
+        // loaded before the VM entry; the type byte is that of the TSS
+        // descriptor TR was loaded from, and clearing its busy bit (the
+        // TSS is not in use by a task switch on amd64) lets LTR reload TR
+        // with its full limit, as the C driver does after every exit.
+        unsafe {
+            asm!(
+                "lgdt [{g}]",
+                "lidt [{i}]",
+                "and byte ptr [{d}], 0xf9",
+                "ltr {t:x}",
+                "lldt {l:x}",
+                g = in(reg) self.gdtr.as_ptr(),
+                i = in(reg) self.idtr.as_ptr(),
+                d = in(reg) type_byte,
+                t = in(reg) self.tr,
+                l = in(reg) self.ldt,
+                options(nostack),
+            );
+        }
+    }
+}
+
 // ---- Who holds a VMCS ------------------------------------------------------
 
 /// A VMCS that is *clear* and not current on any CPU.
@@ -337,6 +434,9 @@ pub fn host_tables() -> HostTables {
 pub struct Vmcs<K: Kernel> {
     k: K,
     region: PageBox<K, VmcsRegion>,
+    /// The HOST_RSP value last written into the region (0: none yet);
+    /// the fields stay in the region across VMCLEAR and VMPTRLD.
+    host_rsp: u64,
 }
 
 /// A [`Vmcs`] made current on the CPU `cpu` by VMPTRLD.
@@ -366,7 +466,11 @@ impl<K: Kernel> Vmcs<K> {
         if let Some(r) = region.first_mut() {
             *r = revision & 0x7fff_ffff;
         }
-        let v = Vmcs { k, region };
+        let v = Vmcs {
+            k,
+            region,
+            host_rsp: 0,
+        };
         v.clear()?;
         Ok(v)
     }
@@ -528,29 +632,27 @@ impl<K: Kernel> Current<'_, K> {
         unsafe { insn::invvpid(kind, vpid, 0) }.map_err(vmfail)
     }
 
-    /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
-    /// and returns the [`ret`] code.  With interrupts disabled around it:
-    /// the guest FPU state from `fpu` (if `fpu_loaded`) and XCR0 from `gs`
-    /// are loaded before (an error cancels the entry), IBPB is issued if
-    /// `ibpb`, and afterwards the guest FPU state and XCR0 are saved back.
+    /// Prepares entries into the guest: interrupts off, the guest FPU
+    /// state from `fpu` (if `fpu_loaded`) and XCR0 from `gs` loaded, IBPB
+    /// issued if `ibpb`.  On error interrupts are as before and the host
+    /// FPU state is intact.
     ///
     /// The host-state area must have been filled for this CPU since the
-    /// VMCS became current here ([`Current::write_host_state`]); entering
+    /// VMCS became current here ([`Current::write_host_state`]); preparing
     /// on another CPU than the one the VMCS is current on is refused.
-    pub fn enter(
+    pub fn load_guest(
         &mut self,
-        gs: &mut GuestState,
+        gs: &GuestState,
         fpu: &mut [u8],
         fpu_loaded: bool,
-        flags: u64,
         ibpb: bool,
-    ) -> KResult<u64> {
+    ) -> KResult<Live> {
         let k = self.vmcs.k;
         if !self.held || self.host_cpu != Some(self.cpu) || k.cpu_id() != self.cpu {
             return Err(Errno::EINVAL);
         }
-        // SAFETY: kernel mode; restored below, nothing in between sleeps
-        // (FPU switching and the entry do not).
+        // SAFETY: kernel mode; restored in `leave` or just below, and
+        // nothing in between sleeps (see `Live`).
         let s = unsafe { insn::intr_disable() };
         if let Err(e) = k.fpu_enter_guest(fpu, fpu_loaded, gs.xcr0) {
             // SAFETY: `s` came from intr_disable just above.
@@ -560,21 +662,47 @@ impl<K: Kernel> Current<'_, K> {
         if ibpb {
             self::ibpb();
         }
-        // SAFETY: interrupts are off; VMX root operation with this vcpu's
-        // VMCS current on this CPU (held, and cpu checked); its control
-        // and guest areas were written by the backend's reset and
-        // register writes, its host area for this CPU by
+        Ok(Live {
+            rflags: s,
+            tables: SavedTables::save(),
+        })
+    }
+
+    /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
+    /// with what `live` proves loaded, and returns the [`ret`] code.
+    pub fn run(&mut self, gs: &mut GuestState, flags: u64, _live: &Live) -> u64 {
+        if !self.held || self.host_cpu != Some(self.cpu) {
+            return ret::FAIL_INVALID;
+        }
+        // SAFETY: interrupts are off and the guest FPU/XCR0 loaded since
+        // `load_guest` (witnessed by `_live`, during which nothing can
+        // migrate the thread); VMX root operation with this vcpu's VMCS
+        // current on this CPU (held, and the CPU checked by load_guest);
+        // its control and guest areas were written by the backend's reset
+        // and register writes, its host area for this CPU by
         // write_host_state (host_cpu checked); `gs` is this vcpu's guest
         // state; `launched` is true only after a successful entry since
-        // this CPU made the VMCS current.
-        let r = unsafe { vmx_enter_guest(gs, u64::from(self.launched), flags) };
-        gs.xcr0 = k.fpu_exit_guest(fpu);
-        // SAFETY: as above.
-        unsafe { insn::intr_restore(s) };
+        // this CPU made the VMCS current; `host_rsp` is what this VMCS's
+        // HOST_RSP field holds (only written by vmx_enter_guest).
+        let r = unsafe {
+            vmx_enter_guest(gs, u64::from(self.launched), flags, &mut self.vmcs.host_rsp)
+        };
         if r == ret::EXIT {
             self.launched = true;
         }
-        Ok(r)
+        r
+    }
+
+    /// Ends the guest's hold on the CPU: saves its FPU state into `fpu`
+    /// and its XCR0 into `gs`, restores the host's, and restores the
+    /// interrupt flag (the host takes a pending interrupt here).
+    pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut [u8], live: Live) {
+        // SAFETY: interrupts are still off since `load_guest` saved the
+        // tables on this CPU (no migration while `live` exists).
+        unsafe { live.tables.restore() };
+        gs.xcr0 = self.vmcs.k.fpu_exit_guest(fpu);
+        // SAFETY: `live.rflags` came from intr_disable in `load_guest`.
+        unsafe { insn::intr_restore(live.rflags) };
     }
 
     /// Fills the host-state area for this CPU: control registers,

@@ -1,0 +1,182 @@
+/*
+ * The host's state after guest runs: a guest loads its own values into
+ * every MSR the world switch swaps (FS/GS/KernelGS bases, STAR, LSTAR,
+ * CSTAR, SFMASK, SYSENTER_CS/ESP/EIP) and into FS and GS, exits in the
+ * kernel (CPUID) a few times and then to vmd (OUT).  Afterwards, in
+ * the testbed (which runs programs at CPL 0), the host's GDTR and IDTR
+ * (bases and limits: a VMX exit sets the limits to 0xffff), TR, LDTR and
+ * those MSRs must be what they were before, and on SVM its DS, ES, FS,
+ * GS and SS selectors too (the #VMEXIT reloads ES/SS/DS from the host
+ * save area, VMLOAD FS/GS).  A VMX exit loads the selectors of the VMCS
+ * host-state area, the kernel's data selector, as upstream.
+ */
+#include "vmmtest.h"
+
+extern const unsigned char h_reset[], h_reset_end[];
+extern const unsigned char h_code[], h_code_end[];
+__asm__(
+"	.pushsection .rodata\n"
+"	.code16\n"
+"h_reset:\n"
+"	ljmp	$0xf000, $0x0100\n"
+"h_reset_end:\n"
+"h_code:\n"
+"	xor	%ax, %ax\n"
+"	mov	%ax, %ds\n"
+"	movw	$(0x100 + 9f - h_code), (13 * 4)\n"	/* #GP: OUT 0xd */
+"	movw	$0xf000, (13 * 4 + 2)\n"
+"	mov	$0x1234, %ax\n"
+"	mov	%ax, %fs\n"
+"	mov	$0x2345, %ax\n"
+"	mov	%ax, %gs\n"
+"	mov	$0x1111, %edx\n"
+"	mov	$0x22220000, %eax\n"
+"	mov	$0xc0000100, %ecx\n"			/* FSBASE */
+"	wrmsr\n"
+"	inc	%ecx\n"					/* GSBASE */
+"	wrmsr\n"
+"	inc	%ecx\n"					/* KERNELGSBASE */
+"	wrmsr\n"
+"	mov	$0xc0000082, %ecx\n"			/* LSTAR */
+"	wrmsr\n"
+"	inc	%ecx\n"					/* CSTAR */
+"	wrmsr\n"
+"	mov	$0xc0000081, %ecx\n"			/* STAR */
+"	mov	$0x00330028, %edx\n"
+"	wrmsr\n"
+"	mov	$0xc0000084, %ecx\n"			/* SFMASK */
+"	xor	%edx, %edx\n"
+"	mov	$0x4700, %eax\n"
+"	wrmsr\n"
+"	mov	$0x174, %ecx\n"				/* SYSENTER_CS */
+"	mov	$0x33, %eax\n"
+"	wrmsr\n"
+"	inc	%ecx\n"					/* SYSENTER_ESP */
+"	mov	$0x1111, %edx\n"
+"	mov	$0x33330000, %eax\n"
+"	wrmsr\n"
+"	inc	%ecx\n"					/* SYSENTER_EIP */
+"	wrmsr\n"
+"	mov	$5, %esi\n"
+"1:	xor	%eax, %eax\n"
+"	cpuid\n"
+"	dec	%esi\n"
+"	jnz	1b\n"
+"	mov	$0x99, %dx\n"
+"	out	%al, %dx\n"
+"	sti\n"
+"	hlt\n"
+"9:	mov	$0xd, %dx\n"
+"	out	%al, %dx\n"
+"	sti\n"
+"	hlt\n"
+"h_code_end:\n"
+"	.code64\n"
+"	.popsection\n");
+
+struct hoststate {
+	uint16_t	sel[5];		/* ds, es, fs, gs, ss */
+#ifdef VMMTEST_TESTBED
+	uint16_t	tr, ldtr;
+	unsigned char	gdtr[10], idtr[10];
+	uint64_t	msr[10];
+#endif
+};
+
+#ifdef VMMTEST_TESTBED
+static const uint32_t msrs[10] = {
+	0xc0000100, 0xc0000101, 0xc0000102,		/* FS/GS/KGS base */
+	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,	/* STAR .. SFMASK */
+	0x174, 0x175, 0x176,				/* SYSENTER */
+};
+
+static uint64_t
+rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (((uint64_t)hi << 32) | lo);
+}
+#endif
+
+static void
+host_state(struct hoststate *h)
+{
+	memset(h, 0, sizeof(*h));
+	__asm__ volatile("mov %%ds, %0" : "=r"(h->sel[0]));
+	__asm__ volatile("mov %%es, %0" : "=r"(h->sel[1]));
+	__asm__ volatile("mov %%fs, %0" : "=r"(h->sel[2]));
+	__asm__ volatile("mov %%gs, %0" : "=r"(h->sel[3]));
+	__asm__ volatile("mov %%ss, %0" : "=r"(h->sel[4]));
+#ifdef VMMTEST_TESTBED
+	{
+		int i;
+
+		__asm__ volatile("sgdt %0" : "=m"(h->gdtr));
+		__asm__ volatile("sidt %0" : "=m"(h->idtr));
+		__asm__ volatile("str %0" : "=r"(h->tr));
+		__asm__ volatile("sldt %0" : "=r"(h->ldtr));
+		for (i = 0; i < 10; i++)
+			h->msr[i] = rdmsr(msrs[i]);
+	}
+#endif
+}
+
+static void
+same(const struct hoststate *a, const struct hoststate *b, int svm)
+{
+	int i;
+
+	for (i = 0; svm && i < 5; i++)
+		if (a->sel[i] != b->sel[i])
+			errx(1, "host selector %d: 0x%x, was 0x%x", i,
+			    b->sel[i], a->sel[i]);
+#ifdef VMMTEST_TESTBED
+	CHECK(memcmp(a->gdtr, b->gdtr, sizeof(a->gdtr)) == 0);
+	CHECK(memcmp(a->idtr, b->idtr, sizeof(a->idtr)) == 0);
+	CHECK(a->tr == b->tr);
+	CHECK(a->ldtr == b->ldtr);
+	for (i = 0; i < 10; i++)
+		if (a->msr[i] != b->msr[i])
+			errx(1, "host MSR 0x%x: 0x%llx, was 0x%llx", msrs[i],
+			    (unsigned long long)b->msr[i],
+			    (unsigned long long)a->msr[i]);
+#endif
+}
+
+int
+main(void)
+{
+	struct vm_create_params vcp;
+	struct vcpu_reg_state vrs;
+	struct hoststate before, after;
+	struct vm_exit *ve;
+	uint16_t r;
+	uint32_t id;
+	int fd;
+
+	fd = vmm_open_or_skip();
+	id = create_vm(fd, "hoststate", &vcp);
+	guest_write(&vcp, 0xffff0, h_reset, h_reset_end - h_reset);
+	guest_write(&vcp, 0xf0100, h_code, h_code_end - h_code);
+	flat16(&vrs);
+	reset_vcpu(fd, id, &vrs);
+	if ((ve = calloc(1, sizeof(*ve))) == NULL)
+		err(1, NULL);
+
+	host_state(&before);
+	r = run_vcpu(fd, id, ve);
+	host_state(&after);
+	CHECK(is_io_exit(r));
+	if (ve->vei.vei_port != 0x99)
+		errx(1, "guest exited at port 0x%x, not 0x99 (#GP: 0xd)",
+		    ve->vei.vei_port);
+	same(&before, &after, r == SVM_VMEXIT_IOIO);
+	printf("host state unchanged after the guest loaded its own\n");
+
+	free(ve);
+	terminate_vm(fd, id);
+	close(fd);
+	return (0);
+}
