@@ -108,7 +108,17 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// Drops a reference; true if it was the last.
     fn refcnt_rele(&self, r: &Self::RefCntStorage) -> bool;
     /// Drops a reference and wakes a finaliser if it was the last.
-    fn refcnt_rele_wake(&self, r: &Self::RefCntStorage);
+    ///
+    /// It takes a pointer, not a reference: once the count drops, another
+    /// thread may free the object that holds it, while a reference
+    /// argument would have to stay valid until the call returns.
+    ///
+    /// # Safety
+    /// `r` points to initialised storage holding one of the caller's
+    /// references, which this call drops.  The implementation must not
+    /// access `*r` after the decrement (it may use the address as a wait
+    /// channel).
+    unsafe fn refcnt_rele_wake(&self, r: NonNull<Self::RefCntStorage>);
     /// Drops the caller's reference and sleeps until no other is left.
     fn refcnt_finalize(&self, r: &Self::RefCntStorage, wmesg: &'static CStr);
 

@@ -11,7 +11,7 @@ use core::ffi::CStr;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
-use core::ptr::NonNull;
+use core::ptr::{addr_of, NonNull};
 
 use crate::mem::PoolBox;
 use crate::{KResult, Kernel, PoolId};
@@ -168,9 +168,32 @@ impl<K: Kernel> RefCount<K> {
         self.k.refcnt_rele(&self.raw)
     }
 
-    /// Drops a reference, waking a finaliser if it was the last.
+    /// Drops a reference, waking a finaliser if it was the last.  For a
+    /// count that outlives the caller's borrow (the driver's own); a count
+    /// inside an object another thread frees when it drops goes through
+    /// [`RefCount::rele_wake_raw`].
     pub fn rele_wake(&self) {
-        self.k.refcnt_rele_wake(&self.raw);
+        // SAFETY: `self.raw` is initialised storage; `&self` keeps it
+        // alive for the whole call.
+        unsafe { self.k.refcnt_rele_wake(NonNull::from(&self.raw)) };
+    }
+
+    /// `rele_wake` through a pointer, holding no reference to the count
+    /// (or the object around it) across the release: once the count
+    /// drops, the object's owner may free it.
+    ///
+    /// # Safety
+    /// `this` points to a live, initialised count that holds one of the
+    /// caller's references; this call drops it.
+    pub unsafe fn rele_wake_raw(this: *const Self) {
+        // SAFETY: `this` is live until the decrement (the caller's
+        // reference keeps it so).  `k` is copied out before, and `raw` is
+        // only addressed, never borrowed.
+        unsafe {
+            let k = (*this).k;
+            let raw = NonNull::new_unchecked(addr_of!((*this).raw).cast_mut());
+            k.refcnt_rele_wake(raw);
+        }
     }
 
     /// Drops the caller's reference and waits for all others to go.
@@ -295,7 +318,9 @@ impl<K: Kernel, T> Deref for SharedRef<K, T> {
 
 impl<K: Kernel, T> Drop for SharedRef<K, T> {
     fn drop(&mut self) {
-        // SAFETY: as in `deref`; after this release the object may go.
-        unsafe { self.ptr.as_ref() }.refs.rele_wake();
+        // SAFETY: the object is live while this reference is held, and
+        // after the release its owner may free it, so only its address is
+        // used: no `&` to it lives across the call.
+        unsafe { RefCount::rele_wake_raw(addr_of!((*self.ptr.as_ptr()).refs)) };
     }
 }

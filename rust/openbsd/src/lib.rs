@@ -49,6 +49,7 @@ unsafe impl Send for RwLockStorage {}
 unsafe impl Sync for RwLockStorage {}
 
 /// Storage of a `struct refcnt`, mutated by C through `&`.
+#[repr(transparent)]
 pub struct RefCntStorage(UnsafeCell<sys::vmmk_refcnt>);
 // SAFETY: refcnt(9) operations are atomic.
 unsafe impl Send for RefCntStorage {}
@@ -161,9 +162,13 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: an initialised count.
         unsafe { sys::vmmk_refcnt_rele(r.0.get()) != 0 }
     }
-    fn refcnt_rele_wake(&self, r: &RefCntStorage) {
-        // SAFETY: an initialised count.
-        unsafe { sys::vmmk_refcnt_rele_wake(r.0.get()) }
+    unsafe fn refcnt_rele_wake(&self, r: NonNull<RefCntStorage>) {
+        // `RefCntStorage` is a transparent `UnsafeCell`, so the pointer is
+        // the C object's; no reference to it is made.
+        let c = UnsafeCell::raw_get(r.as_ptr().cast::<UnsafeCell<sys::vmmk_refcnt>>());
+        // SAFETY: an initialised count (the caller's contract); after the
+        // decrement refcnt_rele_wake(9) uses the address only for wakeup.
+        unsafe { sys::vmmk_refcnt_rele_wake(c) }
     }
     fn refcnt_finalize(&self, r: &RefCntStorage, wmesg: &'static CStr) {
         // SAFETY: an initialised count; static wait message.

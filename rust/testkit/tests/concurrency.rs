@@ -40,8 +40,9 @@ impl Rng {
 fn terminate_races_everything() {
     let e = env();
     let threads = 6;
-    // 6 x 170,000 = 1.02 million operations.
-    let ops_per_thread = 170_000;
+    // 6 x 170,000 = 1.02 million operations (150 each under Miri,
+    // which interprets every instruction).
+    let ops_per_thread = if cfg!(miri) { 150 } else { 170_000 };
     let terminated = Arc::new(AtomicUsize::new(0));
     let created = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
