@@ -101,8 +101,10 @@ struct vmmk_proc	*vmmk_curproc(void);
 pid_t	 vmmk_proc_pid(struct vmmk_proc *);
 unsigned int	 vmmk_proc_pledge(struct vmmk_proc *);
 int	 vmmk_pledge_fail(struct vmmk_proc *, int);
-int	 vmmk_proc_sigpending(struct vmmk_proc *);
-int	 vmmk_sched_should_yield(void);
+/* After each exit: a signal pending for curproc, the CPU wanted back. */
+#define VMMK_CHECK_SIGNAL	0x1
+#define VMMK_CHECK_YIELD	0x2
+int	 vmmk_thread_check(void);
 
 /*
  * amd64 services of the machine-dependent layer.

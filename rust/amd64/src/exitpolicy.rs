@@ -6,6 +6,7 @@
 use vmm_abi::{
     vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, vm_mem_range, VCPU_INJECT_EX,
 };
+use vmm_core::RunCheck;
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
 use vmm_kernel::Kernel;
 
@@ -25,26 +26,26 @@ pub(crate) enum Next {
 /// fail the vcpu), or `None` to enter the guest again.  `intr` is vmd's
 /// pending interrupt and `irqready` whether the guest can take it now.
 #[inline]
-pub(crate) fn after_exit<K: Kernel>(
-    k: &K,
+pub(crate) fn after_exit(
     next: vmm_kernel::KResult<Next>,
     reason: u16,
     intr: bool,
     irqready: bool,
-    must_stop: &impl Fn() -> bool,
+    check: &impl Fn() -> RunCheck,
 ) -> Option<vmm_kernel::KResult<Option<u16>>> {
     match next {
         Err(e) => return Some(Err(e)),
         Ok(Next::ToVmd) => return Some(Ok(Some(reason))),
         Ok(Next::Resume) => {}
     }
-    if must_stop() {
+    let c = check();
+    if c == RunCheck::Stop {
         return Some(Ok(None));
     }
     if intr && irqready {
         return Some(Ok(Some(reason)));
     }
-    if k.should_yield() {
+    if c == RunCheck::Yield {
         return Some(Ok(None));
     }
     None

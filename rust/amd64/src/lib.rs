@@ -18,7 +18,7 @@ pub mod svm;
 pub mod vmx;
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};
-use vmm_core::{Backend, Mode, RunExit, RunRequest};
+use vmm_core::{Backend, Mode, RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::PmapBox;
 use vmm_kernel::{Errno, KResult, Kernel};
 
@@ -229,11 +229,11 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
         vm: &VmState<K>,
         vcpu: &mut VcpuState<K>,
         req: RunRequest<'_>,
-        must_stop: impl Fn() -> bool,
+        check: impl Fn() -> RunCheck,
     ) -> KResult<RunExit> {
         match (self, vm, vcpu) {
-            (Amd64::Svm(s), VmState::Svm(vm), VcpuState::Svm(v)) => s.run(vm, v, req, must_stop),
-            (Amd64::Vmx(x), VmState::Vmx(vm), VcpuState::Vmx(v)) => x.run(vm, v, req, must_stop),
+            (Amd64::Svm(s), VmState::Svm(vm), VcpuState::Svm(v)) => s.run(vm, v, req, check),
+            (Amd64::Vmx(x), VmState::Vmx(vm), VcpuState::Vmx(v)) => x.run(vm, v, req, check),
             _ => Err(Errno::EINVAL),
         }
     }

@@ -13,6 +13,20 @@ use vmm_abi::{vcpu_inject_event, vcpu_reg_state, vm_create_params, vm_exit, vm_m
 use vmm_kernel::mem::PmapBox;
 use vmm_kernel::{KResult, Kernel};
 
+/// What the run loop must do after an exit handled in the kernel, as
+/// [`Backend::vcpu_run`]'s `check()` tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunCheck {
+    /// Enter the guest again.
+    Go,
+    /// The scheduler wants the CPU: return to vmd with `VM_EXIT_NONE`
+    /// (after an exit vmd must see anyway, that exit).
+    Yield,
+    /// Termination or suspend requested, or a signal pending: return to
+    /// vmd with `VM_EXIT_NONE` now.
+    Stop,
+}
+
 /// What the attached CPUs support (upstream's `sc->mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -103,15 +117,15 @@ pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
         mask: u64,
         vrs: &vcpu_reg_state,
     ) -> KResult;
-    /// Runs the vcpu until vmd is needed, the caller must stop
-    /// (`must_stop()`: termination requested or a signal pending), or an
-    /// error fails the vcpu (any `Err` terminates it).
+    /// Runs the vcpu until vmd is needed, `check()` after an exit says to
+    /// stop (termination or suspend requested, a signal pending) or to
+    /// yield, or an error fails the vcpu (any `Err` terminates it).
     fn vcpu_run(
         &self,
         vm: &Self::VmState,
         vcpu: &mut Self::VcpuState,
         req: RunRequest<'_>,
-        must_stop: impl Fn() -> bool,
+        check: impl Fn() -> RunCheck,
     ) -> KResult<RunExit>;
     /// Nudges a vcpu that may be running on another CPU so it sees a new
     /// pending interrupt (upstream: an IPI to `vc_curcpu`).

@@ -32,7 +32,7 @@ use vmm_kernel::pod::{from_bytes_mut, Pod};
 use vmm_kernel::sync::{RefCount, RwLock};
 use vmm_kernel::{pledge, Errno, KResult, Kernel};
 
-pub use backend::{Backend, Mode, RunExit, RunRequest};
+pub use backend::{Backend, Mode, RunCheck, RunExit, RunRequest};
 pub use ops::pvclock_gpa_valid;
 pub use vm::{Vcpu, Vm, VmList, VmRef};
 

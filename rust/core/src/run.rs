@@ -6,7 +6,7 @@ use vmm_abi::{vcpu_state, vm_run_params, VM_EXIT_NONE, VM_EXIT_TERMINATED};
 use vmm_kernel::user::{copyin, copyout};
 use vmm_kernel::{Errno, KResult, Kernel};
 
-use crate::backend::{Backend, RunRequest};
+use crate::backend::{Backend, RunCheck, RunRequest};
 use crate::Vmm;
 
 impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
@@ -56,13 +56,22 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         inner.inject = vrp.vrp_inject;
 
         let k = self.k;
-        let p = k.curproc();
         let state = &vcpu.state;
         let quiescing = &self.quiescing;
-        let must_stop = || {
-            state.load(Ordering::Acquire) == vcpu_state::REQTERM
+        let check = || {
+            if state.load(Ordering::Acquire) == vcpu_state::REQTERM
                 || quiescing.load(Ordering::Acquire)
-                || k.proc_sigpending(p)
+            {
+                return RunCheck::Stop;
+            }
+            let t = k.thread_check();
+            if t.signal {
+                RunCheck::Stop
+            } else if t.yield_cpu {
+                RunCheck::Yield
+            } else {
+                RunCheck::Go
+            }
         };
         let inner = &mut *inner;
         let req = RunRequest {
@@ -73,7 +82,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             pvclock_gpa: &vcpu.pvclock_gpa,
             pvclock_version: &vcpu.pvclock_version,
         };
-        match self.backend.vcpu_run(&vm.md, &mut inner.md, req, must_stop) {
+        match self.backend.vcpu_run(&vm.md, &mut inner.md, req, check) {
             Ok(x) => {
                 vrp.vrp_exit_reason = x.exit_reason.unwrap_or(VM_EXIT_NONE as u16);
                 vrp.vrp_irqready = u8::from(x.irqready);

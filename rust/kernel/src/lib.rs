@@ -50,6 +50,16 @@ pub enum PoolId {
     Vcpu = 1,
 }
 
+/// [`Kernel::thread_check`]: the current thread's state seen from the run
+/// loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadCheck {
+    /// A signal is pending (`SIGPENDING(curproc)`).
+    pub signal: bool,
+    /// The scheduler asks the thread to yield (`SPCF_SHOULDYIELD`).
+    pub yield_cpu: bool,
+}
+
 /// The services the driver needs from the kernel.
 ///
 /// # Safety
@@ -189,10 +199,10 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     fn proc_pledge(&self, p: Self::Proc) -> u32;
     /// Reports a pledge violation of "vmm" and returns the error to give.
     fn pledge_fail(&self, p: Self::Proc, e: Errno) -> Errno;
-    /// A signal is pending for `p`.
-    fn proc_sigpending(&self, p: Self::Proc) -> bool;
-    /// The scheduler asks the current thread to yield the CPU.
-    fn should_yield(&self) -> bool;
+    /// What the run loop must know about the current thread after each
+    /// exit: a signal pending for it, and whether the scheduler wants the
+    /// CPU back.  One call for both, on the exit path.
+    fn thread_check(&self) -> ThreadCheck;
 
     /// Prints `fmt` (a printf(9) format taking up to two `unsigned long`).
     fn log(&self, fmt: &'static CStr, a: u64, b: u64);

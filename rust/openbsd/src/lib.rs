@@ -297,14 +297,14 @@ unsafe impl Kernel for OpenBsd {
         Errno::from_raw(r).unwrap_or(e)
     }
     #[inline]
-    fn proc_sigpending(&self, p: Proc) -> bool {
-        // SAFETY: a live process.
-        unsafe { sys::vmmk_proc_sigpending(p.0) != 0 }
-    }
-    #[inline]
-    fn should_yield(&self) -> bool {
-        // SAFETY: reads the current CPU's scheduler flags.
-        unsafe { sys::vmmk_sched_should_yield() != 0 }
+    fn thread_check(&self) -> vmm_kernel::ThreadCheck {
+        // SAFETY: reads curproc's signals and the current CPU's
+        // scheduler flags.
+        let c = unsafe { sys::vmmk_thread_check() } as u32;
+        vmm_kernel::ThreadCheck {
+            signal: c & sys::VMMK_CHECK_SIGNAL != 0,
+            yield_cpu: c & sys::VMMK_CHECK_YIELD != 0,
+        }
     }
 
     fn pmap_convert(&self, pm: Pmap, ept: bool) {

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_exit, VCPU_REGS_RIP, VM_RWREGS_GPRS};
-use vmm_core::{Backend, Mode, RunExit, RunRequest};
+use vmm_core::{Backend, Mode, RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{Pages, PmapBox};
 use vmm_kernel::{Errno, KResult};
 
@@ -21,10 +21,10 @@ pub enum RunAction {
     NoExit,
     /// Fail the vcpu with this error.
     Fail(Errno),
-    /// Spin until `must_stop()` says so (a signal or termination), then
+    /// Spin until `check()` says to stop (a signal, termination or suspend), then
     /// return `VM_EXIT_NONE`; `started` is raised on entry.
     UntilStopped,
-    /// Spin, ignoring `must_stop()`, until `release` is raised (a guest
+    /// Spin, ignoring `check()`, until `release` is raised (a guest
     /// that never exits), then return `VM_EXIT_NONE`; `started` is raised
     /// on entry.
     UntilReleased,
@@ -206,7 +206,7 @@ impl Backend<HostKernel> for TestBackend {
         _vm: &TestVm,
         vcpu: &mut TestVcpu,
         req: RunRequest<'_>,
-        must_stop: impl Fn() -> bool,
+        check: impl Fn() -> RunCheck,
     ) -> KResult<RunExit> {
         vcpu.runs += 1;
         vcpu.last_exit_in = Some(*req.exit);
@@ -236,7 +236,7 @@ impl Backend<HostKernel> for TestBackend {
             RunAction::UntilStopped => {
                 self.run_started.store(true, Ordering::SeqCst);
                 let deadline = Instant::now() + Duration::from_secs(20);
-                while !must_stop() {
+                while check() != RunCheck::Stop {
                     assert!(Instant::now() < deadline, "run never asked to stop");
                     std::thread::sleep(Duration::from_millis(1));
                 }

@@ -994,11 +994,11 @@ unsafe impl Kernel for HostKernel {
             .fetch_add(1, Ordering::SeqCst);
         e
     }
-    fn proc_sigpending(&self, p: ProcH) -> bool {
-        self.proc(p.0).sigpending.load(Ordering::SeqCst)
-    }
-    fn should_yield(&self) -> bool {
-        self.0.yield_now.load(Ordering::SeqCst)
+    fn thread_check(&self) -> vmm_kernel::ThreadCheck {
+        vmm_kernel::ThreadCheck {
+            signal: self.cur().sigpending.load(Ordering::SeqCst),
+            yield_cpu: self.0.yield_now.load(Ordering::SeqCst),
+        }
     }
 
     fn pmap_convert(&self, _pm: PmapH, _ept: bool) {}

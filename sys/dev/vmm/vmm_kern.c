@@ -325,16 +325,15 @@ vmmk_pledge_fail(struct vmmk_proc *p, int error)
 }
 
 int
-vmmk_proc_sigpending(struct vmmk_proc *p)
+vmmk_thread_check(void)
 {
-	return (SIGPENDING(PROC(p)) != 0);
-}
+	int c = 0;
 
-int
-vmmk_sched_should_yield(void)
-{
-	return ((curcpu()->ci_schedstate.spc_schedflags &
-	    SPCF_SHOULDYIELD) != 0);
+	if (SIGPENDING(curproc) != 0)
+		c |= VMMK_CHECK_SIGNAL;
+	if (curcpu()->ci_schedstate.spc_schedflags & SPCF_SHOULDYIELD)
+		c |= VMMK_CHECK_YIELD;
+	return (c);
 }
 
 void

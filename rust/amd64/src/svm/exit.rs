@@ -12,7 +12,7 @@ use vmm_abi::{
     VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEI_DIR_IN, VEI_DIR_OUT,
     VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
-use vmm_core::{RunExit, RunRequest};
+use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use super::switch;
@@ -51,7 +51,7 @@ pub(super) fn run<K: Kernel>(
     vm: &SvmVm<K>,
     v: &mut SvmVcpu<K>,
     req: RunRequest<'_>,
-    must_stop: impl Fn() -> bool,
+    check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = svm.k;
     req.intr
@@ -172,14 +172,7 @@ pub(super) fn run<K: Kernel>(
             v.vmcb.intr_vector = 0;
             v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
         }
-        if let Some(end) = after_exit(
-            &k,
-            next,
-            v.gs.exit_reason as u16,
-            intr,
-            v.irqready,
-            &must_stop,
-        ) {
+        if let Some(end) = after_exit(next, v.gs.exit_reason as u16, intr, v.irqready, &check) {
             break end;
         }
     };

@@ -20,7 +20,7 @@ use vmm_abi::{
     VCPU_REGS_TR, VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS,
     VM_RWREGS_SREGS,
 };
-use vmm_core::{RunExit, RunRequest};
+use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{PageBox, Pages, PmapBox};
 use vmm_kernel::{Errno, KResult, Kernel};
 
@@ -409,8 +409,8 @@ impl<K: Kernel> Svm<K> {
         vm: &SvmVm<K>,
         v: &mut SvmVcpu<K>,
         req: RunRequest<'_>,
-        must_stop: impl Fn() -> bool,
+        check: impl Fn() -> RunCheck,
     ) -> KResult<RunExit> {
-        exit::run(self, vm, v, req, must_stop)
+        exit::run(self, vm, v, req, check)
     }
 }

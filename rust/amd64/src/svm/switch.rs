@@ -250,7 +250,7 @@ pub(super) fn set_svme(on: bool) {
 ///   (so no IBPB is due and VM_HSAVE_PA stays this vcpu's);
 /// * nothing may sleep, fault, switch, copy to or from user memory, take
 ///   a lock, or use the FPU or XSAVE: only the exit handlers' own
-///   arithmetic and the kernel services that read a flag (signal
+///   arithmetic and the kernel service that reads two flags (`thread_check`: signal
 ///   pending, should yield) run;
 /// * everything else (the pvclock update through guest memory, a possible
 ///   page allocation, nested faults, the return to vmd) happens only

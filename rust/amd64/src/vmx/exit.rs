@@ -7,7 +7,7 @@ use vmm_abi::{
     VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEE_LEN_VALID,
     VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
-use vmm_core::{RunExit, RunRequest};
+use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use super::switch::{self, flags, ret, Current};
@@ -42,7 +42,7 @@ pub(super) fn run<K: Kernel>(
     vm: &VmxVm<K>,
     v: &mut VmxVcpu<K>,
     req: RunRequest<'_>,
-    must_stop: impl Fn() -> bool,
+    check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = vmx.k;
     req.intr
@@ -156,7 +156,7 @@ pub(super) fn run<K: Kernel>(
                 break Err(e);
             }
         }
-        if let Some(end) = after_exit(&k, next, exit.basic, intr, st.irqready, &must_stop) {
+        if let Some(end) = after_exit(next, exit.basic, intr, st.irqready, &check) {
             break end;
         }
     };

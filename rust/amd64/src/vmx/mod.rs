@@ -22,7 +22,7 @@ use vmm_abi::{
     VCPU_REGS_PDPTE1, VCPU_REGS_PDPTE2, VCPU_REGS_PDPTE3, VCPU_REGS_RFLAGS, VCPU_REGS_RSP,
     VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
 };
-use vmm_core::{RunExit, RunRequest};
+use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{PageBox, PmapBox};
 use vmm_kernel::{Errno, KResult, Kernel};
 
@@ -628,9 +628,9 @@ impl<K: Kernel> Vmx<K> {
         vm: &VmxVm<K>,
         v: &mut VmxVcpu<K>,
         req: RunRequest<'_>,
-        must_stop: impl Fn() -> bool,
+        check: impl Fn() -> RunCheck,
     ) -> KResult<RunExit> {
-        exit::run(self, vm, v, req, must_stop)
+        exit::run(self, vm, v, req, check)
     }
 }
 

@@ -339,8 +339,8 @@ pub fn host_tables() -> HostTables {
 ///   NMI handler does not use the FPU;
 /// * nothing may sleep, fault, switch, copy to or from user memory, take
 ///   a lock, or use the FPU or XSAVE: only the exit handlers' own
-///   arithmetic, VMREAD/VMWRITE, and the kernel services that read a flag
-///   (signal pending, should yield) run;
+///   arithmetic, VMREAD/VMWRITE, and the kernel service that reads two flags
+///   (`thread_check`: signal pending, should yield) run;
 /// * everything else (the pvclock update through guest memory, VMCS
 ///   host-state writes and flushes for a new CPU, nested faults, the
 ///   return to vmd) happens only after [`Current::leave`].
