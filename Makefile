@@ -120,7 +120,7 @@ MIRI_SKIP =	--skip global_vcpu_cap_enomem --skip id_of_a_long_lived \
 		--skip full_table_then_a_hole
 miri:
 	@if cargo +nightly miri --version >/dev/null 2>&1; then \
-	    MIRIFLAGS=-Zmiri-ignore-leaks $(CARGO) +nightly miri test -q \
+	    MIRIFLAGS="-Zmiri-ignore-leaks -Zmiri-permissive-provenance" $(CARGO) +nightly miri test -q \
 	    -p vmm-testkit -p vmm-kernel -p vmm-core --lib \
 	    --test kernel_types --test abi --test create --test vm_ops \
 	    --test run_pledge --test vm_table \

@@ -8,6 +8,12 @@
  *    host+guest instructions per CPUID (the loop itself is 3 of them);
  *  - io-roundtrip: a guest loop of N OUTs, each returning to this vmd-like
  *    loop and re-entering with VMM_IOC_RUN; instructions per OUT;
+ *  - ioctl-path: the same loop around VMM_IOC_READREGS of every register
+ *    instead: the system call, the parameter copies, the VM lookup, the
+ *    vcpu lock and the register read that the return from a run also
+ *    does, without the guest; io-over-target: how far io-roundtrip is
+ *    above the issue's target, 1.2 x cpuid-roundtrip + ioctl-path (0 when
+ *    within it; the margin is printed as a comment);
  *  - pages-per-vm: pages the driver holds for a VM with one vcpu (the
  *    testbed's page accounting; guest RAM itself is not counted until
  *    touched);
@@ -115,7 +121,8 @@ main(void)
 	unsigned int nvm;
 	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
-	uint64_t t0, t1;
+	struct vm_rwregs_params vrwp;
+	uint64_t t0, t1, cpuid, io, ioctl_path, target;
 	uint16_t r;
 	uint32_t id;
 	unsigned int n;
@@ -147,8 +154,8 @@ main(void)
 	r = run_vcpu(fd, id, ve);			/* OUT 0x81 */
 	t1 = rdtsc();
 	CHECK(is_io_exit(r) && ve->vei.vei_port == 0x81);
-	printf("bench cpuid-roundtrip %llu insns\n",
-	    (unsigned long long)((t1 - t0) / 10000));
+	cpuid = (t1 - t0) / 10000;
+	printf("bench cpuid-roundtrip %llu insns\n", (unsigned long long)cpuid);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
 	t0 = rdtsc();
@@ -158,8 +165,27 @@ main(void)
 		ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 	}
 	t1 = rdtsc();
-	printf("bench io-roundtrip %llu insns\n",
-	    (unsigned long long)((t1 - t0) / 10000));
+	io = (t1 - t0) / 10000;
+	printf("bench io-roundtrip %llu insns\n", (unsigned long long)io);
+
+	memset(&vrwp, 0, sizeof(vrwp));
+	vrwp.vrwp_vm_id = id;
+	vrwp.vrwp_mask = VM_RWREGS_ALL;
+	t0 = rdtsc();
+	for (n = 0; n < 10000; n++) {
+		if (ioctl(fd, VMM_IOC_READREGS, &vrwp) == -1)
+			err(1, "VMM_IOC_READREGS");
+		CHECK(vrwp.vrwp_regs.vrs_gprs[VCPU_REGS_RIP] != 0);
+	}
+	t1 = rdtsc();
+	ioctl_path = (t1 - t0) / 10000;
+	target = cpuid * 12 / 10 + ioctl_path;
+	printf("bench ioctl-path %llu insns\n", (unsigned long long)ioctl_path);
+	printf("bench io-over-target %llu insns\n",
+	    (unsigned long long)(io > target ? io - target : 0));
+	printf("io-roundtrip target (1.2 x cpuid + ioctl-path): %llu, "
+	    "margin %lld\n", (unsigned long long)target,
+	    (long long)target - (long long)io);
 	r = run_vcpu(fd, id, ve);
 	CHECK(is_io_exit(r) && ve->vei.vei_port == 0x83);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;

@@ -180,9 +180,7 @@ pub(super) fn run<K: Kernel>(
         switch::leave(&k, v, l);
     }
     let exit_reason = result?;
-    let mut vrs = req.exit.vrs;
-    svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut vrs);
-    req.exit.vrs = vrs;
+    svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs);
     req.exit.cpl = i32::from(v.vmcb.cpl);
     Ok(RunExit {
         exit_reason,

@@ -165,9 +165,7 @@ pub(super) fn run<K: Kernel>(
         st.fpu_loaded = true;
     }
     let exit_reason = result?;
-    let mut vrs = req.exit.vrs;
-    read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut vrs)?;
-    req.exit.vrs = vrs;
+    read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs)?;
     req.exit.cpl = i32::from(guest_cpl(&cur)?);
     cur.release()?;
     Ok(RunExit {
