@@ -18,6 +18,10 @@ pub struct SvmCaps {
     pub decode_assist: bool,
     /// Number of ASIDs (capped at 0xFFF like upstream).
     pub max_asid: u32,
+    /// Secure Encrypted Virtualization (CPUID 0x8000001F EAX bit 1).
+    pub sev: bool,
+    /// SEV with encrypted state (CPUID 0x8000001F EAX bit 3).
+    pub sev_es: bool,
 }
 
 /// Intel VMX capabilities: the capability MSRs as read once on the boot
@@ -111,6 +115,11 @@ pub fn probe() -> Virt {
             return Virt::None;
         }
         let l = cpuid(0x8000_000a, 0);
+        let sev = if max_ext >= 0x8000_001f {
+            cpuid(0x8000_001f, 0).eax
+        } else {
+            0
+        };
         let caps = SvmCaps {
             npt: l.edx & (1 << 0) != 0,
             nrips: l.edx & (1 << 3) != 0,
@@ -118,6 +127,8 @@ pub fn probe() -> Virt {
             flush_by_asid: l.edx & (1 << 6) != 0,
             decode_assist: l.edx & (1 << 7) != 0,
             max_asid: l.ebx.min(0xfff),
+            sev: sev & (1 << 1) != 0,
+            sev_es: sev & (1 << 3) != 0,
         };
         return Virt::Svm(caps);
     }

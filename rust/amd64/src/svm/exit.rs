@@ -56,6 +56,19 @@ pub(super) fn run<K: Kernel>(
     let k = svm.k;
     req.intr
         .store(u8::from(req.intr_pending), Ordering::Release);
+    // vmd asked for SEV or SEV-ES (the VMCB enables them, as upstream)
+    // on a CPU without it: VMRUN would fail its consistency checks
+    // (VMEXIT_INVALID) and the vcpu with EINVAL, as under upstream.  Said
+    // here, so that it does not depend on whether the CPU (or an emulator
+    // that ignores those bits) checks.
+    if (v.sev && !svm.caps.sev) || (v.seves && !svm.caps.sev_es) {
+        k.log(
+            c"vmm: svm: SEV %lu / SEV-ES %lu requested, not supported\n",
+            u64::from(v.sev),
+            u64::from(v.seves),
+        );
+        return Err(Errno::EINVAL);
+    }
 
     // vmd's answer to the previous exit.
     match v.gs.exit_reason {
