@@ -140,10 +140,7 @@ main(void)
 	pages_vm1 = tb_pages_in_use() - pages0;
 	printf("bench pages-per-vm %zu pages\n", pages_vm1);
 #endif
-	guest_write(&vcp, 0xffff0, b_reset, b_reset_end - b_reset);
-	guest_write(&vcp, 0xf0100, b_code, b_code_end - b_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, b_reset, b_reset_end, b_code, b_code_end);
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 
@@ -203,6 +200,7 @@ main(void)
 
 	t0 = rdtsc();
 	id2 = create_vm(fd, "bench2", &vcp2);
+	flat16(&vrs);
 	reset_vcpu(fd, id2, &vrs);
 	terminate_vm(fd, id2);
 	t1 = rdtsc();

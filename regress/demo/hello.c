@@ -47,7 +47,6 @@ int
 main(void)
 {
 	struct vm_create_params vcp;
-	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
 	char line[256];
 	size_t n = 0;
@@ -60,10 +59,7 @@ main(void)
 	id = create_vm(fd, "hello", &vcp);
 	printf("vmd: created VM %u (%s) with vmd's 64 MiB memory map\n", id,
 	    vcp.vcp_name);
-	guest_write(&vcp, 0xffff0, hello_reset, hello_reset_end - hello_reset);
-	guest_write(&vcp, 0xf0100, hello_code, hello_code_end - hello_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, hello_reset, hello_reset_end, hello_code, hello_code_end);
 	printf("vmd: vcpu reset to the BIOS-boot state (f000:fff0), running\n");
 
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)

@@ -70,7 +70,6 @@ int
 main(void)
 {
 	struct vm_create_params vcp;
-	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
 	unsigned int reports = 0;
 	uint16_t r;
@@ -79,10 +78,7 @@ main(void)
 
 	fd = vmm_open_or_skip();
 	id = create_vm(fd, "fpustate", &vcp);
-	guest_write(&vcp, 0xffff0, f_reset, f_reset_end - f_reset);
-	guest_write(&vcp, 0xf0100, f_code, f_code_end - f_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, f_reset, f_reset_end, f_code, f_code_end);
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 

@@ -194,6 +194,25 @@ static const struct hcase cases[] = {
  * backed), and the process exits afterwards, which is what releases the
  * guest memory mapped (immutably) into it.
  */
+
+/* A guest of 512 KiB of RAM plus the BIOS page range, named `name`. */
+static uint32_t
+create_small_vm(int fd, const char *name, struct vm_create_params *vcp)
+{
+	memset(vcp, 0, sizeof(*vcp));
+	vcp->vcp_ncpus = 1;
+	vcp->vcp_nmemranges = 2;
+	vcp->vcp_memranges[0].vmr_size = 0x80000;
+	vcp->vcp_memranges[0].vmr_type = VM_MEM_RAM;
+	vcp->vcp_memranges[1].vmr_gpa = 0xf0000;
+	vcp->vcp_memranges[1].vmr_size = 0x10000;
+	vcp->vcp_memranges[1].vmr_type = VM_MEM_RESERVED;
+	strlcpy(vcp->vcp_name, name, sizeof(vcp->vcp_name));
+	if (ioctl(fd, VMM_IOC_CREATE, vcp) == -1)
+		err(1, "VMM_IOC_CREATE");
+	return (vcp->vcp_id);
+}
+
 static int
 run_case_child(void *arg)
 {
@@ -207,18 +226,7 @@ run_case_child(void *arg)
 
 	if ((fd = open("/dev/vmm", O_RDWR)) == -1)
 		err(1, "open");
-	memset(&vcp, 0, sizeof(vcp));
-	vcp.vcp_ncpus = 1;
-	vcp.vcp_nmemranges = 2;
-	vcp.vcp_memranges[0].vmr_size = 0x80000;
-	vcp.vcp_memranges[0].vmr_type = VM_MEM_RAM;
-	vcp.vcp_memranges[1].vmr_gpa = 0xf0000;
-	vcp.vcp_memranges[1].vmr_size = 0x10000;
-	vcp.vcp_memranges[1].vmr_type = VM_MEM_RESERVED;
-	strlcpy(vcp.vcp_name, c->name, sizeof(vcp.vcp_name));
-	if (ioctl(fd, VMM_IOC_CREATE, &vcp) == -1)
-		err(1, "VMM_IOC_CREATE");
-	id = vcp.vcp_id;
+	id = create_small_vm(fd, c->name, &vcp);
 	guest_write(&vcp, 0xffff0, reset, sizeof(reset));
 	guest_write(&vcp, 0xf0100, c->code, c->end - c->code);
 	flat16(&vrs);
@@ -790,18 +798,7 @@ run_pcase_child(void *arg)
 	s = intel_cpu() || c->amd == NULL ? c->intel : c->amd;
 	if ((fd = open("/dev/vmm", O_RDWR)) == -1)
 		err(1, "open");
-	memset(&vcp, 0, sizeof(vcp));
-	vcp.vcp_ncpus = 1;
-	vcp.vcp_nmemranges = 2;
-	vcp.vcp_memranges[0].vmr_size = 0x80000;
-	vcp.vcp_memranges[0].vmr_type = VM_MEM_RAM;
-	vcp.vcp_memranges[1].vmr_gpa = 0xf0000;
-	vcp.vcp_memranges[1].vmr_size = 0x10000;
-	vcp.vcp_memranges[1].vmr_type = VM_MEM_RESERVED;
-	strlcpy(vcp.vcp_name, c->name, sizeof(vcp.vcp_name));
-	if (ioctl(fd, VMM_IOC_CREATE, &vcp) == -1)
-		err(1, "VMM_IOC_CREATE");
-	id = vcp.vcp_id;
+	id = create_small_vm(fd, c->name, &vcp);
 	pcase_setup(&vcp, c, &vrs);
 	reset_vcpu(fd, id, &vrs);
 	memset(&ve, 0, sizeof(ve));

@@ -149,7 +149,6 @@ int
 main(void)
 {
 	struct vm_create_params vcp;
-	struct vcpu_reg_state vrs;
 	struct hoststate before, after;
 	struct vm_exit *ve;
 	uint16_t r;
@@ -158,10 +157,7 @@ main(void)
 
 	fd = vmm_open_or_skip();
 	id = create_vm(fd, "hoststate", &vcp);
-	guest_write(&vcp, 0xffff0, h_reset, h_reset_end - h_reset);
-	guest_write(&vcp, 0xf0100, h_code, h_code_end - h_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, h_reset, h_reset_end, h_code, h_code_end);
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 

@@ -63,7 +63,6 @@ main(void)
 	struct vm_info_params vip;
 	struct vm_info_result *vir;
 	struct vm_rwregs_params vrwp;
-	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
 	uint16_t reason;
 	uint32_t id;
@@ -107,10 +106,7 @@ main(void)
 	free(vir);
 
 	/* BIOS boot: reset vector at 0xffff0, code at 0xf0100. */
-	guest_write(&vcp, 0xffff0, guest_reset, guest_reset_end - guest_reset);
-	guest_write(&vcp, 0xf0100, guest_code, guest_code_end - guest_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, guest_reset, guest_reset_end, guest_code, guest_code_end);
 
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);

@@ -76,17 +76,13 @@ main(void)
 {
 	struct vm_create_params vcp;
 	struct vm_rwvmparams_params vpp;
-	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
 	uint32_t id, ver, t, mul, sf;
 	int fd;
 
 	fd = vmm_open_or_skip();
 	id = create_vm(fd, "pvclock", &vcp);
-	guest_write(&vcp, 0xffff0, pv_reset, pv_reset_end - pv_reset);
-	guest_write(&vcp, 0xf0100, pv_code, pv_code_end - pv_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, pv_reset, pv_reset_end, pv_code, pv_code_end);
 
 	/* vmd restores the clock registration of a received VM. */
 	memset(&vpp, 0, sizeof(vpp));

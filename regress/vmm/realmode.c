@@ -167,7 +167,6 @@ main(void)
 	struct vm_info_params vip;
 	struct vm_info_result vir;
 	struct vm_rwregs_params vrw;
-	struct vcpu_reg_state vrs;
 	struct vcpu_inject_event inj;
 	struct vm_run_params vrp;
 	uint32_t sig[3];
@@ -175,10 +174,7 @@ main(void)
 
 	fd = vmm_open_or_skip();
 	id = create_vm(fd, "realmode", &vcp);
-	guest_write(&vcp, 0xffff0, rm_reset, rm_reset_end - rm_reset);
-	guest_write(&vcp, 0xf0100, rm_code, rm_code_end - rm_code);
-	flat16(&vrs);
-	reset_vcpu(fd, id, &vrs);
+	bios_boot(fd, id, &vcp, rm_reset, rm_reset_end, rm_code, rm_code_end);
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 

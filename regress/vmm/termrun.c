@@ -62,15 +62,37 @@ __asm__(
 
 #define COUNTER_GPA	0x500
 
+/* One VMM_IOC_RUN of the VM process, as the program sees it. */
+struct run {
+	int		 started;	/* the ioctl was entered */
+	int		 done;		/* event number when it returned */
+	int		 ret, err;
+	uint16_t	 reason;
+};
+
 struct vcpu_thread {
 	struct vm_create_params vcp;
 	uint32_t	 vm_id;
-	int		 seq;		/* shared event counter */
-	int		 started, run_done, run2_started, run2_done;
-	int		 run1, err1, run2, err2, run3, err3;
-	uint16_t	 reason1, reason2;
-	int		*seqp;
+	struct run	 run[3];
+	int		 setup;		/* <0: the VM process failed to set up */
+	int		*seqp;		/* shared event counter */
 };
+
+static void
+run_once(int fd, struct vcpu_thread *t, struct run *r, struct vm_exit *ve)
+{
+	struct vm_run_params vrp;
+
+	memset(&vrp, 0, sizeof(vrp));
+	vrp.vrp_vm_id = t->vm_id;
+	vrp.vrp_exit = ve;
+	r->started = 1;
+	errno = 0;
+	r->ret = ioctl(fd, VMM_IOC_RUN, &vrp);
+	r->err = errno;
+	r->reason = vrp.vrp_exit_reason;
+	r->done = ++*t->seqp;
+}
 
 static char vcpu_stack[64 * 1024] __attribute__((aligned(16)));
 
@@ -84,19 +106,18 @@ vm_process(void *arg)
 {
 	struct vcpu_thread *t = arg;
 	struct vcpu_reg_state vrs;
-	struct vm_run_params vrp;
 	struct vm_exit ve;
-	int fd;
+	int fd, i;
 
 	if ((fd = open("/dev/vmm", O_RDWR)) == -1) {
-		t->run1 = -2;
+		t->setup = -2;
 		return;
 	}
 	memset(&t->vcp, 0, sizeof(t->vcp));
 	vmd_memmap(&t->vcp, MB(64));
 	strlcpy(t->vcp.vcp_name, "termrun", sizeof(t->vcp.vcp_name));
 	if (ioctl(fd, VMM_IOC_CREATE, &t->vcp) == -1) {
-		t->run1 = -3;
+		t->setup = -3;
 		close(fd);
 		return;
 	}
@@ -111,39 +132,15 @@ vm_process(void *arg)
 		vrsp.vrp_vm_id = t->vm_id;
 		vrsp.vrp_init_state = vrs;
 		if (ioctl(fd, VMM_IOC_RESETCPU, &vrsp) == -1) {
-			t->run1 = -4;
+			t->setup = -4;
 			close(fd);
 			return;
 		}
 	}
 
 	memset(&ve, 0, sizeof(ve));
-	memset(&vrp, 0, sizeof(vrp));
-	vrp.vrp_vm_id = t->vm_id;
-	vrp.vrp_exit = &ve;
-	t->started = 1;
-	errno = 0;
-	t->run1 = ioctl(fd, VMM_IOC_RUN, &vrp);
-	t->err1 = errno;
-	t->reason1 = vrp.vrp_exit_reason;
-	t->run_done = ++*t->seqp;
-
-	memset(&vrp, 0, sizeof(vrp));
-	vrp.vrp_vm_id = t->vm_id;
-	vrp.vrp_exit = &ve;
-	t->run2_started = 1;
-	errno = 0;
-	t->run2 = ioctl(fd, VMM_IOC_RUN, &vrp);
-	t->err2 = errno;
-	t->reason2 = vrp.vrp_exit_reason;
-	t->run2_done = ++*t->seqp;
-
-	memset(&vrp, 0, sizeof(vrp));
-	vrp.vrp_vm_id = t->vm_id;
-	vrp.vrp_exit = &ve;
-	errno = 0;
-	t->run3 = ioctl(fd, VMM_IOC_RUN, &vrp);
-	t->err3 = errno;
+	for (i = 0; i < 3; i++)
+		run_once(fd, t, &t->run[i], &ve);
 	close(fd);
 }
 
@@ -175,9 +172,10 @@ main(void)
 	for (i = 0; i < 8; i++)
 		if (tb_yield() != 1)
 			errx(1, "yield %d: the VM process is not running "
-			    "(started %d, run %d errno %d reason 0x%x)", i,
-			    t.started, t.run1, t.err1, t.reason1);
-	CHECK(t.started && t.run_done == 0);
+			    "(setup %d, run %d errno %d reason 0x%x)", i,
+			    t.setup, t.run[0].ret, t.run[0].err,
+			    t.run[0].reason);
+	CHECK(t.run[0].started && t.run[0].done == 0);
 	id = t.vm_id;
 	c1 = guest_counter(&t.vcp);
 	for (i = 0; i < 8; i++)
@@ -185,19 +183,19 @@ main(void)
 	c2 = guest_counter(&t.vcp);
 	printf("guest counter %u, then %u after 8 more page faults\n", c1, c2);
 	CHECK(c1 >= 1 && c2 >= c1 + 8);
-	CHECK(t.run_done == 0);
+	CHECK(t.run[0].done == 0);
 
 	/* 1. Suspend while the vcpu is in RUN. */
 	CHECK(tb_dev_activate(TB_DVACT_QUIESCE) == 0);
 	susp_done = ++seq;
 	c1 = guest_counter(&t.vcp);
 	printf("quiesce: run returned %d (reason 0x%x) as event %d, quiesce "
-	    "as event %d; guest counter %u\n", t.run1, t.reason1, t.run_done,
-	    susp_done, c1);
-	CHECK(t.run1 == 0 && t.reason1 == VM_EXIT_NONE);
-	CHECK(t.run_done != 0 && t.run_done < susp_done);
+	    "as event %d; guest counter %u\n", t.run[0].ret, t.run[0].reason,
+	    t.run[0].done, susp_done, c1);
+	CHECK(t.run[0].ret == 0 && t.run[0].reason == VM_EXIT_NONE);
+	CHECK(t.run[0].done != 0 && t.run[0].done < susp_done);
 	/* vmd's next RUN sleeps until the wakeup: nothing can run. */
-	CHECK(t.run2_started && t.run2_done == 0);
+	CHECK(t.run[1].started && t.run[1].done == 0);
 	CHECK(tb_yield() == 0);
 	CHECK(guest_counter(&t.vcp) == c1);
 
@@ -208,20 +206,20 @@ main(void)
 	c2 = guest_counter(&t.vcp);
 	printf("wakeup: guest counter %u after 8 page faults\n", c2);
 	CHECK(c2 >= c1 + 8);
-	CHECK(t.run2_done == 0);
+	CHECK(t.run[1].done == 0);
 
 	/* 3. vmctl stop -f: TERM while the vcpu is in RUN. */
 	terminate_vm(fd, id);
 	term_done = ++seq;
 	printf("run returned %d (reason 0x%x) as event %d, TERM as event %d; "
-	    "guest counter %u\n", t.run2, t.reason2, t.run2_done, term_done,
-	    guest_counter(&t.vcp));
-	CHECK(t.run2 == 0);
-	CHECK(t.reason2 == VM_EXIT_NONE);
-	CHECK(t.run2_done != 0 && t.run2_done < term_done);
+	    "guest counter %u\n", t.run[1].ret, t.run[1].reason, t.run[1].done,
+	    term_done, guest_counter(&t.vcp));
+	CHECK(t.run[1].ret == 0);
+	CHECK(t.run[1].reason == VM_EXIT_NONE);
+	CHECK(t.run[1].done != 0 && t.run[1].done < term_done);
 	/* The vcpu thread's next RUN: the VM is gone. */
 	CHECK(tb_thread_join(pid) == 0);
-	CHECK(t.run3 == -1 && t.err3 == ENOENT);
+	CHECK(t.run[2].ret == -1 && t.run[2].err == ENOENT);
 	CHECK(tb_proc_exit(pid) == 0);
 
 	/* TERM again: nothing left. */

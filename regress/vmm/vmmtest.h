@@ -151,6 +151,23 @@ reset_vcpu(int fd, uint32_t id, struct vcpu_reg_state *vrs)
 		err(1, "VMM_IOC_RESETCPU");
 }
 
+/*
+ * vmd's BIOS boot of a small real-mode guest: `reset` at the reset
+ * vector (0xffff0), `code` at f000:0100 (0xf0100), then the flat16 state.
+ */
+static inline void
+bios_boot(int fd, uint32_t id, struct vm_create_params *vcp,
+    const unsigned char *reset, const unsigned char *reset_end,
+    const unsigned char *code, const unsigned char *code_end)
+{
+	struct vcpu_reg_state vrs;
+
+	guest_write(vcp, 0xffff0, reset, reset_end - reset);
+	guest_write(vcp, 0xf0100, code, code_end - code);
+	flat16(&vrs);
+	reset_vcpu(fd, id, &vrs);
+}
+
 /* One VMM_IOC_RUN; returns the exit reason. */
 static inline uint16_t
 run_vcpu(int fd, uint32_t id, struct vm_exit *ve)
