@@ -42,9 +42,10 @@
  *    guest; a #DF handler that faults itself ends in a triple fault,
  *    reported to vmd;
  *  - an NMI from vmd reaches the guest with IF=0; a second one while the
- *    guest is in its NMI handler is held back on VMX (until the run
- *    ends; vmd must ask again) and nests on SVM (EVENTINJ does not look
- *    at NMI blocking); upstream injected no NMI at all;
+ *    guest is in its NMI handler is held back until its IRET, on both
+ *    backends (SVM tracks the blocking EVENTINJ ignores by intercepting
+ *    that IRET); if the run ends first the request ends with it (vmd must
+ *    ask again); upstream injected no NMI at all;
  *  - RDMSR/WRMSR use ECX and EDX:EAX whatever the upper halves hold, and
  *    EFER writes the CPU refuses (reserved bit, LME with paging on) get
  *    #GP (upstream: the vcpu failed at the next VMRUN on SVM).
@@ -503,6 +504,11 @@ PCASE(c_pm_nmi_if0, 32,
 PCASE(c_pm_nmi_nested, 32,
     "mov $0x70, %dx\nout %al, %dx\n" NMI_REPORT
     NMI_HANDLER(c_pm_nmi_nested));
+/* A second NMI requested after the handler's IRET: delivered again. */
+PCASE(c_pm_nmi_again, 32,
+    "mov $0x70, %dx\nout %al, %dx\nxor %eax, %eax\n"
+    "mov $0x71, %dx\nout %al, %dx\n" NMI_REPORT
+    NMI_HANDLER(c_pm_nmi_again));
 
 /* RDMSR/WRMSR take ECX and EDX:EAX; junk in the upper halves of RCX, RAX
  * and RDX must not matter (an SVM slip, also upstream's: it switched on
@@ -577,7 +583,7 @@ struct pcase {
 extern const unsigned char c_pm_task_jmp_task[], c_pm_task_gate_task[],
     c_pm_task_idt_task[],
     c_pm_df_loop_df[], c_pm_df_triple_df[], c_lm_df_ist_df[],
-    c_pm_nmi_if0_nmi[], c_pm_nmi_nested_nmi[];
+    c_pm_nmi_if0_nmi[], c_pm_nmi_nested_nmi[], c_pm_nmi_again_nmi[];
 
 static const struct step s_gp0[] = { IO(0x10d, 0), DONE };
 static const struct step s_gp80[] = { IO(0x10d, 0x80), DONE };
@@ -596,16 +602,19 @@ static const struct step s_df_triple[] = { IO(0x98, 50),
 /* The NMI runs with IF=0 inherited (interrupt gate) and returns. */
 static const struct step s_nmi_if0[] = { IO_NMI(0x70, 0), IO(0x72, 1),
     IO_M(0x73, 0, 0x200), IO(0x99, 0x101), DONE };
-/* VMX: the second NMI finds the guest blocking NMIs (it is in its
- * handler) and is not injected; the request ends with the run (vmd must
- * ask again).  SVM: EVENTINJ does not look at the guest's NMI blocking,
- * so the second NMI nests (the handler is entered again before its IRET,
- * depth 2).  Upstream injected no NMI at all. */
-static const struct step s_nmi_nested_intel[] = { IO_NMI(0x70, 0),
+/* The second NMI finds the guest blocking NMIs (it is in its handler) and
+ * is not injected; the request ends with the run (vmd must ask again).
+ * VMX sees the blocking in the guest's interruptibility state; SVM, whose
+ * EVENTINJ would deliver it anyway (nesting the handler), tracks it: the
+ * NMI blocks until the handler's IRET, which is intercepted.  Upstream
+ * injected no NMI at all. */
+static const struct step s_nmi_nested[] = { IO_NMI(0x70, 0),
     IO_NMI(0x72, 1), IO_M(0x73, 0, 0), IO(0x99, 0x101), DONE };
-static const struct step s_nmi_nested_amd[] = { IO_NMI(0x70, 0),
-    IO_NMI(0x72, 1), IO(0x72, 2), IO_M(0x73, 0, 0), IO_M(0x73, 0, 0),
-    IO(0x99, 0x202), DONE };
+/* Once the handler has returned, NMIs are unblocked: a new one runs it
+ * again (count 2, never nested). */
+static const struct step s_nmi_again[] = { IO_NMI(0x70, 0), IO(0x72, 1),
+    IO_M(0x73, 0, 0), IO_NMI(0x71, 0), IO(0x72, 2), IO_M(0x73, 0, 0),
+    IO(0x99, 0x102), DONE };
 static const struct step s_msr_junk[] = {
     IO_REGS(0x60, 0x00070406, 0x00070406),
     { S_IO_RAX_RBX, 0, 0x61, 0, 0, 0, 0 },
@@ -643,7 +652,9 @@ static const struct pcase pcases[] = {
 	P(c_pm_nmi_if0, 0, FIX(2, c_pm_nmi_if0_nmi, 0, -1, NULL, 0), 0,
 	    s_nmi_if0, NULL),
 	P(c_pm_nmi_nested, 0, FIX(2, c_pm_nmi_nested_nmi, 0, -1, NULL, 0), 0,
-	    s_nmi_nested_intel, s_nmi_nested_amd),
+	    s_nmi_nested, NULL),
+	P(c_pm_nmi_again, 0, FIX(2, c_pm_nmi_again_nmi, 0, -1, NULL, 0), 0,
+	    s_nmi_again, NULL),
 	P(c_lm_msr_junk, 1, NOFIX, 0, s_msr_junk, NULL),
 	P(c_lm_efer_rsvd, 1, NOFIX, 0, s_gp0, NULL),
 	P(c_lm_efer_lme, 1, NOFIX, 0, s_gp0, NULL),

@@ -4,13 +4,13 @@ use core::sync::atomic::Ordering;
 
 use vmm_abi::{
     vcpu_inject_event, SVM_VMEXIT_CLGI, SVM_VMEXIT_CPUID, SVM_VMEXIT_HLT, SVM_VMEXIT_ICEBP,
-    SVM_VMEXIT_INTR, SVM_VMEXIT_INVD, SVM_VMEXIT_INVLPGA, SVM_VMEXIT_IOIO, SVM_VMEXIT_MONITOR,
-    SVM_VMEXIT_MSR, SVM_VMEXIT_MWAIT, SVM_VMEXIT_MWAIT_CONDITIONAL, SVM_VMEXIT_NMI, SVM_VMEXIT_NPF,
-    SVM_VMEXIT_RDTSCP, SVM_VMEXIT_SHUTDOWN, SVM_VMEXIT_SKINIT, SVM_VMEXIT_STGI, SVM_VMEXIT_VINTR,
-    SVM_VMEXIT_VMLOAD, SVM_VMEXIT_VMMCALL, SVM_VMEXIT_VMRUN, SVM_VMEXIT_VMSAVE, SVM_VMEXIT_XSETBV,
-    VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI, VCPU_INJECT_NONE, VCPU_REGS_RIP,
-    VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEI_DIR_IN, VEI_DIR_OUT,
-    VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+    SVM_VMEXIT_INTR, SVM_VMEXIT_INVD, SVM_VMEXIT_INVLPGA, SVM_VMEXIT_IOIO, SVM_VMEXIT_IRET,
+    SVM_VMEXIT_MONITOR, SVM_VMEXIT_MSR, SVM_VMEXIT_MWAIT, SVM_VMEXIT_MWAIT_CONDITIONAL,
+    SVM_VMEXIT_NMI, SVM_VMEXIT_NPF, SVM_VMEXIT_RDTSCP, SVM_VMEXIT_SHUTDOWN, SVM_VMEXIT_SKINIT,
+    SVM_VMEXIT_STGI, SVM_VMEXIT_VINTR, SVM_VMEXIT_VMLOAD, SVM_VMEXIT_VMMCALL, SVM_VMEXIT_VMRUN,
+    SVM_VMEXIT_VMSAVE, SVM_VMEXIT_XSETBV, VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI,
+    VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST,
+    VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
@@ -168,6 +168,11 @@ pub(super) fn run<K: Kernel>(
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
         reinject(v, sent);
+        // The handler's IRET has run once the guest exits elsewhere.
+        if v.nmi_iret_rip.is_some_and(|r| r != v.vmcb.rip) {
+            v.nmi_blocked = false;
+            v.nmi_iret_rip = None;
+        }
         if !stays_in_kernel(v) {
             if let Some(l) = live.take() {
                 switch::leave(&k, v, l);
@@ -256,9 +261,16 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
             v.vmcb.eventinj = u64::from(ev.vie_vector) | TYPE_INTR | EVENT_VALID;
             ev.vie_type = VCPU_INJECT_NONE as u8;
         }
-        VCPU_INJECT_NMI => {
+        // An NMI waits while the guest is still in the handler of the last
+        // one (the CPU blocks NMIs until that IRET, but EVENTINJ does not
+        // look); the request ends with the run, as on VMX.
+        VCPU_INJECT_NMI if !v.nmi_blocked => {
             v.vmcb.eventinj = 2 | TYPE_NMI | EVENT_VALID;
             ev.vie_type = VCPU_INJECT_NONE as u8;
+            v.nmi_blocked = true;
+            v.nmi_iret_rip = None;
+            v.vmcb.intercept1 |= intercept1::IRET;
+            v.vmcb.vmcb_clean_bits &= !CLEAN_I;
         }
         VCPU_INJECT_EX => {
             let vec = ev.vie_vector;
@@ -309,6 +321,14 @@ fn handle_exit<K: Kernel>(
     let rflags = v.gs.rflags;
     let mut update_rip = false;
     let next = match reason {
+        SVM_VMEXIT_IRET => {
+            // The NMI handler returns: NMIs are unblocked once this IRET
+            // has run (the intercept comes before it does).
+            v.vmcb.intercept1 &= !intercept1::IRET;
+            v.vmcb.vmcb_clean_bits &= !CLEAN_I;
+            v.nmi_iret_rip = Some(v.vmcb.rip);
+            Next::Resume
+        }
         SVM_VMEXIT_VINTR => {
             if rflags & PSL_I == 0 {
                 return Err(Errno::EINVAL);

@@ -72,6 +72,13 @@ pub struct SvmVcpu<K: Kernel> {
     asid: Asid,
     id: u32,
     irqready: bool,
+    /// The guest blocks NMIs: an NMI was injected and its handler has
+    /// not returned (the CPU tracks this but does not say; EVENTINJ
+    /// would deliver another NMI regardless).
+    nmi_blocked: bool,
+    /// The RIP of the guest's IRET that ends the NMI handler, once it
+    /// was intercepted: NMIs are unblocked at the first exit after it ran.
+    nmi_iret_rip: Option<u64>,
     last_cpu: Option<u32>,
     shadow_pat: u64,
     sev: bool,
@@ -167,6 +174,8 @@ impl<K: Kernel> Svm<K> {
             asid,
             id,
             irqready: false,
+            nmi_blocked: false,
+            nmi_iret_rip: None,
             last_cpu: None,
             // SAFETY: PAT exists on every amd64 CPU.
             shadow_pat: insn::read_pat(),
@@ -225,6 +234,10 @@ impl<K: Kernel> Svm<K> {
             // Everything changed: nothing is clean.
             c.vmcb_clean_bits = 0;
         }
+        // A new state blocks no NMI (the IRET intercept went with the
+        // intercept words above).
+        v.nmi_blocked = false;
+        v.nmi_iret_rip = None;
         // Every port traps to vmd.
         v.iopm.fill(0xff);
         // MSRs: everything traps except what upstream passes through.

@@ -259,6 +259,8 @@ pub mod intercept1 {
     pub const INTR: u32 = 1 << 0;
     /// NMI.
     pub const NMI: u32 = 1 << 1;
+    /// IRET (checked before it executes).
+    pub const IRET: u32 = 1 << 20;
     /// Virtual interrupt window.
     pub const VINTR: u32 = 1 << 4;
     /// CPUID.

@@ -328,11 +328,22 @@ impl<K: Kernel> Vmx<K> {
     fn controls(&self, lma: bool) -> Result<[(Ctl32, u32); 5], CtlError> {
         use ctl::*;
         let c = &self.caps;
+        // Virtual NMIs where the CPU has them: with NMI exiting alone, the
+        // guest's IRET does not unblock NMIs (SDM, IRET in VMX non-root
+        // operation), so after one injected NMI a vcpu would block NMIs
+        // for good; with them, the NMI-blocking bit of the guest's
+        // interruptibility state is set by the injection and cleared by
+        // the handler's IRET, which is what `inject` looks at.
+        let vnmi = if (c.pinbased >> 32) as u32 & PIN_VIRTUAL_NMIS != 0 {
+            PIN_VIRTUAL_NMIS
+        } else {
+            0
+        };
         let pin = compute_ctls(
             CtlReg::Pin,
             c.pinbased,
-            PIN_EXTINT_EXITING | PIN_NMI_EXITING,
-            PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER | PIN_POSTED_INTR,
+            PIN_EXTINT_EXITING | PIN_NMI_EXITING | vnmi,
+            (PIN_VIRTUAL_NMIS & !vnmi) | PIN_PREEMPTION_TIMER | PIN_POSTED_INTR,
         )?;
         let proc = compute_ctls(
             CtlReg::Proc,
