@@ -168,10 +168,8 @@ pub(super) fn run<K: Kernel>(
         v.gs.exit_reason = v.vmcb.exitcode as u32;
         v.gs.rflags = v.vmcb.rflags;
         reinject(v, sent);
-        // The handler's IRET has run once the guest exits elsewhere.
-        if v.nmi_iret_rip.is_some_and(|r| r != v.vmcb.rip) {
-            v.nmi_blocked = false;
-            v.nmi_iret_rip = None;
+        if v.nmi_blocked {
+            nmi_unblock(v);
         }
         if !stays_in_kernel(v) {
             if let Some(l) = live.take() {
@@ -204,6 +202,33 @@ pub(super) fn run<K: Kernel>(
         exit_reason,
         irqready: v.irqready,
     })
+}
+
+/// Injects an NMI unless the guest still blocks NMIs (then it waits); an
+/// injected NMI blocks them until the handler's IRET, which is
+/// intercepted to see it.
+#[cold]
+fn inject_nmi<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
+    if v.nmi_blocked {
+        return;
+    }
+    v.vmcb.eventinj = 2 | TYPE_NMI | EVENT_VALID;
+    ev.vie_type = VCPU_INJECT_NONE as u8;
+    v.nmi_blocked = true;
+    v.nmi_iret_rip = None;
+    v.vmcb.intercept1 |= intercept1::IRET;
+    v.vmcb.vmcb_clean_bits &= !CLEAN_I;
+}
+
+/// While an injected NMI blocks NMIs: the handler's IRET has run once
+/// the guest exits anywhere but at that IRET (its intercept recorded the
+/// RIP), and NMIs are unblocked.
+#[cold]
+fn nmi_unblock<K: Kernel>(v: &mut SvmVcpu<K>) {
+    if v.nmi_iret_rip.is_some_and(|r| r != v.vmcb.rip) {
+        v.nmi_blocked = false;
+        v.nmi_iret_rip = None;
+    }
 }
 
 /// An event whose delivery the exit interrupted (EXITINTINFO; say an NPF
@@ -251,6 +276,7 @@ fn stays_in_kernel<K: Kernel>(v: &SvmVcpu<K>) -> bool {
 /// code for the vectors that push one when the guest is in protected mode;
 /// #UD and the other vectors without an error code are accepted (upstream
 /// terminated the vcpu for #UD).  NMIs are injected as NMIs.
+#[inline(always)]
 fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult {
     if v.vmcb.eventinj & EVENT_VALID != 0 {
         return Ok(());
@@ -264,14 +290,7 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
         // An NMI waits while the guest is still in the handler of the last
         // one (the CPU blocks NMIs until that IRET, but EVENTINJ does not
         // look); the request ends with the run, as on VMX.
-        VCPU_INJECT_NMI if !v.nmi_blocked => {
-            v.vmcb.eventinj = 2 | TYPE_NMI | EVENT_VALID;
-            ev.vie_type = VCPU_INJECT_NONE as u8;
-            v.nmi_blocked = true;
-            v.nmi_iret_rip = None;
-            v.vmcb.intercept1 |= intercept1::IRET;
-            v.vmcb.vmcb_clean_bits &= !CLEAN_I;
-        }
+        VCPU_INJECT_NMI => inject_nmi(v, ev),
         VCPU_INJECT_EX => {
             let vec = ev.vie_vector;
             let mut e = u64::from(vec) | TYPE_EXCEPTION | EVENT_VALID;
@@ -321,14 +340,6 @@ fn handle_exit<K: Kernel>(
     let rflags = v.gs.rflags;
     let mut update_rip = false;
     let next = match reason {
-        SVM_VMEXIT_IRET => {
-            // The NMI handler returns: NMIs are unblocked once this IRET
-            // has run (the intercept comes before it does).
-            v.vmcb.intercept1 &= !intercept1::IRET;
-            v.vmcb.vmcb_clean_bits &= !CLEAN_I;
-            v.nmi_iret_rip = Some(v.vmcb.rip);
-            Next::Resume
-        }
         SVM_VMEXIT_VINTR => {
             if rflags & PSL_I == 0 {
                 return Err(Errno::EINVAL);
@@ -343,6 +354,14 @@ fn handle_exit<K: Kernel>(
         // (upstream terminated the vcpu on an NMI exit).
         SVM_VMEXIT_INTR | SVM_VMEXIT_NMI => Next::Resume,
         SVM_VMEXIT_SHUTDOWN => Next::ToVmd,
+        SVM_VMEXIT_IRET => {
+            // The NMI handler returns: NMIs are unblocked once this IRET
+            // has run (the intercept comes before it does).
+            v.vmcb.intercept1 &= !intercept1::IRET;
+            v.vmcb.vmcb_clean_bits &= !CLEAN_I;
+            v.nmi_iret_rip = Some(v.vmcb.rip);
+            Next::Resume
+        }
         // INVD would drop dirty cache lines of the host (upstream let it
         // run natively): a no-op.
         SVM_VMEXIT_INVD => {
