@@ -7,6 +7,7 @@
 //! OpenBSD's driver can return.
 #![no_main]
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -24,6 +25,10 @@ struct World {
     /// User memory of each process the fuzzer may point at.
     bufs: [u64; 4],
     baseline: Snapshot,
+    /// The id the last successful CREATE returned.  VM ids only grow over
+    /// the whole run (the world lives across inputs), so "small" ids are
+    /// taken relative to it: they name the VMs this input created.
+    last_id: AtomicU32,
 }
 
 fn world() -> &'static World {
@@ -31,8 +36,9 @@ fn world() -> &'static World {
     W.get_or_init(|| {
         let k = HostKernel::new();
         k.set_recycle(true);
-        let vmm: &'static Vmm<HostKernel, TestBackend> =
-            Box::leak(Box::new(Vmm::new(k, TestBackend::new(k, Mode::Rvi)).unwrap()));
+        let vmm: &'static Vmm<HostKernel, TestBackend> = Box::leak(Box::new(
+            Vmm::new(k, TestBackend::new(k, Mode::Rvi)).unwrap(),
+        ));
         vmm.init();
         let mut pids = [0; 4];
         let mut bufs = [0; 4];
@@ -46,6 +52,7 @@ fn world() -> &'static World {
             pids,
             bufs,
             baseline: k.snapshot(),
+            last_id: AtomicU32::new(0),
         }
     })
 }
@@ -108,7 +115,8 @@ fuzz_target!(|data: &[u8]| {
         buf[..n].copy_from_slice(&d[..n]);
         d = &d[n..];
         // Make small ids and valid-looking memory maps likely.
-        if cmd == VMM_IOC_CREATE && len >= std::mem::size_of::<vm_create_params>() && h[3] & 1 == 0 {
+        if cmd == VMM_IOC_CREATE && len >= std::mem::size_of::<vm_create_params>() && h[3] & 1 == 0
+        {
             let mut vcp: vm_create_params = zeroed();
             vcp.vcp_ncpus = 1;
             vcp.vcp_nmemranges = 1;
@@ -116,7 +124,12 @@ fuzz_target!(|data: &[u8]| {
             buf[..std::mem::size_of::<vm_create_params>()]
                 .copy_from_slice(vmm_kernel::pod::as_bytes(&vcp));
         } else if len >= 4 && h[3] & 2 == 0 {
-            buf[..4].copy_from_slice(&u32::from(h[3] >> 2 & 7).to_le_bytes());
+            // One of the last few VMs created (or just before the first).
+            let id = w
+                .last_id
+                .load(Ordering::Relaxed)
+                .wrapping_sub(u32::from(h[3] >> 2 & 7));
+            buf[..4].copy_from_slice(&id.to_le_bytes());
         }
         // Point user pointers at this process's buffer half the time.
         if cmd == VMM_IOC_RUN && len >= 32 && h[3] & 4 == 0 {
@@ -129,12 +142,18 @@ fuzz_target!(|data: &[u8]| {
         let r = if promises != 0 && promises & pledge::VMM == 0 {
             Err(Errno::EPERM)
         } else if promises != 0 {
-            w.vmm.pledge_ioctl(p, u64::from(cmd)).and_then(|()| w.vmm.ioctl(u64::from(cmd), buf))
+            w.vmm
+                .pledge_ioctl(p, u64::from(cmd))
+                .and_then(|()| w.vmm.ioctl(u64::from(cmd), buf))
         } else {
             w.vmm.ioctl(u64::from(cmd), buf)
         };
         if let Err(e) = r {
             assert!(ALLOWED.contains(&e), "errno {e:?} from {cmd:#x}");
+        } else if cmd == VMM_IOC_CREATE && len >= std::mem::size_of::<vm_create_params>() {
+            let off = std::mem::offset_of!(vm_create_params, vcp_id);
+            let id = u32::from_le_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]);
+            w.last_id.store(id, Ordering::Relaxed);
         }
     }
     // Clean up and check the accounting.
@@ -150,7 +169,9 @@ fuzz_target!(|data: &[u8]| {
         }
         let buf = w.bufs[0];
         vip.vip_info = buf as *mut vm_info_result;
-        w.vmm.ioctl(u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip)).unwrap();
+        w.vmm
+            .ioctl(u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip))
+            .unwrap();
         for i in 0..n {
             let r: vm_info_result = w.k.user_get(w.pids[0], buf + (i * 160) as u64);
             if r.vir_id != 0 {
