@@ -3,6 +3,7 @@
 //! hypervisor leaves.
 
 use crate::insn::{cpuid, CpuidResult};
+use crate::x86::CR4_OSXSAVE;
 
 /// Leaf 1 ECX: DTES64, MWAIT, DSCPL, VMX, SMX, EST, TM2, CNXTID, SDBG,
 /// XTPR, PDCM, PCID, DCA, X2APIC, DEADLINE removed.
@@ -22,8 +23,6 @@ pub const AMDSPEC_EBX_MASK: u32 = 0xf8f8_2fff;
 const CPUIDECX_HV: u32 = 1 << 31;
 /// Leaf 1 ECX: OSXSAVE.
 const CPUIDECX_OSXSAVE: u32 = 1 << 27;
-/// CR4.OSXSAVE.
-const CR4_OSXSAVE: u64 = 1 << 18;
 /// KVM features: CLOCKSOURCE2 and CLOCKSOURCE_STABLE_BIT.
 const KVM_FEATURES: u32 = (1 << 3) | (1 << 24);
 

@@ -16,6 +16,7 @@ pub mod insn;
 pub mod pvclock;
 pub mod svm;
 pub mod vmx;
+pub(crate) mod x86;
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};
 use vmm_core::{Backend, Mode, RunCheck, RunExit, RunRequest};

@@ -17,16 +17,13 @@ use vmm_kernel::{Errno, KResult, Kernel};
 
 use super::switch;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
-use super::{Svm, SvmVcpu, SvmVm, EFER_SVME};
+use super::{Svm, SvmVcpu, SvmVm};
 use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
     wrmsr_shared, xsetbv_value, Next, Wrmsr,
 };
+use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
-/// RFLAGS.IF.
-const PSL_I: u64 = 1 << 9;
-/// RFLAGS.TF.
-const PSL_T: u64 = 1 << 8;
 /// EVENTINJ valid bit.
 const EVENT_VALID: u64 = 1 << 31;
 /// EVENTINJ: error code valid.
@@ -35,13 +32,6 @@ const EVENT_EV: u64 = 1 << 11;
 const TYPE_INTR: u64 = 0 << 8;
 const TYPE_NMI: u64 = 2 << 8;
 const TYPE_EXCEPTION: u64 = 3 << 8;
-/// CR0.PE.
-const CR0_PE: u64 = 1;
-/// CR0.PG.
-const CR0_PG: u64 = 1 << 31;
-/// EFER.LME, EFER.LMA.
-const EFER_LME: u64 = 1 << 8;
-const EFER_LMA: u64 = 1 << 10;
 /// The EFER bits a guest may write: SCE, LME, LMA, NXE, SVME, LMSLE,
 /// FFXSR, TCE.
 const EFER_WRITABLE: u64 = 0xfd01;

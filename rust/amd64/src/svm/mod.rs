@@ -9,6 +9,7 @@ mod fetch;
 pub mod switch;
 pub mod vmcb;
 
+use crate::x86::EFER_SVME;
 use core::sync::atomic::AtomicUsize;
 
 use vmm_abi::{
@@ -34,8 +35,6 @@ use vmcb::{
     VmcbSegment,
 };
 
-/// EFER.SVME: must stay set in the guest's EFER.
-const EFER_SVME: u64 = 1 << 12;
 /// Most CPUs a host may have for the per-CPU "last vcpu" record.
 const MAXCPUS: usize = 256;
 

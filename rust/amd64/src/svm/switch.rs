@@ -229,9 +229,9 @@ pub(super) fn set_svme(on: bool) {
     unsafe {
         let efer = insn::rdmsr(msr::EFER);
         let efer = if on {
-            efer | super::EFER_SVME
+            efer | crate::x86::EFER_SVME
         } else {
-            efer & !super::EFER_SVME
+            efer & !crate::x86::EFER_SVME
         };
         insn::wrmsr(msr::EFER, efer);
     }

@@ -1,5 +1,6 @@
 //! The VMX run loop and exit handlers (`vcpu_run_vmx`, `vmx_handle_exit`).
 
+use crate::x86::{PSL_I, PSL_T};
 use core::sync::atomic::Ordering;
 
 use vmm_abi::{
@@ -24,10 +25,6 @@ use crate::exitpolicy::{
     wrmsr_shared, xsetbv_value, Next, Wrmsr,
 };
 
-/// RFLAGS.IF.
-const PSL_I: u64 = 1 << 9;
-/// RFLAGS.TF.
-const PSL_T: u64 = 1 << 8;
 /// DR6.BS (single step).
 const DR6_BS: u64 = 1 << 14;
 /// Interruptibility: blocking by STI, by MOV SS, by NMI.

@@ -13,6 +13,9 @@ mod exit;
 pub mod switch;
 pub mod vmcs;
 
+use crate::x86::{
+    CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
+};
 use core::sync::atomic::AtomicUsize;
 
 use vmm_abi::{
@@ -52,23 +55,10 @@ const GUEST_MSRS: [u32; 6] = [
 /// Entries in each MSR area.
 const NMSRS: u32 = GUEST_MSRS.len() as u32;
 
-/// CR0 bits.
-const CR0_PE: u64 = 1 << 0;
-const CR0_NW: u64 = 1 << 29;
-const CR0_CD: u64 = 1 << 30;
-const CR0_PG: u64 = 1 << 31;
-/// CR4 bits.
-const CR4_PAE: u64 = 1 << 5;
-const CR4_VMXE: u64 = 1 << 13;
-const CR4_PKE: u64 = 1 << 22;
-const CR4_CET: u64 = 1 << 23;
 /// CR4 bits the guest never gets: VMX (not in its CPUID), protection keys
 /// and CET (not in its CPUID either; the host's PKRU and CET state are
 /// not switched).
 const CR4_HOST_OWNED: u64 = CR4_VMXE | CR4_PKE | CR4_CET;
-/// EFER bits.
-const EFER_LME: u64 = 1 << 8;
-const EFER_LMA: u64 = 1 << 10;
 
 /// Control bits (SDM Vol. 3C, 24.6 to 24.8).
 pub mod ctl {

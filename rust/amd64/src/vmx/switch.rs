@@ -37,6 +37,7 @@
 //!
 //! Every offset into [`GuestState`] comes from `offset_of!`.
 
+use crate::x86::{CR0_TS, CR4_VMXE};
 use core::arch::{asm, naked_asm};
 use core::mem::offset_of;
 
@@ -760,10 +761,6 @@ impl<K: Kernel> Current<'_, K> {
     }
 }
 
-/// CR0.TS.
-const CR0_TS: u64 = 1 << 3;
-/// CR4.VMXE.
-const CR4_VMXE: u64 = 1 << 13;
 /// IA32_FEATURE_CONTROL: locked.
 const FC_LOCK: u64 = 1 << 0;
 /// IA32_FEATURE_CONTROL: VMXON allowed outside SMX.
