@@ -9,7 +9,6 @@ mod fetch;
 pub mod switch;
 pub mod vmcb;
 
-use crate::x86::EFER_SVME;
 use core::sync::atomic::AtomicUsize;
 
 use vmm_abi::{
@@ -30,6 +29,7 @@ use crate::cpu::SvmCaps;
 use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
 use crate::insn;
+use crate::x86::EFER_SVME;
 use vmcb::{
     ar_from_attr, attr_from_ar, intercept1, intercept2, msrpm_pass, tlb, Iopm, Msrpm, Vmcb,
     VmcbSegment,

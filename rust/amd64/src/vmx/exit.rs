@@ -1,6 +1,5 @@
 //! The VMX run loop and exit handlers (`vcpu_run_vmx`, `vmx_handle_exit`).
 
-use crate::x86::{PSL_I, PSL_T};
 use core::sync::atomic::Ordering;
 
 use vmm_abi::{
@@ -24,6 +23,7 @@ use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
     wrmsr_shared, xsetbv_value, Next, Wrmsr,
 };
+use crate::x86::{PSL_I, PSL_T};
 
 /// DR6.BS (single step).
 const DR6_BS: u64 = 1 << 14;

@@ -13,9 +13,6 @@ mod exit;
 pub mod switch;
 pub mod vmcs;
 
-use crate::x86::{
-    CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
-};
 use core::sync::atomic::AtomicUsize;
 
 use vmm_abi::{
@@ -33,6 +30,9 @@ use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
 use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
+use crate::x86::{
+    CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
+};
 use switch::{Current, Vmcs};
 use vmcs::{
     compute_ctls, msr_bitmap_pass, CrFixed, Ctl16, Ctl32, Ctl64, CtlError, CtlNat, CtlReg, Guest32,

@@ -37,7 +37,6 @@
 //!
 //! Every offset into [`GuestState`] comes from `offset_of!`.
 
-use crate::x86::{CR0_TS, CR4_VMXE};
 use core::arch::{asm, naked_asm};
 use core::mem::offset_of;
 
@@ -47,6 +46,7 @@ use vmm_kernel::{Errno, KResult, Kernel};
 use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
 use crate::gstate::GuestState;
 use crate::insn::{self, msr, VmFail};
+use crate::x86::{CR0_TS, CR4_VMXE};
 
 /// What [`vmx_enter_guest`] returns.
 pub mod ret {
