@@ -7,6 +7,84 @@
 
 #![no_std]
 
+// Assembly shared by the two world switches (`svm::switch`, `vmx::switch`):
+// the guest's general registers, CR2 and DR0-DR3 moved between the CPU
+// and `GuestState` through RSI.  Each expands to one template string whose
+// `{reg}` operands the including `naked_asm!` binds to
+// `offset_of!(GuestState, reg)`.
+
+/// Loads DR0-DR3 and CR2 from the guest state at RSI (clobbers RAX).
+macro_rules! guest_dr_cr2_in {
+    () => {
+        concat!(
+            "mov rax, [rsi + {dr0}]\n",
+            "mov dr0, rax\n",
+            "mov rax, [rsi + {dr1}]\n",
+            "mov dr1, rax\n",
+            "mov rax, [rsi + {dr2}]\n",
+            "mov dr2, rax\n",
+            "mov rax, [rsi + {dr3}]\n",
+            "mov dr3, rax\n",
+            "mov rax, [rsi + {cr2}]\n",
+            "mov cr2, rax\n",
+        )
+    };
+}
+
+/// Loads every general register but RAX and RSI from the guest state at
+/// RSI.
+macro_rules! guest_gprs_in {
+    () => {
+        concat!(
+            "mov r15, [rsi + {r15}]\n",
+            "mov r14, [rsi + {r14}]\n",
+            "mov r13, [rsi + {r13}]\n",
+            "mov r12, [rsi + {r12}]\n",
+            "mov r11, [rsi + {r11}]\n",
+            "mov r10, [rsi + {r10}]\n",
+            "mov r9, [rsi + {r9}]\n",
+            "mov r8, [rsi + {r8}]\n",
+            "mov rbp, [rsi + {rbp}]\n",
+            "mov rdi, [rsi + {rdi}]\n",
+            "mov rdx, [rsi + {rdx}]\n",
+            "mov rcx, [rsi + {rcx}]\n",
+            "mov rbx, [rsi + {rbx}]\n",
+        )
+    };
+}
+
+/// Stores every general register but RAX and RSI, then CR2 and DR0-DR3,
+/// into the guest state at RSI (clobbers RAX).
+macro_rules! guest_gprs_dr_cr2_out {
+    () => {
+        concat!(
+            "mov [rsi + {rbx}], rbx\n",
+            "mov [rsi + {rcx}], rcx\n",
+            "mov [rsi + {rdx}], rdx\n",
+            "mov [rsi + {rdi}], rdi\n",
+            "mov [rsi + {rbp}], rbp\n",
+            "mov [rsi + {r8}], r8\n",
+            "mov [rsi + {r9}], r9\n",
+            "mov [rsi + {r10}], r10\n",
+            "mov [rsi + {r11}], r11\n",
+            "mov [rsi + {r12}], r12\n",
+            "mov [rsi + {r13}], r13\n",
+            "mov [rsi + {r14}], r14\n",
+            "mov [rsi + {r15}], r15\n",
+            "mov rax, cr2\n",
+            "mov [rsi + {cr2}], rax\n",
+            "mov rax, dr0\n",
+            "mov [rsi + {dr0}], rax\n",
+            "mov rax, dr1\n",
+            "mov [rsi + {dr1}], rax\n",
+            "mov rax, dr2\n",
+            "mov [rsi + {dr2}], rax\n",
+            "mov rax, dr3\n",
+            "mov [rsi + {dr3}], rax\n",
+        )
+    };
+}
+
 pub mod asid;
 pub mod cpu;
 pub mod cpuid;
