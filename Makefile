@@ -146,6 +146,15 @@ bench: kobj
 	mkdir -p build
 	sh regress/bench.sh
 
+# A real OpenBSD 7.6 kernel with the Rust vmm, built on Linux
+# (regress/obsd/kernel.sh): the test configuration into build/obsd/bsd,
+# or GENERIC.MP into build/obsd/bsd.generic.
+obsd-kernel: kobj
+	sh regress/obsd/kernel.sh test
+
+obsd-generic: kobj
+	sh regress/obsd/kernel.sh generic
+
 # Per-function instruction profile of one in-kernel exit (needs python3).
 bench-profile: kobj
 	sh regress/bench/profile.sh
@@ -160,4 +169,4 @@ clean:
 
 .PHONY: all host klib kobj check-kobj check-glue kernel abi fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress bench bench-profile \
-	demo test clean
+	demo test clean obsd-kernel obsd-generic

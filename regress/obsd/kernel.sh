@@ -1,0 +1,100 @@
+#!/bin/sh
+#	$vmm-rs: kernel.sh $
+#
+# Build a real OpenBSD 7.6 amd64 kernel with the Rust vmm(4) on Linux.
+#
+#	sh regress/obsd/kernel.sh [test | generic]
+#
+#   test     (make obsd-kernel) the configuration regress/obsd/RUSTVMM-TEST:
+#            MP, ACPI, ddb, com0, vmm0 and an 8 MiB ramdisk root.
+#            Result: build/obsd/bsd (stripped) and build/obsd/bsd.gdb.
+#            The ramdisk is the symbol rd_root_image of bsd: its file
+#            offset is its address minus that of its section plus the
+#            section's offset (readelf -S, nm -S give them); its size is
+#            MINIROOTSIZE * 512 (set in RUSTVMM-TEST).  An FFS image
+#            copied there is the root file system (rd0a).
+#   generic  (make obsd-generic) GENERIC.MP with the Rust vmm, less
+#            amdgpu (its register headers are not in the archive).
+#            Result: build/obsd/bsd.generic.
+#
+# The caller builds build/vmm_rs.o first (make kobj).  Steps:
+#  1. extract /work/shared/openbsd/openbsd-7.6-sys.tar.xz (OBSD_SYS_TAR)
+#     into build/obsd/sys, once, and adapt its kernel Makefile and
+#     makegap.sh to a Linux host (Makefile.amd64.sed, makegap.sh.sed);
+#  2. build config(8) (config/build.sh);
+#  3. stage the driver with tools/stage-openbsd.sh (STAGE_ONLY=1);
+#  4. config(8) and bmake with clang and ld.lld (mk/sys.mk).
+# Knobs: OBSD_CC, OBSD_LD (e.g. clang-16, ld.lld-16), OBSD_JOBS (2).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+what=${1:-test}
+obj=$top/build/obsd
+sys=$obj/sys
+tar=${OBSD_SYS_TAR:-/work/shared/openbsd/openbsd-7.6-sys.tar.xz}
+
+case $what in
+test)	conf=RUSTVMM-TEST out=$obj/bsd ;;
+generic) conf=GENERIC.MP.RUSTVMM out=$obj/bsd.generic ;;
+*)	echo "usage: kernel.sh [test | generic]" >&2; exit 2 ;;
+esac
+
+[ -f "$top/build/vmm_rs.o" ] ||
+    { echo "build/vmm_rs.o missing: run make kobj" >&2; exit 1; }
+
+# 1. The tree, extracted again when the archive or the host adaptations
+# change.
+stamp=$obj/sys.stamp
+if [ ! -f "$stamp" ] || [ -n "$(find "$tar" "$here/Makefile.amd64.sed" \
+    "$here/makegap.sh.sed" -newer "$stamp")" ]; then
+	rm -rf "$sys" "$stamp"
+	mkdir -p "$obj"
+	tar -xJf "$tar" -C "$obj"
+	f=$sys/arch/amd64/conf/Makefile.amd64
+	sed -f "$here/Makefile.amd64.sed" "$f" >"$f.new" && mv "$f.new" "$f"
+	f=$sys/conf/makegap.sh
+	sed -f "$here/makegap.sh.sed" "$f" >"$f.new" && mv "$f.new" "$f"
+	touch "$stamp"
+fi
+
+# 2. config(8).
+sh "$here/config/build.sh" "$obj/config"
+
+# 3. The driver, the way a user stages it into /usr/src/sys.
+STAGE_ONLY=1 SYSDIR=$sys sh "$top/tools/stage-openbsd.sh"
+
+cd "$sys/arch/amd64/conf"
+if [ "$what" = test ]; then
+	cp "$here/RUSTVMM-TEST" .
+else
+	# Build-tree-only changes for GENERIC: no amdgpu (the archive lacks
+	# its register headers), and two leftovers of the mirror's arm64
+	# work in drm: io-pgtable*.c listed for every architecture, and an
+	# ioctl table entry for drm_getplatforminfo, which exists only
+	# under __HAVE_FDT.
+	sed -i '/amdgpu/d' GENERIC
+	sed -i '/^file[[:space:]]*dev\/pci\/drm\/io-pgtable/d' \
+	    ../../../dev/pci/drm/files.drm
+	f=../../../dev/pci/drm/drm_ioctl.c
+	if ! grep -q '^#ifdef __HAVE_FDT	/\* vmm-rs \*/' "$f"; then
+		sed -i '/DRM_IOCTL_GET_PLATFORMINFO, drm_getplatforminfo/{
+i\
+#ifdef __HAVE_FDT	/* vmm-rs */
+a\
+#endif
+}' "$f"
+	fi
+fi
+
+# 4. config(8) and make.  OpenBSD's config makes compile/NAME/obj;
+# this one writes into compile/NAME, where make runs.
+mkdir -p ../compile
+"$obj/config/config" "$conf"
+cd "../compile/$conf"
+set --
+[ -n "${OBSD_CC:-}" ] && set -- "$@" CC="$OBSD_CC --target=x86_64-unknown-openbsd"
+[ -n "${OBSD_LD:-}" ] && set -- "$@" LD="$OBSD_LD"
+nice -n 10 bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
+cp bsd "$out"
+[ "$what" = test ] && cp bsd.gdb "$obj/bsd.gdb"
+echo "built $out"
