@@ -28,6 +28,15 @@ static pid_t		 tb_nextpid = 100;
 int			 tb_pledge_violations_total;
 uint64_t		 tb_pledge_lastcode_total;
 
+extern char		 boot_stack_top[];
+
+CTASSERT(TB_KSTACK_PAGES == howmany(TB_KSTACK_SIZE, PAGE_SIZE));
+CTASSERT(TB_KSTACK_SIZE % 16 == 0);
+
+/* Painted into free kernel stack, to find how deep a stack was used. */
+#define KSTACK_PAINT	0x5a
+size_t			 tb_kstack_maxused;	/* of freed process stacks */
+
 void
 proc_init(void)
 {
@@ -46,6 +55,7 @@ proc_init(void)
 	proc0.p_pledge = process0.ps_pledge;
 	proc0.p_cpu = curcpu();
 	proc0.p_addr = &user0;
+	proc0.p_tbkstack = (vaddr_t)boot_stack_top;	/* locore.S */
 	vmspace0.vm_map.pmap = pmap_kernel();
 	pool_init(&upool, sizeof(struct user), 64, IPL_NONE, PR_WAITOK,
 	    "upl", NULL);
@@ -54,13 +64,66 @@ proc_init(void)
 	curcpu()->ci_curproc = &proc0;
 }
 
+/*
+ * Kernel stacks: TB_KSTACK_SIZE bytes from TB_KSTACK_LO(p_tbkstack) up
+ * to p_tbkstack, and the unmapped page below (see kstack.h).
+ */
 static void
 kstack_free(struct proc *p)
 {
-	paddr_t base = p->p_tbkstack - ptoa(TB_KSTACK_PAGES + 1);
+	paddr_t base = TB_KSTACK_LO(p->p_tbkstack) - PAGE_SIZE;
+	size_t used;
 
+	if ((used = tb_kstack_measure(p)) > tb_kstack_maxused)
+		tb_kstack_maxused = used;
 	uvm_tb_unguard_page(base);
 	pmem_free(base, TB_KSTACK_PAGES + 1);
+}
+
+/* The proc whose kernel stack has its guard page at va, if any. */
+struct proc *
+tb_kstack_guard_owner(vaddr_t va)
+{
+	struct process *pr;
+	vaddr_t lo;
+
+	LIST_FOREACH(pr, &tb_allprocess, ps_list) {
+		if (pr->ps_mainproc == NULL || pr->ps_mainproc->p_tbkstack == 0)
+			continue;
+		lo = TB_KSTACK_LO(pr->ps_mainproc->p_tbkstack);
+		if (va >= lo - PAGE_SIZE && va < lo)
+			return (pr->ps_mainproc);
+	}
+	return (NULL);
+}
+
+/*
+ * Fill p's kernel stack with KSTACK_PAINT from its bottom up to below
+ * the caller's frame (all of it when another stack is in use).
+ */
+void
+tb_kstack_paint(struct proc *p)
+{
+	vaddr_t lo = TB_KSTACK_LO(p->p_tbkstack);
+	vaddr_t sp = (vaddr_t)__builtin_frame_address(0) - 256;
+
+	if (sp < lo || sp >= p->p_tbkstack)
+		sp = p->p_tbkstack;
+	memset((void *)lo, KSTACK_PAINT, sp - lo);
+}
+
+/*
+ * How much of p's kernel stack has been used since it was painted: from
+ * its top down to the lowest byte that lost the paint.
+ */
+size_t
+tb_kstack_measure(struct proc *p)
+{
+	const uint8_t *b = (const uint8_t *)TB_KSTACK_LO(p->p_tbkstack);
+
+	while ((vaddr_t)b < p->p_tbkstack && *b == KSTACK_PAINT)
+		b++;
+	return (p->p_tbkstack - (vaddr_t)b);
 }
 
 void
@@ -85,6 +148,7 @@ tb_process_new(uint64_t pledges, const char *comm)
 {
 	struct process *pr;
 	struct proc *p;
+	paddr_t base;
 	int slot;
 
 	for (slot = 1; slot < TB_USER_NSLOTS; slot++)
@@ -105,15 +169,16 @@ tb_process_new(uint64_t pledges, const char *comm)
 	p->p_cpu = curcpu();
 	p->p_addr = pool_get(&upool, PR_WAITOK | PR_ZERO);
 	/* Kernel stack, with an unmapped guard page below it. */
-	p->p_tbkstack = pmem_alloc(TB_KSTACK_PAGES + 1, 0, 0);
-	if (p->p_tbkstack == 0) {
+	base = pmem_alloc(TB_KSTACK_PAGES + 1, 0, 0);
+	if (base == 0) {
 		pool_put(&upool, p->p_addr);
 		free(p, M_PROC, sizeof(*p));
 		free(pr, M_PROC, sizeof(*pr));
 		return (NULL);
 	}
-	uvm_tb_guard_page(p->p_tbkstack);
-	p->p_tbkstack += ptoa(TB_KSTACK_PAGES + 1);
+	uvm_tb_guard_page(base);
+	p->p_tbkstack = base + PAGE_SIZE + TB_KSTACK_SIZE;
+	tb_kstack_paint(p);
 	tb_set_pledge(pr, pledges);
 
 	tb_slots[slot] = pr;

@@ -133,6 +133,9 @@ tb_thread_start(pid_t pid, void (*fn)(void *), void *arg, void *stack,
 		return (ESRCH);
 	if (size < 4096 || fn == NULL)
 		return (EINVAL);
+	/* The caller's process is taken: a process has one kernel stack. */
+	if (pr->ps_mainproc == curproc)
+		return (EBUSY);
 	for (i = 1; i < TB_NTHREADS; i++) {
 		if (tb_threads[i].t_used &&
 		    tb_threads[i].t_proc == pr->ps_mainproc)

@@ -7,6 +7,8 @@
  * -kernel and with GRUB's multiboot command.
  */
 
+#include "kstack.h"
+
 #define MB_HDR_MAGIC	0x1badb002
 #define MB_HDR_FLAGS	0x00010003	/* align mods, memory info, a.out kludge */
 
@@ -324,14 +326,19 @@ boot_pdpt:
 	.globl	boot_pd
 boot_pd:
 	.space	4 * 4096
+/*
+ * proc0's kernel stack, the one the testbed boots on: TB_KSTACK_SIZE
+ * bytes above a guard page (unmapped by uvm_tb_init()).
+ */
 	.p2align 12
 	.globl	boot_stack_guard
-boot_stack_guard:			/* unmapped by uvm_tb_init() */
+boot_stack_guard:
 	.space	4096
 	.globl	boot_stack
 boot_stack:
-	.space	128 * 1024
+	.space	TB_KSTACK_SIZE
 	.globl	boot_stack_top
 boot_stack_top:
+	.space	TB_KSTACK_PAGES * 4096 - TB_KSTACK_SIZE
 
 	.section .note.GNU-stack, "", @progbits

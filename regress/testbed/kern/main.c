@@ -154,6 +154,14 @@ leak_check(const struct tb_acct *b)
 	return (1);
 }
 
+/* How deep the test went into proc0's and the processes' kernel stacks. */
+static void
+kstack_report(void)
+{
+	printf("# kernel stack use: proc0 %zu, processes %zu (of %d bytes)\n",
+	    tb_kstack_measure(&proc0), tb_kstack_maxused, TB_KSTACK_SIZE);
+}
+
 static void
 run_selftest(const struct tb_selftest *st)
 {
@@ -163,10 +171,13 @@ run_selftest(const struct tb_selftest *st)
 	test_begin(st->name);
 	tb_pledge_violations_total = 0;
 	tb_acct_snapshot(&before);
+	tb_kstack_maxused = 0;
+	tb_kstack_paint(&proc0);
 	ok = (st->fn() == 0);
 	test_cleanup();
 	if (!leak_check(&before))
 		ok = 0;
+	kstack_report();
 	test_end(ok);
 }
 
@@ -205,6 +216,8 @@ run_prog(const struct tb_prog *pg)
 	tb_pledge_violations_total = 0;
 	tb_pledge_lastcode_total = 0;
 	tb_acct_snapshot(&before);
+	tb_kstack_maxused = 0;
+	tb_kstack_paint(&proc0);
 
 	pr = tb_process_new(TB_PLEDGE_ALL, pg->name);
 	if (pr == NULL)
@@ -239,6 +252,7 @@ run_prog(const struct tb_prog *pg)
 		printf("# %s: %d thread(s) not joined\n", pg->name, nthreads);
 	test_cleanup();
 	ok = leak_check(&before) && nthreads == 0;
+	kstack_report();
 	if (status != 0) {
 		printf("# %s: exit status %d\n", pg->name, status);
 		ok = 0;
@@ -327,7 +341,10 @@ kmain(uint32_t magic, uint32_t mbi)
 	kmem_init();
 	uvm_tb_init();
 	proc_init();
+	tb_kstack_paint(&proc0);
 	tb_autoconf();
+	printf("# kernel stack use: proc0 %zu after autoconf (of %d bytes)\n",
+	    tb_kstack_measure(&proc0), TB_KSTACK_SIZE);
 	cold = 0;
 
 	tb_plan = (tb_run_selftests ? tb_nselftests : 0) + tb_nprogs;

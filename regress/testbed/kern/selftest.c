@@ -603,6 +603,91 @@ st_pmap(void)
 	return (0);
 }
 
+/*
+ * Kernel stacks: a chain of 256-byte frames run on a kernel stack has to
+ * fault on that stack's guard page, and not before it has used all of
+ * the stack's TB_KSTACK_SIZE bytes.  The chain stops short of the guard
+ * page's lowest 512 bytes (the guard page is the stack's own memory), so
+ * without a guard page it ends without a fault and the test fails.
+ */
+struct kstack_dive {
+	vaddr_t		kd_stop;	/* no frame below this */
+	int		kd_depth;	/* frames made */
+};
+
+static int
+kstack_dive(struct kstack_dive *kd)
+{
+	volatile char pad[256];
+
+	if ((vaddr_t)pad < kd->kd_stop)
+		return (0);
+	pad[0] = 1;
+	kd->kd_depth++;
+	return (kstack_dive(kd) + pad[0]);
+}
+
+static int
+kstack_dive_fn(void *arg)
+{
+	return (kstack_dive(arg));
+}
+
+/* Run the chain on p's kernel stack (from here if it is the current one). */
+static int
+overflow_kstack(struct proc *p)
+{
+	struct tb_kstack_catch kc;
+	struct kstack_dive kd;
+	vaddr_t lo = TB_KSTACK_LO(p->p_tbkstack), sp;
+
+	memset(&kc, 0, sizeof(kc));
+	kd.kd_stop = lo - PAGE_SIZE + 512;
+	kd.kd_depth = 0;
+	sp = (vaddr_t)&kd;
+	tb_kstack_paint(p);
+	if (tb_setjmp(&kc.kc_jb) == 0) {
+		tb_kstack_catch = &kc;
+		if (sp >= lo && sp < p->p_tbkstack)
+			(void)kstack_dive(&kd);
+		else
+			(void)tb_call_on_stack(p->p_tbkstack, kstack_dive_fn,
+			    &kd);
+		tb_kstack_catch = NULL;
+		printf("# pid %d: %d frames, no fault: no guard page\n",
+		    p->p_p->ps_pid, kd.kd_depth);
+		return (1);
+	}
+	printf("# pid %d: fault at 0x%lx after %d frames; stack 0x%lx-0x%lx, "
+	    "%zu bytes used\n", p->p_p->ps_pid, kc.kc_addr, kd.kd_depth, lo,
+	    p->p_tbkstack, tb_kstack_measure(p));
+	CHECK(kc.kc_owner == p);
+	/* On the guard page, within a frame of its top. */
+	CHECK(kc.kc_addr >= lo - 512 && kc.kc_addr < lo);
+	/* The chain went through the whole stack, and its use shows. */
+	CHECK(tb_kstack_measure(p) > TB_KSTACK_SIZE - 512);
+	return (0);
+}
+
+static int
+st_kstack(void)
+{
+	struct process *pr;
+	int error;
+
+	/* proc0's: the one the testbed boots, attaches and tests on. */
+	CHECK(overflow_kstack(&proc0) == 0);
+
+	/* A process's: the one its system calls run on. */
+	pr = tb_process_new(TB_PLEDGE_ALL, "kstack");
+	CHECK(pr != NULL);
+	tb_proc_switch_to(pr->ps_mainproc);
+	error = overflow_kstack(pr->ps_mainproc);
+	tb_proc_switch_to(&proc0);
+	CHECK(error == 0);
+	return (0);
+}
+
 #ifdef TB_DEMO_deadlock
 /* Fails the run: a lock held by a process that can never run again. */
 static int
@@ -686,6 +771,7 @@ const struct tb_selftest tb_selftests[] = {
 	{ "selftest/uvm_map", st_uvm_map },
 	{ "selftest/copyin", st_copyin },
 	{ "selftest/pmap", st_pmap },
+	{ "selftest/kstack", st_kstack },
 #if defined(TB_DEMO_deadlock) || defined(TB_DEMO_fault) || \
     defined(TB_DEMO_assert) || defined(TB_DEMO_hang) || \
     defined(TB_DEMO_kstack)

@@ -60,8 +60,7 @@ tb_syscall(sysfn_t fn, struct sysargs *args)
 	vaddr_t sp = (vaddr_t)&sf;
 
 	tb_syscall_enter(p);
-	if (sp <= p->p_tbkstack &&
-	    sp > p->p_tbkstack - ptoa(TB_KSTACK_PAGES))
+	if (sp < p->p_tbkstack && sp >= TB_KSTACK_LO(p->p_tbkstack))
 		return (fn(p, args));		/* already on it */
 	return (tb_call_on_stack(p->p_tbkstack, sys_trampoline, &sf));
 }

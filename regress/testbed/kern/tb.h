@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <stdarg.h>
 
+#include "kstack.h"
+
 struct proc;
 struct process;
 struct vm_map;
@@ -40,7 +42,6 @@ struct trapframe;
 #define TB_UW_MMAPEND	(768UL << 20)		/* end of mmap/uvm_map area */
 #define TB_UW_HEAP	(768UL << 20)		/* user malloc arena */
 #define TB_UW_HEAPSZ	(240UL << 20)
-#define TB_KSTACK_PAGES	16			/* 64 KiB kernel stack per proc */
 
 /* Console */
 void	cons_init(void);
@@ -146,6 +147,21 @@ void	 tb_set_pledge(struct process *, uint64_t);
 extern int	tb_pledge_violations_total;
 extern uint64_t	tb_pledge_lastcode_total;
 
+/* Kernel stacks (kstack.h); p_tbkstack is the top. */
+#define TB_KSTACK_LO(top)	((top) - TB_KSTACK_SIZE)
+struct proc *tb_kstack_guard_owner(vaddr_t);
+void	 tb_kstack_paint(struct proc *);
+size_t	 tb_kstack_measure(struct proc *);
+extern size_t	tb_kstack_maxused;
+
+/* A test that expects a kernel stack overflow (machdep.c). */
+struct tb_kstack_catch {
+	struct tb_jmpbuf kc_jb;		/* tb_trap longjmps here */
+	vaddr_t		 kc_addr;	/* out: the faulting address */
+	struct proc	*kc_owner;	/* out: whose guard page it hit */
+};
+extern struct tb_kstack_catch *tb_kstack_catch;
+
 typedef void (*tb_sleep_hook_t)(struct proc *, const volatile void *,
     const char *, void *);
 void	tb_set_sleep_hook(tb_sleep_hook_t, void *);
@@ -175,7 +191,6 @@ extern char __user_bss_start[], __user_bss_end[];
 extern vaddr_t tb_ustack_lo, tb_ustack_hi;
 void	uvm_tb_guard_page(vaddr_t);
 void	uvm_tb_unguard_page(vaddr_t);
-int	uvm_tb_is_guard(vaddr_t);
 
 /* Devices and files */
 void	tb_autoconf(void);

@@ -231,14 +231,6 @@ uvm_tb_unguard_page(vaddr_t va)
 }
 
 int
-uvm_tb_is_guard(vaddr_t va)
-{
-	uint64_t *pte = identity_pte(va, 0);
-
-	return (va >= PAGE_SIZE && pte != NULL && (*pte & PG_V) == 0);
-}
-
-int
 tb_va_mapped(vaddr_t va)
 {
 	uint64_t *pte;
