@@ -56,7 +56,8 @@ void	vmmk_refcnt_finalize(struct vmmk_refcnt *, const char *);
 /* Fixed-size object pools, pool_init(9); objects come zeroed. */
 #define VMMK_POOL_VM		0
 #define VMMK_POOL_VCPU		1
-#define VMMK_NPOOLS		2
+#define VMMK_POOL_VCPUFPU	2
+#define VMMK_NPOOLS		3
 void	 vmmk_pool_init(unsigned int, size_t, size_t, const char *);
 void	*vmmk_pool_get(unsigned int, size_t, size_t);	/* size, align */
 void	 vmmk_pool_put(unsigned int, void *);

@@ -7,7 +7,8 @@
 #  - no GOT/PLT relocations, no .got/.plt/.init_array/.fini_array/.tdata/
 #    .tbss/.eh_frame sections;
 #  - no SSE/AVX/x87 register use;
-#  - frame pointers: every function sets up %rbp.
+#  - frame pointers: every function sets up %rbp;
+#  - stack: no frame over 2,047 bytes, no chain over the budget.
 # Prints what it checked with figures; exits non-zero on the first failure.
 set -eu
 obj=${1:-build/vmm_rs.o}
@@ -71,4 +72,12 @@ awk '
 read total nonleaf bad < "$tmp/fp"
 [ "$bad" -eq 0 ] || fail "$bad of $nonleaf non-leaf functions without a frame pointer"
 echo "check-kobj: frame pointers: $nonleaf of $nonleaf non-leaf functions ($total functions)"
+# The kernel stack: every frame at most 2,047 bytes (the C kernel's
+# -Wframe-larger-than=2047) and the deepest chain of the driver's own
+# frames from an entry point within STACK_CHAIN_MAX (tools/stack-check.py
+# says why 6 KiB).
+sh "$top/tools/stack-check-tests/run.sh" || fail "stack-check self-test"
+python3 "$top/tools/stack-check.py" "$obj" "$top/ffi/vmm_rs.exports" \
+    "${STACK_FRAME_MAX:-2047}" "${STACK_CHAIN_MAX:-6144}" ||
+    fail "kernel stack use"
 echo "check-kobj: $obj OK ($(size "$obj" | awk 'NR==2{print $1" bytes text, "$2" data, "$3" bss"}'))"

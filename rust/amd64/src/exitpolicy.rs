@@ -63,37 +63,33 @@ pub(crate) fn msr_stays_in_kernel(msr: u32) -> bool {
     )
 }
 
-/// The guest-physical memory map of a VM, as vmd passed it at create
-/// (at most `VMM_MAX_MEM_RANGES`, validated by the MI layer).
-#[derive(Clone, Copy)]
-pub(crate) struct MemMap {
-    ranges: [vm_mem_range; 16],
-    n: usize,
+/// A VM's backend state together with its guest-physical memory map (as
+/// vmd passed it at create, validated by the MI layer), for one run: the
+/// map stays in the MI `struct vm` (`vm_memranges`), as upstream reads it,
+/// instead of a copy in the backend's state.
+pub(crate) struct VmRun<'a, V> {
+    vm: &'a V,
+    /// The ranges in use.
+    pub(crate) ranges: &'a [vm_mem_range],
 }
 
-impl MemMap {
-    /// A copy of `ranges` (only the first 16 are kept).
-    pub(crate) fn new(ranges: &[vm_mem_range]) -> Self {
-        let mut r = [zeroed::<vm_mem_range>(); 16];
-        for (d, s) in r.iter_mut().zip(ranges) {
-            *d = *s;
-        }
-        MemMap {
-            ranges: r,
-            n: ranges.len().min(16),
-        }
-    }
-
-    /// The ranges in use.
-    pub(crate) fn as_slice(&self) -> &[vm_mem_range] {
-        self.ranges.get(..self.n).unwrap_or(&[])
+impl<'a, V> VmRun<'a, V> {
+    pub(crate) fn new(vm: &'a V, ranges: &'a [vm_mem_range]) -> Self {
+        VmRun { vm, ranges }
     }
 
     /// The range holding `gpa`, if any.
     pub(crate) fn range_of(&self, gpa: u64) -> Option<&vm_mem_range> {
-        self.as_slice()
+        self.ranges
             .iter()
             .find(|r| gpa >= r.vmr_gpa && gpa.wrapping_sub(r.vmr_gpa) < r.vmr_size as u64)
+    }
+}
+
+impl<V> core::ops::Deref for VmRun<'_, V> {
+    type Target = V;
+    fn deref(&self) -> &V {
+        self.vm
     }
 }
 

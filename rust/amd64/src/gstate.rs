@@ -90,14 +90,15 @@ const _: () = {
 
 /// Room for the kernel's FPU save area (`struct savefpu`), 64-byte aligned
 /// for XSAVE; the glue checks the kernel's fits.
+/// It lives in a pool object of its own ([`PoolId::VcpuFpu`]), made
+/// zeroed in place: 3 KiB is too much to pass through the kernel stack.
+///
+/// [`PoolId::VcpuFpu`]: vmm_kernel::PoolId::VcpuFpu
 #[repr(C, align(64))]
 pub struct FpuArea(pub [u8; 3072]);
 
-impl Default for FpuArea {
-    fn default() -> Self {
-        FpuArea([0; 3072])
-    }
-}
+// SAFETY: bytes; all zero is an empty save area the glue initialises.
+unsafe impl vmm_kernel::pod::Zeroable for FpuArea {}
 
 impl GuestState {
     /// Takes the general-purpose registers and RIP from vmd's layout

@@ -102,7 +102,15 @@ use vmm_kernel::mem::PmapBox;
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use svm::{Svm, SvmVcpu, SvmVm};
+use vmm_kernel::mem::PageBox;
 use vmx::{Vmx, VmxVcpu, VmxVm};
+
+/// Most CPUs a host may have, for the per-CPU tables.
+pub(crate) const MAXCPUS: usize = 256;
+
+/// Per CPU, the vcpu that last ran there (for IBPB), by address: 2 KiB, a
+/// page of its own (made in place, not on the kernel stack).
+pub(crate) type PerCpuVcpu<K> = PageBox<K, [core::sync::atomic::AtomicUsize; MAXCPUS]>;
 
 /// Every byte of a PAT value must name a memory type (0, 1, 4, 5, 6, 7);
 /// a guest WRMSR of anything else gets #GP (`vmm_pat_is_valid`).
@@ -144,10 +152,16 @@ impl<K: Kernel> Amd64<K> {
     /// prints the attach line's tail.
     pub fn attach(k: K) -> Self {
         match cpu::probe() {
-            cpu::Virt::Svm(caps) if caps.npt => {
-                k.log(c": SVM/RVI", 0, 0);
-                Amd64::Svm(Svm::new(k, caps))
-            }
+            cpu::Virt::Svm(caps) if caps.npt => match Svm::new(k, caps) {
+                Some(s) => {
+                    k.log(c": SVM/RVI", 0, 0);
+                    Amd64::Svm(s)
+                }
+                None => {
+                    k.log(c": SVM/RVI (failing, no memory)", 0, 0);
+                    Amd64::Unsupported
+                }
+            },
             cpu::Virt::Vmx(caps) if caps.usable() => match Vmx::new(k, caps) {
                 Some(v) => {
                     k.log(c": VMX/EPT", 0, 0);
@@ -247,14 +261,15 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
         self.kernel().is_some_and(|k| k.cpu_vmm_on())
     }
 
-    fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<VmState<K>> {
+    fn vm_init(&self, pmap: &PmapBox<K>, _ranges: &[vm_mem_range]) -> KResult<VmState<K>> {
         match self {
-            Amd64::Svm(s) => s.vm_init(pmap, ranges).map(VmState::Svm),
-            Amd64::Vmx(v) => v.vm_init(pmap, ranges).map(VmState::Vmx),
+            Amd64::Svm(s) => s.vm_init(pmap).map(VmState::Svm),
+            Amd64::Vmx(v) => v.vm_init(pmap).map(VmState::Vmx),
             Amd64::Unsupported => Err(Errno::EINVAL),
         }
     }
 
+    #[inline(never)]
     fn vcpu_init(
         &self,
         vm: &VmState<K>,

@@ -54,6 +54,9 @@ pub struct RunRequest<'a> {
     pub pvclock_gpa: &'a AtomicU64,
     /// `vc_pvclock_version`.
     pub pvclock_version: &'a AtomicU32,
+    /// The VM's memory ranges (`vm_memranges`), with `vmr_va` as mapped
+    /// in vmd: where guest memory is, for exits that read or map it.
+    pub ranges: &'a [vm_mem_range],
 }
 
 /// How a run loop ended without failing.

@@ -1,16 +1,13 @@
 //! `VMM_IOC_CREATE`: `vm_create` and `vm_create_check_mem_ranges`.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8};
-
-use vmm_abi::{vcpu_inject_event, vm_create_params, vm_mem_range, VM_MEM_MMIO};
+use vmm_abi::{vm_create_params, vm_mem_range, VM_MEM_MMIO};
 use vmm_kernel::mem::{PmapBox, PoolBox, UaoRef};
 use vmm_kernel::pod::zeroed;
-use vmm_kernel::sync::{RwLock, SharedOwner};
-use vmm_kernel::{Errno, KResult, Kernel, PoolId, PAGE_MASK};
+use vmm_kernel::{Errno, KResult, Kernel, PAGE_MASK};
 
 use crate::backend::Backend;
-use crate::vm::{empty_exit, Vcpu, VcpuInner, Vm, VmLink, NAME_LEN, NRANGES, VCPUS_PER_VM};
-use crate::Vmm;
+use crate::vm::{Vcpu, NAME_LEN, NRANGES, VCPUS_PER_VM};
+use crate::{place, Vmm};
 
 /// `vm_create_check_mem_ranges`: the total size of the RAM and reserved
 /// ranges, or `None` if any rule is broken: 1 to 16 ranges; gpa, va and
@@ -191,47 +188,13 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             }
         };
 
-        let mut vm = Vm {
-            vcpus: [const { None }; VCPUS_PER_VM],
-            vcpu_ct: 0,
-            id: 0,
-            creator_pid: k.proc_pid(p),
-            name,
-            nmemranges: n,
-            memranges,
-            memory_size: memsize,
-            slots,
-            md,
-            pmap,
-            dying: AtomicBool::new(false),
-            link: VmLink::new(),
-        };
-
-        for i in 0..vcp.vcp_ncpus {
+        // The VM and its vcpus are made in their pool objects, never on
+        // the kernel stack.
+        let mut vcpus: [Option<PoolBox<K, Vcpu<K, B>>>; VCPUS_PER_VM] =
+            [const { None }; VCPUS_PER_VM];
+        for (i, slot) in vcpus.iter_mut().enumerate().take(vcp.vcp_ncpus) {
             let id = u32::try_from(i).map_err(|_| Errno::EINVAL)?;
-            let md = self.backend.vcpu_init(&vm.md, id, vcp).inspect_err(|_| {
-                self.log(c"vm_create: failed to init vcpu %lu\n", u64::from(id), 0);
-            })?;
-            let vcpu = Vcpu {
-                id,
-                state: AtomicU32::new(vmm_abi::vcpu_state::STOPPED),
-                intr: AtomicU8::new(0),
-                pvclock_gpa: AtomicU64::new(0),
-                pvclock_version: AtomicU32::new(0),
-                inner: RwLock::new(
-                    k,
-                    VcpuInner {
-                        md,
-                        exit: empty_exit(),
-                        inject: zeroed::<vcpu_inject_event>(),
-                    },
-                ),
-            };
-            let vcpu = PoolBox::new(k, PoolId::Vcpu, vcpu).map_err(|_| Errno::ENOMEM)?;
-            vcpu.inner.init(c"vcpu");
-            let slot = vm.vcpus.get_mut(i).ok_or(Errno::EINVAL)?;
-            *slot = Some(vcpu);
-            vm.vcpu_ct = vm.vcpu_ct.saturating_add(1);
+            *slot = Some(self.vcpu_create(&md, id, vcp)?);
         }
 
         // Publish under the list lock with the next id whose table slot
@@ -239,8 +202,18 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         {
             let mut list = self.vms.write();
             let id = list.next_id().ok_or(Errno::ENOMEM)?;
-            vm.id = id;
-            let owner = SharedOwner::new(k, PoolId::Vm, vm).map_err(|_| Errno::ENOMEM)?;
+            let parts = place::VmParts {
+                vcpus,
+                vcpu_ct: u32::try_from(vcp.vcp_ncpus).map_err(|_| Errno::EINVAL)?,
+                id,
+                creator_pid: k.proc_pid(p),
+                nmemranges: n,
+                memory_size: memsize,
+                slots,
+                md,
+                pmap,
+            };
+            let owner = place::vm(k, parts, &name, &memranges).ok_or(Errno::ENOMEM)?;
             if list.push(owner).is_err() {
                 return Err(Errno::ENOMEM);
             }
@@ -255,5 +228,24 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             }
         }
         Ok(())
+    }
+
+    /// One vcpu (`vcpu_init`), made in its pool object.  Out of line so
+    /// that its machine-dependent state is not on the stack together with
+    /// `vm_create`'s.
+    #[inline(never)]
+    fn vcpu_create(
+        &self,
+        vm: &B::VmState,
+        id: u32,
+        vcp: &mut vm_create_params,
+    ) -> KResult<PoolBox<K, Vcpu<K, B>>> {
+        let k = self.k;
+        let md = self.backend.vcpu_init(vm, id, vcp).inspect_err(|_| {
+            self.log(c"vm_create: failed to init vcpu %lu\n", u64::from(id), 0);
+        })?;
+        let vcpu = place::vcpu::<K, B>(k, id, md).ok_or(Errno::ENOMEM)?;
+        vcpu.inner.init(c"vcpu");
+        Ok(vcpu)
     }
 }

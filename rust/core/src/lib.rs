@@ -9,14 +9,17 @@
 //! says otherwise.
 //!
 //! The driver is generic over the kernel ([`vmm_kernel::Kernel`]) and the
-//! machine-dependent backend ([`Backend`]); it contains no `unsafe`.
+//! machine-dependent backend ([`Backend`]).  Its only `unsafe` is in
+//! `place`: the VM and vcpu objects written field by field into their
+//! pool objects, so that they never pass through the kernel stack.
 
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod backend;
 mod create;
 mod ops;
+mod place;
 mod run;
 pub mod vm;
 

@@ -81,6 +81,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             intr: &vcpu.intr,
             pvclock_gpa: &vcpu.pvclock_gpa,
             pvclock_version: &vcpu.pvclock_version,
+            ranges: vm.ranges(),
         };
         match self.backend.vcpu_run(&vm.md, &mut inner.md, req, check) {
             Ok(x) => {

@@ -15,7 +15,6 @@ use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, 
 
 use vmm_abi::{vcpu_inject_event, vm_exit, vm_mem_range, VMM_MAX_MEM_RANGES, VMM_MAX_NAME_LEN};
 use vmm_kernel::mem::{PageArray, PmapBox, PoolBox, UaoRef};
-use vmm_kernel::pod::zeroed;
 use vmm_kernel::sync::{RwLock, SharedOwner, SharedRef};
 use vmm_kernel::{Kernel, PAGE_SIZE};
 
@@ -333,11 +332,6 @@ impl<K: Kernel, B: Backend<K>> VmList<K, B> {
         }
         owner
     }
-}
-
-/// A fresh exit record.
-pub(crate) fn empty_exit() -> vm_exit {
-    zeroed()
 }
 
 /// `pool_init` of `vm_pool` and `vcpu_pool` (the latter 64-byte aligned,

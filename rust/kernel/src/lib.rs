@@ -48,6 +48,10 @@ pub enum PoolId {
     Vm = 0,
     /// `struct vcpu` ("vcpupl").
     Vcpu = 1,
+    /// A vcpu's guest FPU save area ("vcpufpu"; upstream keeps it inside
+    /// `struct vcpu`): its own object, so that it is made zeroed in place
+    /// and never copied through the kernel stack.
+    VcpuFpu = 2,
 }
 
 /// [`Kernel::thread_check`]: the current thread's state seen from the run

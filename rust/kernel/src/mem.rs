@@ -45,6 +45,30 @@ impl<K: Kernel, T> PoolBox<K, T> {
         })
     }
 
+    /// A new pool object whose value `init` writes in place, field by
+    /// field, into the object's zeroed memory: how values too large for
+    /// the kernel stack are made (moving a finished value into the object
+    /// would build it on the stack first).  `None`, without calling
+    /// `init`, if no object is free.
+    ///
+    /// # Safety
+    /// `init` leaves every field of the `T` at its argument initialised
+    /// to a valid value (a field whose valid initial value is all zero
+    /// may be left as the pool gave it, zeroed).
+    #[inline(always)]
+    pub unsafe fn new_in_place(k: K, pool: PoolId, init: impl FnOnce(*mut T)) -> Option<Self> {
+        let ptr = k
+            .pool_get(pool, size_of::<T>(), align_of::<T>())?
+            .cast::<T>();
+        init(ptr.as_ptr());
+        Some(PoolBox {
+            k,
+            pool,
+            ptr,
+            _t: PhantomData,
+        })
+    }
+
     /// Moves the value out and frees the object.
     pub fn into_inner(self) -> T {
         let this = ManuallyDrop::new(self);
@@ -54,6 +78,29 @@ impl<K: Kernel, T> PoolBox<K, T> {
         // SAFETY: the object came from pool_get on this pool.
         unsafe { this.k.pool_put(this.pool, this.ptr.cast()) };
         v
+    }
+}
+
+impl<K: Kernel, T: crate::pod::Zeroable> PoolBox<K, T> {
+    /// A new pool object holding an all-zero `T`, made in place (pool
+    /// objects come zeroed); `None` if none is free.
+    pub fn zeroed(k: K, pool: PoolId) -> Option<Self> {
+        let ptr = k
+            .pool_get(pool, size_of::<T>(), align_of::<T>())?
+            .cast::<T>();
+        Some(PoolBox {
+            k,
+            pool,
+            ptr,
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<K: Kernel, T> core::ops::DerefMut for PoolBox<K, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: initialised, alive until drop; `&mut self` is exclusive.
+        unsafe { self.ptr.as_mut() }
     }
 }
 
@@ -310,21 +357,26 @@ impl<K: Kernel, T> Drop for PageArray<K, T> {
     }
 }
 
-/// A plain-old-data `T` placed at the start of physically contiguous,
-/// page-aligned, zeroed pages: how hardware structures (VMCB, VMCS, MSR
-/// and I/O permission maps, host save areas) are held.  The physical
-/// address is known, and all-zero is a valid `T` (it is [`Pod`]).
+/// A `T` placed at the start of physically contiguous, page-aligned,
+/// zeroed pages: how hardware structures (VMCB, VMCS, MSR and I/O
+/// permission maps, host save areas; all [`Pod`]) and the driver's
+/// page-sized per-CPU tables are held.  The physical address is known;
+/// all-zero is a valid `T` (it is [`Zeroable`]), so the value is made in
+/// place and never passes through the kernel stack.  `T` has no drop glue:
+/// freeing the pages is all there is to dropping it.
 ///
 /// [`Pod`]: crate::pod::Pod
-pub struct PageBox<K: Kernel, T: crate::pod::Pod> {
+/// [`Zeroable`]: crate::pod::Zeroable
+pub struct PageBox<K: Kernel, T: crate::pod::Zeroable> {
     pages: Pages<K>,
     _t: PhantomData<T>,
 }
 
-impl<K: Kernel, T: crate::pod::Pod> PageBox<K, T> {
+impl<K: Kernel, T: crate::pod::Zeroable> PageBox<K, T> {
     /// Zeroed pages holding a `T`; `None` if memory is short.
     pub fn zeroed(k: K) -> Option<Self> {
         const { assert!(align_of::<T>() <= PAGE_SIZE) };
+        const { assert!(!core::mem::needs_drop::<T>()) };
         let npages = size_of::<T>().div_ceil(PAGE_SIZE).max(1);
         Some(PageBox {
             pages: Pages::alloc(k, npages)?,
@@ -343,17 +395,18 @@ impl<K: Kernel, T: crate::pod::Pod> PageBox<K, T> {
     }
 }
 
-impl<K: Kernel, T: crate::pod::Pod> Deref for PageBox<K, T> {
+impl<K: Kernel, T: crate::pod::Zeroable> Deref for PageBox<K, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: the pages are at least size_of::<T>() bytes, page aligned
-        // (enough for T), zero-initialised, and every bit pattern is a
-        // valid T.
+        // (enough for T), and hold a valid T: all zero at first (valid,
+        // T is Zeroable), afterwards only what `&mut T` wrote (or, for the
+        // Pod structures the CPU writes, any bits, all of them valid).
         unsafe { &*self.pages.va.as_ptr().cast::<T>() }
     }
 }
 
-impl<K: Kernel, T: crate::pod::Pod> core::ops::DerefMut for PageBox<K, T> {
+impl<K: Kernel, T: crate::pod::Zeroable> core::ops::DerefMut for PageBox<K, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`; `&mut self` gives exclusive access.
         unsafe { &mut *self.pages.va.as_ptr().cast::<T>() }

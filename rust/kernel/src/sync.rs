@@ -11,7 +11,7 @@ use core::ffi::CStr;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
-use core::ptr::{addr_of, NonNull};
+use core::ptr::{addr_of, addr_of_mut, NonNull};
 
 use crate::mem::PoolBox;
 use crate::{KResult, Kernel, PoolId};
@@ -70,6 +70,24 @@ impl<K: Kernel, T> RwLock<K, T> {
     pub fn try_write(&self) -> KResult<WriteGuard<'_, K, T>> {
         self.k.rw_enter_write_try(&self.raw)?;
         Ok(WriteGuard { lock: self })
+    }
+
+    /// Writes a lock into `this` (memory being built in place, see
+    /// [`crate::mem::PoolBox::new_in_place`]) and returns where its data
+    /// goes, for the caller to initialise; [`RwLock::init`] once done.
+    ///
+    /// # Safety
+    /// `this` is valid for writes and aligned; the data must be
+    /// initialised through the returned pointer before the lock is used.
+    #[inline(always)]
+    pub unsafe fn write_in_place(this: *mut Self, k: K) -> *mut T {
+        // SAFETY: `this` is valid for writes (caller); only addresses of
+        // its fields are formed, no reference to the uninitialised lock.
+        unsafe {
+            addr_of_mut!((*this).k).write(k);
+            addr_of_mut!((*this).raw).write(k.rw_storage());
+            UnsafeCell::raw_get(addr_of!((*this).data))
+        }
     }
 
     /// Direct access when the lock is exclusively owned.
@@ -234,6 +252,29 @@ impl<K: Kernel, T: Send + Sync> SharedOwner<K, T> {
         .map_err(|c| c.value)?;
         obj.refs.init();
         Ok(SharedOwner {
+            obj: ManuallyDrop::new(obj),
+        })
+    }
+
+    /// A new object of `pool` with a count of 1 (the owner's), whose
+    /// value `init` writes in place (see [`PoolBox::new_in_place`]);
+    /// `None`, without calling `init`, if no object is free.
+    ///
+    /// # Safety
+    /// As for [`PoolBox::new_in_place`]: `init` initialises every field
+    /// of the `T` at its argument (zeroed memory).
+    #[inline(always)]
+    pub unsafe fn new_in_place(k: K, pool: PoolId, init: impl FnOnce(*mut T)) -> Option<Self> {
+        // SAFETY: the count is written here and the value by `init`,
+        // which the caller guarantees initialises it.
+        let obj = unsafe {
+            PoolBox::new_in_place(k, pool, |c: *mut Counted<K, T>| {
+                addr_of_mut!((*c).refs).write(RefCount::new(k));
+                init(addr_of_mut!((*c).value));
+            })
+        }?;
+        obj.refs.init();
+        Some(SharedOwner {
             obj: ManuallyDrop::new(obj),
         })
     }

@@ -36,6 +36,7 @@ const _: () = assert!(sys::VMMK_PLEDGE_PROC == vmm_kernel::pledge::PROC);
 const _: () = assert!(sys::VMMK_PLEDGE_VMM == vmm_kernel::pledge::VMM);
 const _: () = assert!(sys::VMMK_POOL_VM == PoolId::Vm as u32);
 const _: () = assert!(sys::VMMK_POOL_VCPU == PoolId::Vcpu as u32);
+const _: () = assert!(sys::VMMK_POOL_VCPUFPU == PoolId::VcpuFpu as u32);
 
 /// The OpenBSD kernel.
 #[derive(Clone, Copy, Debug, Default)]

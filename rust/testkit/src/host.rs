@@ -33,7 +33,7 @@ pub enum Fail {
 /// Resources outstanding at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    pub pool_objs: [usize; 2],
+    pub pool_objs: [usize; 3],
     pub pages: usize,
     pub malloc_objs: usize,
     pub malloc_bytes: usize,
@@ -134,8 +134,8 @@ pub struct HostRefCntInner {
 }
 
 pub struct HostState {
-    pools: Mutex<[Option<(usize, usize)>; 2]>,
-    pool_objs: [AtomicUsize; 2],
+    pools: Mutex<[Option<(usize, usize)>; 3]>,
+    pool_objs: [AtomicUsize; 3],
     pages: AtomicUsize,
     malloc_objs: AtomicUsize,
     malloc_bytes: AtomicUsize,
@@ -182,8 +182,8 @@ impl HostKernel {
     /// current for the calling thread, unpledged.
     pub fn new() -> Self {
         let st: &'static HostState = Box::leak(Box::new(HostState {
-            pools: Mutex::new([None, None]),
-            pool_objs: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            pools: Mutex::new([None, None, None]),
+            pool_objs: [const { AtomicUsize::new(0) }; 3],
             pages: AtomicUsize::new(0),
             malloc_objs: AtomicUsize::new(0),
             malloc_bytes: AtomicUsize::new(0),
@@ -494,6 +494,7 @@ impl HostKernel {
             pool_objs: [
                 self.0.pool_objs[0].load(Ordering::SeqCst),
                 self.0.pool_objs[1].load(Ordering::SeqCst),
+                self.0.pool_objs[2].load(Ordering::SeqCst),
             ],
             pages: self.0.pages.load(Ordering::SeqCst),
             malloc_objs: self.0.malloc_objs.load(Ordering::SeqCst),

@@ -20,7 +20,7 @@ use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
 use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, Wrmsr,
+    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
@@ -44,6 +44,7 @@ pub(super) fn run<K: Kernel>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = svm.k;
+    let vm = &VmRun::new(vm, req.ranges);
     req.intr
         .store(u8::from(req.intr_pending), Ordering::Release);
     // vmd asked for SEV or SEV-ES (the VMCB enables them, as upstream)
@@ -95,7 +96,7 @@ pub(super) fn run<K: Kernel>(
         gpa: req.pvclock_gpa,
         version: req.pvclock_version,
     };
-    let ranges = vm.mem.as_slice();
+    let ranges = vm.ranges;
     // Some while the guest's FPU state is loaded and GIF is clear, across
     // the exits that go straight back to the guest (switch::Live).
     let mut live: Option<switch::Live> = None;
@@ -319,7 +320,7 @@ fn insn_len<K: Kernel>(svm: &Svm<K>, v: &SvmVcpu<K>, fallback: u64) -> u64 {
 
 fn handle_exit<K: Kernel>(
     svm: &Svm<K>,
-    vm: &SvmVm<K>,
+    vm: &VmRun<'_, SvmVm<K>>,
     v: &mut SvmVcpu<K>,
     exit: &mut vmm_abi::vm_exit,
     ev: &mut vcpu_inject_event,
@@ -478,13 +479,13 @@ fn ioio<K: Kernel>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
 /// an MMIO range goes to vmd; anything else fails the vcpu.
 fn np_fault<K: Kernel>(
     svm: &Svm<K>,
-    vm: &SvmVm<K>,
+    vm: &VmRun<'_, SvmVm<K>>,
     v: &mut SvmVcpu<K>,
     exit: &mut vmm_abi::vm_exit,
 ) -> KResult<Next> {
     let gpa = v.vmcb.exitinfo2;
     let mut vee = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_eptviolation>();
-    let Some(r) = vm.mem.range_of(gpa) else {
+    let Some(r) = vm.range_of(gpa) else {
         svm.k
             .log(c"vmm: svm: guest access to unbacked GPA 0x%lx\n", gpa, 0);
         return Err(Errno::EINVAL);
@@ -520,7 +521,7 @@ fn np_fault<K: Kernel>(
 /// `svm_handle_msr`; true if RIP advances (no #GP was queued).
 fn msr_exit<K: Kernel>(
     svm: &Svm<K>,
-    vm: &SvmVm<K>,
+    vm: &VmRun<'_, SvmVm<K>>,
     v: &mut SvmVcpu<K>,
     ev: &mut vcpu_inject_event,
     pv: &crate::pvclock::PvClock<'_>,

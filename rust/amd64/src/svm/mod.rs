@@ -9,59 +9,54 @@ mod fetch;
 pub mod switch;
 pub mod vmcb;
 
-use core::sync::atomic::AtomicUsize;
-
 use vmm_abi::{
-    vcpu_reg_state, vm_create_params, vm_mem_range, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3,
-    VCPU_REGS_CR4, VCPU_REGS_CS, VCPU_REGS_CSTAR, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2,
-    VCPU_REGS_DR3, VCPU_REGS_DR6, VCPU_REGS_DR7, VCPU_REGS_DS, VCPU_REGS_EFER, VCPU_REGS_ES,
-    VCPU_REGS_FS, VCPU_REGS_GS, VCPU_REGS_KGSBASE, VCPU_REGS_LDTR, VCPU_REGS_LSTAR, VCPU_REGS_RAX,
+    vcpu_reg_state, vm_create_params, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3, VCPU_REGS_CR4,
+    VCPU_REGS_CS, VCPU_REGS_CSTAR, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2, VCPU_REGS_DR3,
+    VCPU_REGS_DR6, VCPU_REGS_DR7, VCPU_REGS_DS, VCPU_REGS_EFER, VCPU_REGS_ES, VCPU_REGS_FS,
+    VCPU_REGS_GS, VCPU_REGS_KGSBASE, VCPU_REGS_LDTR, VCPU_REGS_LSTAR, VCPU_REGS_RAX,
     VCPU_REGS_RFLAGS, VCPU_REGS_RIP, VCPU_REGS_RSP, VCPU_REGS_SFMASK, VCPU_REGS_SS, VCPU_REGS_STAR,
     VCPU_REGS_TR, VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS,
     VM_RWREGS_SREGS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::mem::{PageBox, Pages, PmapBox};
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::mem::{PageBox, Pages, PmapBox, PoolBox};
+use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
-use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
 use crate::insn;
 use crate::x86::EFER_SVME;
+use crate::{PerCpuVcpu, MAXCPUS};
 use vmcb::{
     ar_from_attr, attr_from_ar, intercept1, intercept2, msrpm_pass, tlb, Iopm, Msrpm, Vmcb,
     VmcbSegment,
 };
-
-/// Most CPUs a host may have for the per-CPU "last vcpu" record.
-const MAXCPUS: usize = 256;
 
 /// The SVM backend.
 pub struct Svm<K: Kernel> {
     pub(crate) k: K,
     caps: SvmCaps,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
-    last_vcpu: [AtomicUsize; MAXCPUS],
+    last_vcpu: PerCpuVcpu<K>,
     /// Per CPU, the page the world switch keeps the host's state in.
-    host_areas: switch::HostAreas,
+    host_areas: switch::HostAreas<K>,
     /// The host CPUID leaves the guest's CPUID policy starts from.
     host_leaves: crate::cpuid::HostLeaves,
     ibpb: bool,
 }
 
-/// Per-VM state: the nested page table and the memory map.
+/// Per-VM state: the nested page table (the memory map stays in the MI
+/// VM and comes with each run, `RunRequest::ranges`).
 pub struct SvmVm<K: Kernel> {
     pmap: K::Pmap,
     n_cr3: u64,
-    mem: MemMap,
 }
 
 /// Per-vcpu state: 7 pages (VMCB, 2-page MSRPM, host save area, 3-page
 /// IOPM) like upstream, plus the registers outside the VMCB.
 pub struct SvmVcpu<K: Kernel> {
-    fpu: FpuArea,
+    fpu: PoolBox<K, FpuArea>,
     fpu_loaded: bool,
     vmcb: PageBox<K, Vmcb>,
     msrpm: PageBox<K, Msrpm>,
@@ -94,19 +89,25 @@ impl<K: Kernel> Drop for Svm<K> {
 
 impl<K: Kernel> Svm<K> {
     /// The backend for CPUs with `caps`.
-    pub fn new(k: K, caps: SvmCaps) -> Self {
+    pub fn new(k: K, caps: SvmCaps) -> Option<Self> {
         ASIDS.set_max(caps.max_asid);
         // CPUID 0x80000008 EBX bit 12: IBPB.
         let ibpb = insn::cpuid(0x8000_0000, 0).eax >= 0x8000_0008
             && insn::cpuid(0x8000_0008, 0).ebx & (1 << 12) != 0;
-        Svm {
+        k.pool_init(
+            PoolId::VcpuFpu,
+            size_of::<FpuArea>(),
+            align_of::<FpuArea>(),
+            c"vcpufpu",
+        );
+        Some(Svm {
             k,
             caps,
-            last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
-            host_areas: switch::HostAreas::new(),
+            last_vcpu: PageBox::zeroed(k)?,
+            host_areas: switch::HostAreas::new(k)?,
             host_leaves: crate::cpuid::HostLeaves::read(),
             ibpb,
-        }
+        })
     }
 
     /// `start_vmm_on_cpu` for SVM: EFER.SVME on the current CPU.
@@ -135,12 +136,11 @@ impl<K: Kernel> Svm<K> {
         self.host_areas.free_all(&self.k);
     }
 
-    pub(crate) fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<SvmVm<K>> {
+    pub(crate) fn vm_init(&self, pmap: &PmapBox<K>) -> KResult<SvmVm<K>> {
         self.k.pmap_convert(pmap.raw(), false);
         Ok(SvmVm {
             pmap: pmap.raw(),
             n_cr3: self.k.pmap_root(pmap.raw()),
-            mem: MemMap::new(ranges),
         })
     }
 
@@ -152,6 +152,7 @@ impl<K: Kernel> Svm<K> {
     ) -> KResult<SvmVcpu<K>> {
         let asid = ASIDS.alloc()?;
         let k = self.k;
+        let fpu = PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?;
         let vmcb = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let msrpm = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let hsa = Pages::alloc(k, 1).ok_or(Errno::ENOMEM)?;
@@ -163,7 +164,7 @@ impl<K: Kernel> Svm<K> {
             *a = u32::from(asid.id());
         }
         Ok(SvmVcpu {
-            fpu: FpuArea::default(),
+            fpu,
             fpu_loaded: false,
             vmcb,
             msrpm,

@@ -27,6 +27,8 @@ use core::mem::offset_of;
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+use vmm_kernel::mem::PageBox;
+use vmm_kernel::pod::Zeroable;
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use super::{SvmVcpu, MAXCPUS};
@@ -122,25 +124,26 @@ struct HostArea {
     pa: AtomicU64,
 }
 
+// SAFETY: an atomic null pointer and an atomic 0: "no page yet".
+unsafe impl Zeroable for HostArea {}
+
 /// Per CPU, the page [`svm_enter_guest`] VMSAVEs the host's state into and
 /// VMLOADs it back from (not the `VM_HSAVE_PA` area, which is the vcpu's
 /// and the CPU's own).  A page is allocated the first time a guest runs on
 /// the CPU and freed when virtualisation is stopped (no VM left, or
 /// suspend), so it is not part of the pages a VM holds.
-pub(super) struct HostAreas {
-    slots: [HostArea; MAXCPUS],
+/// The table of slots is a page of its own (4 KiB: it is made in place,
+/// not on the kernel stack).
+pub(super) struct HostAreas<K: Kernel> {
+    slots: PageBox<K, [HostArea; MAXCPUS]>,
 }
 
-impl HostAreas {
-    pub(super) const fn new() -> Self {
-        HostAreas {
-            slots: [const {
-                HostArea {
-                    va: AtomicPtr::new(null_mut()),
-                    pa: AtomicU64::new(0),
-                }
-            }; MAXCPUS],
-        }
+impl<K: Kernel> HostAreas<K> {
+    /// An empty table; `None` if its page cannot be had.
+    pub(super) fn new(k: K) -> Option<Self> {
+        Some(HostAreas {
+            slots: PageBox::zeroed(k)?,
+        })
     }
 
     /// The physical address of the page of CPU `cpu`, if it has one.
@@ -152,7 +155,7 @@ impl HostAreas {
 
     /// Gives CPU `cpu` its page if it has none.  May sleep (and so
     /// migrate): the caller asks [`HostAreas::pa`] again afterwards.
-    pub(super) fn alloc<K: Kernel>(&self, k: &K, cpu: u32) -> KResult {
+    pub(super) fn alloc(&self, k: &K, cpu: u32) -> KResult {
         let slot = self.slots.get(cpu as usize).ok_or(Errno::EINVAL)?;
         if !slot.va.load(Ordering::Acquire).is_null() {
             return Ok(());
@@ -174,8 +177,8 @@ impl HostAreas {
     /// Frees every CPU's page.  Only when no guest runs on any CPU: the
     /// backend's `stop`, with no VM left or every ioctl finished
     /// (suspend), after SVME was cleared everywhere.
-    pub(super) fn free_all<K: Kernel>(&self, k: &K) {
-        for slot in &self.slots {
+    pub(super) fn free_all(&self, k: &K) {
+        for slot in self.slots.iter() {
             slot.pa.store(0, Ordering::Release);
             if let Some(va) = NonNull::new(slot.va.swap(null_mut(), Ordering::AcqRel)) {
                 // SAFETY: the page came from pages_alloc(1) in `alloc`, was
@@ -290,7 +293,9 @@ mod tests {
     #[test]
     fn host_areas_one_page_per_cpu_until_freed() {
         let k = HostKernel::new();
-        let h = HostAreas::new();
+        // The table itself is one page.
+        let h = HostAreas::new(k).unwrap();
+        assert_eq!(k.snapshot().pages, 1);
         assert_eq!(h.pa(3), None);
         assert_eq!(h.alloc(&k, 3), Ok(()));
         let pa = h.pa(3);
@@ -298,7 +303,7 @@ mod tests {
         // A CPU that has its page keeps it; no second page is taken.
         assert_eq!(h.alloc(&k, 3), Ok(()));
         assert_eq!(h.pa(3), pa);
-        assert_eq!(k.snapshot().pages, 1);
+        assert_eq!(k.snapshot().pages, 2);
         // No slot beyond MAXCPUS; no page when memory is short.
         assert_eq!(h.alloc(&k, MAXCPUS as u32), Err(Errno::EINVAL));
         assert_eq!(h.pa(MAXCPUS as u32), None);
@@ -306,13 +311,16 @@ mod tests {
         assert_eq!(h.alloc(&k, 4), Err(Errno::ENOMEM));
         assert_eq!(h.pa(4), None);
         assert_eq!(h.alloc(&k, 4), Ok(()));
-        assert_eq!(k.snapshot().pages, 2);
-        // Stop gives every page back; the next guest run allocates again.
+        assert_eq!(k.snapshot().pages, 3);
+        // Stop gives every CPU's page back; the next guest run allocates
+        // again.
         h.free_all(&k);
-        assert_eq!(k.snapshot().pages, 0);
+        assert_eq!(k.snapshot().pages, 1);
         assert_eq!((h.pa(3), h.pa(4)), (None, None));
         assert_eq!(h.alloc(&k, 3), Ok(()));
         h.free_all(&k);
+        assert_eq!(k.snapshot().pages, 1);
+        drop(h);
         assert_eq!(k.snapshot().pages, 0);
     }
 }

@@ -182,6 +182,8 @@ pub struct Vmcb {
 }
 
 // SAFETY: integers and arrays of integers, #[repr(C)], any bits valid.
+unsafe impl vmm_kernel::pod::Zeroable for Vmcb {}
+// SAFETY: as above.
 unsafe impl vmm_kernel::pod::Pod for Vmcb {}
 
 const _: () = {

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, Wrmsr,
+    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::x86::{PSL_I, PSL_T};
 
@@ -42,6 +42,7 @@ pub(super) fn run<K: Kernel>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = vmx.k;
+    let vm = &VmRun::new(vm, req.ranges);
     req.intr
         .store(u8::from(req.intr_pending), Ordering::Release);
     let VmxVcpu { vmcs, st } = v;
@@ -380,7 +381,7 @@ fn guest_cpl<K: Kernel>(cur: &Current<'_, K>) -> KResult<u8> {
 #[allow(clippy::too_many_arguments)]
 fn handle_exit<K: Kernel>(
     vmx: &Vmx<K>,
-    vm: &VmxVm<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
     st: &mut VcpuSt<K>,
     exit: ExitReason,
@@ -539,7 +540,7 @@ fn io<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exi
 /// length; anything else fails the vcpu.
 fn ept_violation<K: Kernel>(
     vmx: &Vmx<K>,
-    vm: &VmxVm<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
     st: &VcpuSt<K>,
     out: &mut vmm_abi::vm_exit,
@@ -547,7 +548,7 @@ fn ept_violation<K: Kernel>(
     let k = vmx.k;
     let gpa = cur.read(Ro64::GuestPhysAddr)?;
     let mut vee = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_eptviolation>();
-    let Some(r) = vm.mem.range_of(gpa) else {
+    let Some(r) = vm.range_of(gpa) else {
         k.log(
             c"vmm: vmx: guest access to unbacked GPA 0x%lx at rip 0x%lx\n",
             gpa,
@@ -586,7 +587,7 @@ fn ept_violation<K: Kernel>(
 /// #GP was queued).
 fn msr_exit<K: Kernel>(
     vmx: &Vmx<K>,
-    vm: &VmxVm<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
     st: &mut VcpuSt<K>,
     write: bool,
     ev: &mut vcpu_inject_event,
@@ -595,7 +596,7 @@ fn msr_exit<K: Kernel>(
     // MISC_ENABLE bits the guest cannot change (TCC, EIST, xTPR).
     const MISC_FIXED: u64 = (1 << 3) | (1 << 16) | (1 << 23);
     let msrno = st.gs.rcx as u32;
-    let ranges = vm.mem.as_slice();
+    let ranges = vm.ranges;
     if write {
         let val = (st.gs.rdx << 32) | (st.gs.rax & 0xffff_ffff);
         match wrmsr_shared(&vmx.k, vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
@@ -706,7 +707,7 @@ fn set_gpr<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u6
 /// RIP and ignored the helpers' errors).
 fn cr_access<K: Kernel>(
     vmx: &Vmx<K>,
-    vm: &VmxVm<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
     st: &mut VcpuSt<K>,
     ev: &mut vcpu_inject_event,
@@ -754,7 +755,7 @@ fn guest_efer<K: Kernel>(st: &VcpuSt<K>) -> u64 {
 /// `vmx_handle_cr0_write`; false to refuse with #GP.
 fn cr0_write<K: Kernel>(
     vmx: &Vmx<K>,
-    vm: &VmxVm<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
     st: &mut VcpuSt<K>,
     v: u64,
@@ -801,7 +802,7 @@ fn cr0_write<K: Kernel>(
 /// `vmx_handle_cr4_write`; false to refuse with #GP.
 fn cr4_write<K: Kernel>(
     vmx: &Vmx<K>,
-    vm: &VmxVm<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
     st: &mut VcpuSt<K>,
     v: u64,
@@ -830,12 +831,16 @@ fn cr4_write<K: Kernel>(
 /// guest's CR3 (bits 31:5; upstream ignored bits 11:5), read through
 /// vmd's mapping of guest RAM.
 #[inline(always)]
-fn load_pdptes<K: Kernel>(vmx: &Vmx<K>, vm: &VmxVm<K>, cur: &mut Current<'_, K>) -> KResult {
+fn load_pdptes<K: Kernel>(
+    vmx: &Vmx<K>,
+    vm: &VmRun<'_, VmxVm<K>>,
+    cur: &mut Current<'_, K>,
+) -> KResult {
     let k = vmx.k;
     let gpa = cur.read(GuestNat::Cr3)? & 0xffff_ffe0;
     let mut buf = [0u8; 32];
     // copyin may sleep: the VMCS is cleared around it.
-    match vm.mem.range_of(gpa) {
+    match vm.range_of(gpa) {
         Some(r) => {
             let hva = r.vmr_va.wrapping_add(gpa.wrapping_sub(r.vmr_gpa));
             cur.while_released(|| k.copyin(hva, &mut buf))??;

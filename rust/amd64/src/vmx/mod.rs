@@ -13,34 +13,29 @@ mod exit;
 pub mod switch;
 pub mod vmcs;
 
-use core::sync::atomic::AtomicUsize;
-
 use vmm_abi::{
-    vcpu_reg_state, vm_create_params, vm_mem_range, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3,
-    VCPU_REGS_CR4, VCPU_REGS_CR8, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2, VCPU_REGS_DR3,
-    VCPU_REGS_DR6, VCPU_REGS_DR7, VCPU_REGS_EFER, VCPU_REGS_MISC_ENABLE, VCPU_REGS_PDPTE0,
-    VCPU_REGS_PDPTE1, VCPU_REGS_PDPTE2, VCPU_REGS_PDPTE3, VCPU_REGS_RFLAGS, VCPU_REGS_RSP,
-    VCPU_REGS_XCR0, VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
+    vcpu_reg_state, vm_create_params, VCPU_REGS_CR0, VCPU_REGS_CR2, VCPU_REGS_CR3, VCPU_REGS_CR4,
+    VCPU_REGS_CR8, VCPU_REGS_DR0, VCPU_REGS_DR1, VCPU_REGS_DR2, VCPU_REGS_DR3, VCPU_REGS_DR6,
+    VCPU_REGS_DR7, VCPU_REGS_EFER, VCPU_REGS_MISC_ENABLE, VCPU_REGS_PDPTE0, VCPU_REGS_PDPTE1,
+    VCPU_REGS_PDPTE2, VCPU_REGS_PDPTE3, VCPU_REGS_RFLAGS, VCPU_REGS_RSP, VCPU_REGS_XCR0,
+    VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::mem::{PageBox, PmapBox};
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::mem::{PageBox, PmapBox, PoolBox};
+use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
-use crate::exitpolicy::MemMap;
 use crate::gstate::{FpuArea, GuestState};
 use crate::x86::{
     CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
+use crate::PerCpuVcpu;
 use switch::{Current, Vmcs};
 use vmcs::{
     compute_ctls, msr_bitmap_pass, CrFixed, Ctl16, Ctl32, Ctl64, CtlError, CtlNat, CtlReg, Guest32,
     Guest64, GuestNat, MsrArea, MsrBitmap, SEGS,
 };
-
-/// Most CPUs a host may have for the per-CPU "last vcpu" record.
-const MAXCPUS: usize = 256;
 
 /// Guest MSRs kept in the VM-entry/exit MSR areas, in `VCPU_REGS_*`
 /// order (MISC_ENABLE, slot 6 of the ABI, is emulated instead).
@@ -146,16 +141,16 @@ pub struct Vmx<K: Kernel> {
     cr0: CrFixed,
     cr4: CrFixed,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
-    last_vcpu: [AtomicUsize; MAXCPUS],
+    last_vcpu: PerCpuVcpu<K>,
     /// The host CPUID leaves the guest's CPUID policy starts from.
     host_leaves: crate::cpuid::HostLeaves,
 }
 
-/// Per-VM state: the EPT root and the memory map.
+/// Per-VM state: the EPT root (the memory map stays in the MI VM and
+/// comes with each run, `RunRequest::ranges`).
 pub struct VmxVm<K: Kernel> {
     pmap: K::Pmap,
     eptp: u64,
-    mem: MemMap,
 }
 
 /// Per-vcpu state: 4 pages (VMCS, MSR bitmap, guest and host MSR areas)
@@ -167,7 +162,7 @@ pub struct VmxVcpu<K: Kernel> {
 
 /// Everything of a vcpu but its VMCS (so both can be borrowed at once).
 struct VcpuSt<K: Kernel> {
-    fpu: FpuArea,
+    fpu: PoolBox<K, FpuArea>,
     fpu_loaded: bool,
     msr_bitmap: PageBox<K, MsrBitmap>,
     /// Guest MSRs: stored at exit, loaded at entry.
@@ -206,12 +201,18 @@ impl<K: Kernel> Vmx<K> {
     /// kernel's, one per CPU (`cpu_init_vmm`), as upstream.
     pub fn new(k: K, caps: VmxCaps) -> Option<Self> {
         ASIDS.set_max(0xfff);
+        k.pool_init(
+            PoolId::VcpuFpu,
+            size_of::<FpuArea>(),
+            align_of::<FpuArea>(),
+            c"vcpufpu",
+        );
         Some(Vmx {
             k,
             caps,
             cr0: CrFixed::new(caps.cr0_fixed.0, caps.cr0_fixed.1, CR0_PE | CR0_PG),
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
-            last_vcpu: [const { AtomicUsize::new(0) }; MAXCPUS],
+            last_vcpu: PageBox::zeroed(k)?,
             host_leaves: crate::cpuid::HostLeaves::read(),
         })
     }
@@ -250,7 +251,7 @@ impl<K: Kernel> Vmx<K> {
         k.cpu_set_vmm_on(false);
     }
 
-    pub(crate) fn vm_init(&self, pmap: &PmapBox<K>, ranges: &[vm_mem_range]) -> KResult<VmxVm<K>> {
+    pub(crate) fn vm_init(&self, pmap: &PmapBox<K>) -> KResult<VmxVm<K>> {
         let caps = &self.caps;
         // A 4-level walk is the only one the EPT pmap builds.
         if !caps.ept_vpid_has(6) {
@@ -271,7 +272,6 @@ impl<K: Kernel> Vmx<K> {
         Ok(VmxVm {
             pmap: pmap.raw(),
             eptp,
-            mem: MemMap::new(ranges),
         })
     }
 
@@ -283,6 +283,7 @@ impl<K: Kernel> Vmx<K> {
     ) -> KResult<VmxVcpu<K>> {
         let vpid = ASIDS.alloc()?;
         let k = self.k;
+        let fpu = PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?;
         let vmcs = Vmcs::new(k, self.caps.revision())?;
         let msr_bitmap = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let guest_msrs = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
@@ -295,7 +296,7 @@ impl<K: Kernel> Vmx<K> {
         Ok(VmxVcpu {
             vmcs,
             st: VcpuSt {
-                fpu: FpuArea::default(),
+                fpu,
                 fpu_loaded: false,
                 msr_bitmap,
                 guest_msrs,
