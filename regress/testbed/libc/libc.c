@@ -4,12 +4,21 @@
  * This file is compiled as user code, against include/ (so every libc
  * function gets its tb_u_* link name), and talks to the kernel only
  * through kern/tb_syscall.h.  Its data lives in the user image.
+ *
+ * The same file is the C library of the static OpenBSD executables in
+ * regress/obsd/userland, compiled there with -DLIBC_OPENBSD: that
+ * directory's sys.c implements tb_syscall.h with real system calls, and
+ * the parts below marked "testbed only" (stand-ins for calls the testbed
+ * kernel does not have, and <testbed.h>) come from sys.c instead or do
+ * not exist.
  */
 
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#ifndef LIBC_OPENBSD
 #include <sys/pledge.h>
+#endif
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifndef LIBC_OPENBSD
 #include <testbed.h>
+#endif
 
 #include "tb_syscall.h"
 
@@ -117,6 +128,7 @@ getpid(void)
 	return (tbsys_getpid());
 }
 
+#ifndef LIBC_OPENBSD	/* testbed only */
 pid_t
 getppid(void)
 {
@@ -148,6 +160,7 @@ usleep(useconds_t usecs)
 	(void)usecs;
 	return (0);
 }
+#endif /* !LIBC_OPENBSD */
 
 int
 getpagesize(void)
@@ -198,6 +211,7 @@ isatty(int fd)
 	return (0);
 }
 
+#ifndef LIBC_OPENBSD	/* testbed only */
 static const struct {
 	const char	*name;
 	uint64_t	 bits;
@@ -260,6 +274,7 @@ unveil(const char *path, const char *perms)
 	(void)perms;
 	return (0);
 }
+#endif /* !LIBC_OPENBSD */
 
 /*
  * Files.
@@ -1175,6 +1190,7 @@ arc4random_buf(void *buf, size_t len)
 		*p++ = arc4random() & 0xff;
 }
 
+#ifndef LIBC_OPENBSD	/* testbed only */
 /*
  * <testbed.h>
  */
@@ -1283,3 +1299,4 @@ tb_yield(void)
 {
 	return (tbsys_yield());
 }
+#endif /* !LIBC_OPENBSD */

@@ -1,0 +1,211 @@
+/*
+ * init: /sbin/init of the regress root image.
+ *
+ * Runs every program named in /etc/regress (one name a line, in that
+ * order) as /regress/<name>, each as a process of its own with its
+ * standard output and error read through a pipe, and reports in TAP:
+ *
+ *	1..N
+ *	# <each line the program wrote>
+ *	ok 1 - name			exit status 0
+ *	ok 2 - name # SKIP reason	exit status 0 after a "SKIPPED" line
+ *	not ok 3 - name			any other end, said in a "# " line
+ *	N passed, N failed
+ *
+ * then powers the machine off.  The kernel starts init with no open
+ * files and proc0's resource limits.
+ */
+
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIST		"/etc/regress"
+#define PROGDIR		"/regress/"
+#define MAXPROGS	64
+#define NAMELEN		64
+
+static char	names[MAXPROGS][NAMELEN];
+
+/* Reads the program list; returns the number of names. */
+static int
+read_list(void)
+{
+	char buf[MAXPROGS * NAMELEN], *s, *line;
+	ssize_t n;
+	size_t len = 0;
+	int fd, count = 0;
+
+	if ((fd = open(LIST, O_RDONLY)) == -1)
+		err(1, "%s", LIST);
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	if (n == -1)
+		err(1, "read %s", LIST);
+	close(fd);
+	buf[len] = '\0';
+	s = buf;
+	while ((line = strsep(&s, "\n")) != NULL) {
+		if (*line == '\0')
+			continue;
+		if (count == MAXPROGS)
+			errx(1, "%s: more than %d programs", LIST, MAXPROGS);
+		if (strlcpy(names[count], line, NAMELEN) >= NAMELEN)
+			errx(1, "%s: name too long: %s", LIST, line);
+		count++;
+	}
+	return (count);
+}
+
+/*
+ * Shows one line of a program's output; a "SKIPPED" line's text becomes
+ * the reason of the SKIP.
+ */
+static void
+show_line(const char *line, char *skip, size_t skiplen)
+{
+	const char *s;
+
+	printf("# %s\n", line);
+	if (strncmp(line, "SKIPPED", 7) == 0 && *skip == '\0') {
+		s = line + 7;
+		while (*s == ':' || *s == ' ')
+			s++;
+		strlcpy(skip, *s != '\0' ? s : "SKIPPED", skiplen);
+	}
+}
+
+/* Copies the program's output to the console, a "# " before each line. */
+static void
+relay(int fd, char *skip, size_t skiplen)
+{
+	char line[256], buf[512];
+	size_t len = 0;
+	ssize_t n, i;
+
+	*skip = '\0';
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			warn("read");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n' && len < sizeof(line) - 1) {
+				line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			show_line(line, skip, skiplen);
+			len = 0;
+			if (buf[i] != '\n')
+				line[len++] = buf[i];
+		}
+	}
+	if (len > 0) {
+		line[len] = '\0';
+		show_line(line, skip, skiplen);
+	}
+}
+
+/* Runs one program; returns 1 if it passed. */
+static int
+run(int num, const char *name)
+{
+	char path[sizeof(PROGDIR) + NAMELEN], skip[128];
+	char *argv[2];
+	int fds[2], status;
+	pid_t pid, w;
+
+	snprintf(path, sizeof(path), "%s%s", PROGDIR, name);
+	if (pipe(fds) == -1)
+		err(1, "pipe");
+	switch ((pid = fork())) {
+	case -1:
+		err(1, "fork");
+	case 0:
+		if (dup2(fds[1], STDOUT_FILENO) == -1 ||
+		    dup2(fds[1], STDERR_FILENO) == -1)
+			_exit(126);
+		close(fds[0]);
+		close(fds[1]);
+		argv[0] = (char *)name;
+		argv[1] = NULL;
+		execve(path, argv, environ);
+		warn("execve %s", path);
+		_exit(127);
+	}
+	close(fds[1]);
+	relay(fds[0], skip, sizeof(skip));
+	close(fds[0]);
+
+	/* Orphans of the program come to init too: reap them on the way. */
+	while ((w = wait4(WAIT_ANY, &status, 0, NULL)) != pid) {
+		if (w == -1 && errno != EINTR)
+			err(1, "wait4");
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (*skip != '\0')
+			printf("ok %d - %s # SKIP %s\n", num, name, skip);
+		else
+			printf("ok %d - %s\n", num, name);
+		return (1);
+	}
+	if (WIFEXITED(status))
+		printf("# exit status %d\n", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		printf("# killed by signal %d%s\n", WTERMSIG(status),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	printf("not ok %d - %s\n", num, name);
+	return (0);
+}
+
+int
+main(void)
+{
+	struct rlimit rl;
+	int i, n, pass = 0;
+
+	/* The console as standard input, output and error (fds 0-2). */
+	for (i = 0; i < 3; i++)
+		if (open("/dev/console", O_RDWR) != i)
+			return (1);
+
+	/*
+	 * proc0's data limit (DFLDSIZ, 128 MiB) is below what a guest of
+	 * 64 MiB and its shared mappings need; login.conf would raise it.
+	 */
+	if (getrlimit(RLIMIT_DATA, &rl) == -1)
+		err(1, "getrlimit");
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_DATA, &rl) == -1)
+		err(1, "setrlimit");
+
+	n = read_list();
+	printf("1..%d\n", n);
+	for (i = 0; i < n; i++)
+		pass += run(i + 1, names[i]);
+	printf("%d passed, %d failed\n", pass, n - pass);
+
+	/*
+	 * Wait until the console has sent everything: the serial port of
+	 * an emulator runs at emulated speed and power-off ends it.
+	 */
+	if (ioctl(STDOUT_FILENO, TIOCDRAIN) == -1)
+		warn("TIOCDRAIN");
+	sleep(1);
+	reboot(RB_HALT | RB_POWERDOWN);
+	warn("reboot");
+	for (;;)
+		sleep(60);
+}
