@@ -30,6 +30,7 @@
 #include <sys/rwlock.h>
 #include <sys/signalvar.h>
 #include <sys/time.h>
+#include <sys/user.h>
 
 #include <uvm/uvm_extern.h>
 #include <uvm/uvm_aobj.h>
@@ -52,6 +53,9 @@ CTASSERT(_Alignof(struct refcnt) <= _Alignof(struct vmmk_refcnt));
 #define PROC(p)	((struct proc *)(p))
 #define UOBJ(u)	((struct uvm_object *)(u))
 #define PMAP(m)	((struct pmap *)(m))
+
+/* The TSC's rate, from tsc.c; no header declares it. */
+extern uint64_t tsc_frequency;
 
 void
 vmmk_rw_init(struct vmmk_rwlock *l, const char *name)
@@ -306,14 +310,25 @@ vmmk_proc_pid(struct vmmk_proc *p)
 	return (PROC(p)->p_p->ps_pid);
 }
 
+/*
+ * Since OpenBSD 7.8 each thread carries a copy of its process's promises,
+ * taken at every system call, and upstream vmm(4) reads that; older
+ * kernels have only the process's.
+ */
 unsigned int
 vmmk_proc_pledge(struct vmmk_proc *p)
 {
+	uint64_t pledge;
 	unsigned int promises = 0;
 
-	if (PROC(p)->p_pledge & PLEDGE_PROC)
+#if OpenBSD >= 202510
+	pledge = PROC(p)->p_pledge;
+#else
+	pledge = PROC(p)->p_p->ps_pledge;
+#endif
+	if (pledge & PLEDGE_PROC)
 		promises |= VMMK_PLEDGE_PROC;
-	if (PROC(p)->p_pledge & PLEDGE_VMM)
+	if (pledge & PLEDGE_VMM)
 		promises |= VMMK_PLEDGE_VMM;
 	return (promises);
 }
