@@ -7,6 +7,7 @@
 #define VMM_RS_H
 
 struct vmmk_proc;
+struct vmx_invept_descriptor;
 
 #define VMM_RS_ACT_QUIESCE	1
 #define VMM_RS_ACT_WAKEUP	2
@@ -21,5 +22,12 @@ int	vmm_rs_ioctl(unsigned long, void *, struct vmmk_proc *); /* vmmioctl */
 int	vmm_rs_pledge_ioctl(struct vmmk_proc *, long);	/* pledge_ioctl_vmm */
 void	vmm_rs_start_cpu(void);		/* start_vmm_on_cpu(curcpu()) */
 void	vmm_rs_stop_cpu(void);		/* stop_vmm_on_cpu(curcpu()) */
+
+/*
+ * Called by the kernel itself (pmap.c, pmap_remove_ept), with the name and
+ * prototype of <machine/vmmvar.h>: INVEPT of the given type for the
+ * descriptor's EPTP on this CPU; 0, or 1 if the instruction failed.
+ */
+int	invept(uint64_t, struct vmx_invept_descriptor *);
 
 #endif /* VMM_RS_H */

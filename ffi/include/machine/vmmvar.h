@@ -24,7 +24,8 @@
  * OpenBSD's <machine/vmmvar.h> (rev 1.117 generation, Dec 2025) so that
  * programs written for OpenBSD build unchanged.  The layout of every
  * structure is pinned by ffi/vmm_abi_table.h, checked by both the C and the
- * Rust compiler.  Kernel-private state is not here: it lives in Rust.
+ * Rust compiler.  Kernel-private state is not here: it lives in Rust; the
+ * _KERNEL part only declares what the kernel outside vmm(4) uses.
  */
 
 #ifndef _MACHINE_VMMVAR_H_
@@ -485,6 +486,27 @@ struct vm_rwregs_params {
 
 /* The machine-dependent ioctl. */
 #define VMM_IOC_INTR _IOW('V', 6, struct vm_intr_params) /* intr pending */
+
+#ifdef _KERNEL
+/*
+ * What the rest of the amd64 kernel takes from vmm(4), with upstream's
+ * names: pmap.c flushes a guest's EPT translations with invept() when it
+ * removes nested mappings; cpu.c and the IPI handlers turn virtualisation
+ * on and off per CPU; psp(4) asks for an SEV-ES vcpu's VMSA.
+ */
+struct cpu_info;
+
+struct vmx_invept_descriptor {
+	uint64_t	vid_eptp;
+	uint64_t	vid_reserved;
+};
+
+int	invept(uint64_t, struct vmx_invept_descriptor *);
+void	start_vmm_on_cpu(struct cpu_info *);
+void	stop_vmm_on_cpu(struct cpu_info *);
+void	vmclear_on_cpu(struct cpu_info *);
+int	svm_get_vmsa_pa(uint32_t, uint32_t, uint64_t *);
+#endif /* _KERNEL */
 
 #endif	/* ! _LOCORE */
 #endif	/* _MACHINE_VMMVAR_H_ */

@@ -133,6 +133,37 @@ pub extern "C" fn vmm_rs_pledge_ioctl(_p: *mut c_void, com: c_long) -> c_int {
     to_c(d.pledge_ioctl(p, com as u64))
 }
 
+/// `struct vmx_invept_descriptor` of `<machine/vmmvar.h>`.
+#[repr(C)]
+pub struct InveptDescriptor {
+    /// The EPT pointer whose translations go.
+    pub vid_eptp: u64,
+    /// Reserved (pmap.c leaves it uninitialised; the INVEPT here gets 0).
+    pub vid_reserved: u64,
+}
+
+/// `invept()`, which the kernel outside vmm(4) calls: pmap.c's
+/// `pmap_remove_ept` flushes a guest's EPT translations on this CPU with it
+/// (upstream's `vmm_support.S` had it).  INVEPT of type `op` for the EPTP
+/// in `*vid`; 0, or 1 if the instruction failed, as upstream.
+///
+/// # Safety
+///
+/// The calling CPU is in VMX root operation with INVEPT of type `op`
+/// available: pmap.c calls this only for an EPT pmap, which only exists
+/// while a VM does, and the driver keeps VMX on on every CPU as long as
+/// one does.  `vid` points to a readable descriptor.
+#[no_mangle]
+pub unsafe extern "C" fn invept(op: u64, vid: *const InveptDescriptor) -> c_int {
+    // SAFETY: `vid` is readable (see the function's contract).
+    let eptp = unsafe { (*vid).vid_eptp };
+    // SAFETY: VMX root operation and the type: the function's contract.
+    match unsafe { vmm_amd64::insn::invept(op, eptp) } {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
 /// Reached only if some code path could panic, which the build forbids
 /// (`check-kobj` fails if this is linked with any caller).
 #[cfg(all(not(test), target_os = "none"))]

@@ -48,10 +48,6 @@ int	vmmclose(dev_t, int, int, struct proc *);
 int	vmmioctl(dev_t, u_long, caddr_t, int, struct proc *);
 int	pledge_ioctl_vmm(struct proc *, long);
 int	vmm_enabled(void);
-void	start_vmm_on_cpu(struct cpu_info *);
-void	stop_vmm_on_cpu(struct cpu_info *);
-void	vmclear_on_cpu(struct cpu_info *);
-int	svm_get_vmsa_pa(uint32_t, uint32_t, uint64_t *);
 
 struct cfdriver vmm_cd = {
 	NULL, "vmm", DV_DULL, CD_SKIPHIBERNATE
