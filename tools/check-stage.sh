@@ -1,11 +1,14 @@
 #!/bin/sh
 # Checks tools/stage-openbsd.sh on a miniature kernel tree: the C driver's
-# file lines go, the Rust driver's come in once, device/attach stay.
+# file lines go, the Rust driver's come in once, device/attach stay, the
+# tree's /dev/vmm ABI headers become the project's.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
-mkdir -p "$t/arch/amd64/conf" "$t/conf" "$t/dev/vmm"
+mkdir -p "$t/arch/amd64/conf" "$t/arch/amd64/include" "$t/conf" "$t/dev/vmm"
+echo "/* the tree's own */" > "$t/dev/vmm/vmm.h"
+echo "/* the tree's own */" > "$t/arch/amd64/include/vmmvar.h"
 cat > "$t/arch/amd64/conf/files.amd64" <<'EOT'
 # VMM
 device	vmm {}
@@ -26,4 +29,6 @@ for x in vmm_glue.c vmm_kern.c vmm_kern.h vmm_rs.h vmm_abi_table.h vmm_abi_check
 	[ -f "$t/dev/vmm/$x" ]
 done
 [ -f "$t/arch/amd64/conf/GENERIC.MP.RUSTVMM" ]
-echo "check-stage: files.amd64 staged (C driver lines out, Rust lines in once); $(ls "$t/dev/vmm" | wc -l) files in dev/vmm"
+cmp -s "$top/ffi/include/dev/vmm/vmm.h" "$t/dev/vmm/vmm.h"
+cmp -s "$top/ffi/include/machine/vmmvar.h" "$t/arch/amd64/include/vmmvar.h"
+echo "check-stage: files.amd64 staged (C driver lines out, Rust lines in once), ABI headers installed; $(ls "$t/dev/vmm" | wc -l) files in dev/vmm"

@@ -7,9 +7,12 @@
 #   STAGE_ONLY=1         only stage (also works on non-OpenBSD hosts)
 #
 # Staging: copies the glue, the ffi headers and build/vmm_rs.o to
-# $SYSDIR/dev/vmm, replaces the C driver's file lines in files.amd64 by
-# sys/conf/files.vmm_rs (once; a marker line makes it idempotent), and
-# installs the GENERIC*.RUSTVMM configs.  Then config(8) and make.
+# $SYSDIR/dev/vmm, installs the project's /dev/vmm ABI headers as the
+# tree's dev/vmm/vmm.h and arch/amd64/include/vmmvar.h (the Rust object is
+# built for that ABI; the glue checks it at compile time), replaces the C
+# driver's file lines in files.amd64 by sys/conf/files.vmm_rs (once; a
+# marker line makes it idempotent), and installs the GENERIC*.RUSTVMM
+# configs.  Then config(8) and make.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${SYSDIR:?set SYSDIR to the kernel source tree, e.g. /usr/src/sys}"
@@ -25,6 +28,8 @@ cp "$top/sys/dev/vmm/vmm_glue.c" "$top/sys/dev/vmm/vmm_kern.c" \
     "$top/ffi/vmm_abi_table.h" "$top/ffi/vmm_abi_check.h" \
     "$top/build/vmm_rs.o" "$d/"
 echo "/* Placeholder: vmm_rs.o is produced by vmm_rs.mk.sh. */" > "$d/vmm_rs.rs"
+cp "$top/ffi/include/dev/vmm/vmm.h" "$d/vmm.h"
+cp "$top/ffi/include/machine/vmmvar.h" "$SYSDIR/arch/amd64/include/vmmvar.h"
 cp "$top/sys/conf/files.vmm_rs" "$SYSDIR/conf/files.vmm_rs"
 cp "$top/sys/arch/amd64/conf/GENERIC.RUSTVMM" \
     "$top/sys/arch/amd64/conf/GENERIC.MP.RUSTVMM" "$SYSDIR/arch/amd64/conf/"
