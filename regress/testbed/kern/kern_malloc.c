@@ -7,6 +7,8 @@
 #include <sys/malloc.h>
 #include <sys/pool.h>
 
+#include <uvm/uvm_extern.h>
+
 #include "tb.h"
 
 struct tb_arena	kmem_arena;

@@ -13,6 +13,9 @@
 #include <sys/systm.h>
 #include <sys/proc.h>
 #include <sys/kernel.h>
+
+#include <uvm/uvm_extern.h>
+
 #include <machine/cpu.h>
 
 #include "tb.h"

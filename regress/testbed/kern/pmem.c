@@ -12,6 +12,8 @@
 #include <sys/param.h>
 #include <sys/systm.h>
 
+#include <uvm/uvm_extern.h>
+
 #include "tb.h"
 
 #define PMEM_MAXPAGES	(1UL << 20)		/* 4 GiB */

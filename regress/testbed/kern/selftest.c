@@ -566,7 +566,8 @@ st_pmap(void)
 	pm = pmap_create();
 	CHECK(pm != NULL && pm->pm_pdirpa != 0 &&
 	    (pm->pm_pdirpa & PAGE_MASK) == 0);
-	CHECK(pmap_convert(pm, PMAP_TYPE_EPT) == 0);
+	pmap_convert(pm, PMAP_TYPE_EPT);
+	CHECK(pm->pm_type == PMAP_TYPE_EPT && pm->eptp != 0);
 	CHECK(pmap_enter(pm, 0x1000, pa1, RW, PMAP_WIRED | PMAP_CANFAIL) == 0);
 	CHECK(pmap_enter(pm, 0xc0000000, pa2, RW | PROT_EXEC, 0) == 0);
 	CHECK(pmap_resident_count(pm) == 2);
@@ -586,7 +587,8 @@ st_pmap(void)
 	pmap_destroy(pm);
 
 	pm = pmap_create();
-	CHECK(pmap_convert(pm, PMAP_TYPE_RVI) == 0);
+	pmap_convert(pm, PMAP_TYPE_RVI);
+	CHECK(pm->pm_type == PMAP_TYPE_RVI);
 	CHECK(pmap_enter(pm, 0x200000, pa1, PROT_READ, 0) == 0);
 	t = pm->pm_pdir;
 	for (i = 0; i < 3; i++)

@@ -1226,7 +1226,7 @@ pmap_destroy(struct pmap *pm)
 	tbstat.pmaps--;
 }
 
-int
+void
 pmap_convert(struct pmap *pm, int mode)
 {
 	if (pm->pm_tbkind != TB_PMAP_GUEST)
@@ -1239,7 +1239,6 @@ pmap_convert(struct pmap *pm, int mode)
 	pm->pm_type = mode;
 	if (mode == PMAP_TYPE_EPT)
 		pm->eptp = pm->pm_pdirpa | EPTP_WB | EPTP_WALK4;
-	return (0);
 }
 
 int

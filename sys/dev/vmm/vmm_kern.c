@@ -491,8 +491,7 @@ vmmk_cpu_vmxon_region(uint32_t revision)
 	if (ci->ci_vmxon_region == NULL)
 		return (0);
 	memset(ci->ci_vmxon_region, 0, PAGE_SIZE);
-	/* The first 32 bits are the revision (struct vmxon_region). */
-	*(uint32_t *)(void *)ci->ci_vmxon_region = revision;
+	ci->ci_vmxon_region->vr_revision = revision;
 	return (ci->ci_vmxon_region_pa);
 }
 

@@ -9,11 +9,16 @@
 
 #include <sys/types.h>
 #include <machine/param.h>
-#include <machine/intr.h>
+#include <machine/intrdefs.h>
 #include <sys/sched.h>
 
 struct proc;
 struct device;
+
+/* The page VMXON is given: the VMCS revision first (Intel SDM 25.11.5). */
+struct vmxon_region {
+	uint32_t	vr_revision;
+};
 
 struct cpu_info {
 	struct cpu_info	*ci_self;
@@ -25,7 +30,7 @@ struct cpu_info {
 	volatile u_int	 ci_flags;		/* CPUF_* */
 	u_int		 ci_pflags;		/* CPUPF_* */
 	void		*ci_gdt;		/* this CPU's GDT */
-	void		*ci_vmxon_region;	/* VMX: cpu_init_vmm's page */
+	struct vmxon_region *ci_vmxon_region;	/* VMX: cpu_init_vmm's page */
 	paddr_t		 ci_vmxon_region_pa;
 	struct schedstate_percpu ci_schedstate;
 	char		 ci_vendor[16];		/* CPUID 0 vendor string */
@@ -53,11 +58,10 @@ struct cpu_info {
 #define CPUF_RUNNING	0x2000
 #define CPUF_VMM	0x20000		/* virtualization is on */
 
-#define CPUPF_USERXSTATE 0x01		/* user FPU state is loaded */
+#define CPUPF_USERXSTATE 0x02		/* user FPU state is loaded */
 
 extern struct cpu_info	 cpu_info_primary;
 extern int		 ncpus;
-extern uint64_t		 tsc_frequency;
 
 #define curcpu()		(&cpu_info_primary)
 #define cpu_number()		0
@@ -68,7 +72,5 @@ extern uint64_t		 tsc_frequency;
 	for ((cii) = 0, (ci) = &cpu_info_primary; (cii) < 1;		\
 	    (cii)++, (ci) = NULL)
 #define CPU_INFO_UNIT(ci)	0
-
-#define curproc			(curcpu()->ci_curproc)
 
 #endif /* !_MACHINE_CPU_H_ */

@@ -4,6 +4,7 @@
 #define _MACHINE_CPUFUNC_H_
 
 #include <sys/types.h>
+#include <machine/specialreg.h>
 
 static __inline void
 outb(u_int port, u_int8_t v)

@@ -60,14 +60,7 @@ typedef struct pmap	*pmap_t;
 extern struct pmap	kernel_pmap_store;
 #define pmap_kernel()	(&kernel_pmap_store)
 
-struct pmap	*pmap_create(void);
-void		 pmap_reference(struct pmap *);
-void		 pmap_destroy(struct pmap *);
-int		 pmap_convert(struct pmap *, int);
-int		 pmap_enter(struct pmap *, vaddr_t, paddr_t, int, int);
+void		 pmap_convert(struct pmap *, int);
 void		 pmap_remove(struct pmap *, vaddr_t, vaddr_t);
-int		 pmap_extract(struct pmap *, vaddr_t, paddr_t *);
-void		 pmap_kenter_pa(vaddr_t, paddr_t, int);
-void		 pmap_kremove(vaddr_t, vsize_t);
 
 #endif /* !_MACHINE_PMAP_H_ */

@@ -3,6 +3,13 @@
 #ifndef _SYS_PARAM_H_
 #define _SYS_PARAM_H_
 
+/*
+ * The kernel interfaces here are those of OpenBSD 7.8 and later, the
+ * generation vmm(4) 1.10 was written for (threads carry p_pledge).
+ */
+#define OpenBSD		202510	/* OpenBSD version (year & month) */
+#define OpenBSD7_8	1
+
 #include <sys/types.h>
 #include <limits.h>
 #include <machine/param.h>
@@ -66,11 +73,6 @@
 #ifndef nitems
 #define nitems(a)	(sizeof((a)) / sizeof((a)[0]))
 #endif
-
-#define round_page(x)	(((x) + PAGE_MASK) & ~((unsigned long)PAGE_MASK))
-#define trunc_page(x)	((x) & ~((unsigned long)PAGE_MASK))
-#define atop(x)		((unsigned long)(x) >> PAGE_SHIFT)
-#define ptoa(x)		((unsigned long)(x) << PAGE_SHIFT)
 
 #ifdef _KERNEL
 #define TRUE		1

@@ -16,8 +16,8 @@
 #include <sys/queue.h>
 #include <sys/param.h>
 #include <machine/cpu.h>
-#include <sys/user.h>
 
+struct user;
 struct vmspace;
 struct file;
 struct tb_arena;

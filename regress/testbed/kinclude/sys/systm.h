@@ -1,6 +1,7 @@
 /*
  * Testbed <sys/systm.h>: the general kernel interfaces (console output,
- * panic, assertions, user copy, sleep/wakeup, the big lock).
+ * panic, user copy, sleep/wakeup, the big lock).  The assertions are in
+ * <lib/libkern/libkern.h>, as in OpenBSD.
  */
 
 #ifndef _SYS_SYSTM_H_
@@ -19,6 +20,8 @@ struct mutex;
 extern int	securelevel;
 extern const char *panicstr;
 
+#define curproc		curcpu()->ci_curproc
+
 int	printf(const char *, ...) __printflike(1, 2);
 int	vprintf(const char *, va_list);
 int	snprintf(char *, size_t, const char *, ...) __printflike(3, 4);
@@ -26,7 +29,6 @@ int	vsnprintf(char *, size_t, const char *, va_list);
 void	uprintf(const char *, ...) __printflike(1, 2);
 void	log(int, const char *, ...) __printflike(2, 3);
 __dead void	panic(const char *, ...) __printflike(1, 2);
-__dead void	__assert(const char *, const char *, int, const char *);
 
 #define LOG_EMERG	0
 #define LOG_ALERT	1
@@ -37,16 +39,13 @@ __dead void	__assert(const char *, const char *, int, const char *);
 #define LOG_INFO	6
 #define LOG_DEBUG	7
 
-/* Assertions are always on in the testbed (as with DIAGNOSTIC). */
-#define DIAGNOSTIC	1
-#define KASSERT(e)	((e) ? (void)0 : __assert("diagnostic ", __FILE__, \
-			    __LINE__, #e))
-#define KASSERTMSG(e, msg, ...)	((e) ? (void)0 :			\
-			    panic("kernel diagnostic assertion \"%s\" "	\
-			    "failed: file \"%s\", line %d: " msg, #e,	\
-			    __FILE__, __LINE__, ##__VA_ARGS__))
-#define KDASSERT(e)	KASSERT(e)
-#define CTASSERT(x)	_Static_assert(x, "compile time assertion")
+void	bcopy(const void *, void *, size_t);
+void	bzero(void *, size_t);
+void	explicit_bzero(void *, size_t);
+int	bcmp(const void *, const void *, size_t);
+void	*memcpy(void *, const void *, size_t);
+void	*memmove(void *, const void *, size_t);
+void	*memset(void *, int, size_t);
 
 int	copyin(const void *, void *, size_t);
 int	copyout(const void *, void *, size_t);
@@ -64,6 +63,8 @@ int	rwsleep(const volatile void *, struct rwlock *, int, const char *,
 	    int);
 int	rwsleep_nsec(const volatile void *, struct rwlock *, int,
 	    const char *, uint64_t);
+#define INFSLP		UINT64_MAX	/* sleep without a timeout */
+#define MAXTSLP		(UINT64_MAX - 1)
 void	wakeup(const volatile void *);
 void	wakeup_n(const volatile void *, int);
 #define wakeup_one(c)	wakeup_n((c), 1)

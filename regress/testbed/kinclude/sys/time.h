@@ -20,9 +20,6 @@ struct timespec {
 };
 
 #ifdef _KERNEL
-#define INFSLP		UINT64_MAX	/* sleep without a timeout */
-#define MAXTSLP		(UINT64_MAX - 1)
-
 #define SEC_TO_NSEC(s)	((uint64_t)(s) * 1000000000ULL)
 #define MSEC_TO_NSEC(m)	((uint64_t)(m) * 1000000ULL)
 #define USEC_TO_NSEC(u)	((uint64_t)(u) * 1000ULL)

@@ -14,7 +14,7 @@
 #include <sys/queue.h>
 #include <sys/mman.h>
 #include <sys/rwlock.h>
-#include <machine/pmap.h>
+#include <uvm/uvm_pmap.h>
 #include <uvm/uvm_object.h>
 
 typedef int		vm_fault_t;
@@ -56,29 +56,9 @@ typedef struct vm_map_entry *vm_map_entry_t;
 
 #define UVM_UNKNOWN_OFFSET	((voff_t)-1)
 
-#define VM_FAULT_INVALID	((vm_fault_t)0x0)
-#define VM_FAULT_PROTECT	((vm_fault_t)0x1)
-#define VM_FAULT_WIRE		((vm_fault_t)0x2)
-
-/*
- * A process address map.  Entries are kept sorted; each holds one
- * reference on its uvm_object.
- */
-struct vm_map {
-	struct pmap		*pmap;
-	struct rwlock		 lock;
-	vaddr_t			 min_offset;
-	vaddr_t			 max_offset;
-	vsize_t			 size;
-	int			 flags;
-	int			 nentries;
-	TAILQ_HEAD(, vm_map_entry) tb_entries;	/* testbed private */
-	struct process		*tb_owner;
-};
-
-#define vm_map_min(map)		((map)->min_offset)
-#define vm_map_max(map)		((map)->max_offset)
-#define vm_map_pmap(map)	((map)->pmap)
+#include <uvm/uvm_param.h>
+#include <uvm/uvm_map.h>
+#include <uvm/uvm_fault.h>
 
 struct vmspace {
 	struct vm_map	vm_map;
@@ -165,13 +145,9 @@ void			 uao_detach(struct uvm_object *);
 
 int	uvm_map(struct vm_map *, vaddr_t *, vsize_t, struct uvm_object *,
 	    voff_t, vsize_t, unsigned int);
-void	uvm_unmap(struct vm_map *, vaddr_t, vaddr_t);
-int	uvm_map_immutable(struct vm_map *, vaddr_t, vaddr_t, int);
 int	uvm_map_protect(struct vm_map *, vaddr_t, vaddr_t, vm_prot_t, int,
 	    int, int);
 int	uvm_fault(struct vm_map *, vaddr_t, vm_fault_t, vm_prot_t);
-int	uvm_fault_wire(struct vm_map *, vaddr_t, vaddr_t, vm_prot_t);
-void	uvm_fault_unwire(struct vm_map *, vaddr_t, vaddr_t);
 void	uvmspace_addref(struct vmspace *);
 #endif
 

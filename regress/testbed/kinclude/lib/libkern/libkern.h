@@ -1,4 +1,7 @@
-/* Testbed <lib/libkern/libkern.h>: string and integer helpers. */
+/*
+ * Testbed <lib/libkern/libkern.h>: string and integer helpers, and the
+ * kernel's assertions.
+ */
 
 #ifndef __LIBKERN_H__
 #define __LIBKERN_H__
@@ -16,11 +19,8 @@ static __inline u_long ulmin(u_long a, u_long b) { return (a < b ? a : b); }
 
 void	*memchr(const void *, int, size_t);
 int	 memcmp(const void *, const void *, size_t);
-void	*memcpy(void *, const void *, size_t);
-void	*memmove(void *, const void *, size_t);
 void	*memset(void *, int, size_t);
 int	 bcmp(const void *, const void *, size_t);
-void	 bcopy(const void *, void *, size_t);
 void	 bzero(void *, size_t);
 void	 explicit_bzero(void *, size_t);
 int	 timingsafe_bcmp(const void *, const void *, size_t);
@@ -48,5 +48,18 @@ int	 flsl(unsigned long);
 u_int32_t	arc4random(void);
 void	 arc4random_buf(void *, size_t);
 u_int32_t	arc4random_uniform(u_int32_t);
+
+__dead void	__assert(const char *, const char *, int, const char *);
+
+/* Assertions are always on in the testbed (as with DIAGNOSTIC). */
+#define DIAGNOSTIC	1
+#define KASSERT(e)	((e) ? (void)0 : __assert("diagnostic ", __FILE__, \
+			    __LINE__, #e))
+#define KASSERTMSG(e, msg, ...)	((e) ? (void)0 :			\
+			    panic("kernel diagnostic assertion \"%s\" "	\
+			    "failed: file \"%s\", line %d: " msg, #e,	\
+			    __FILE__, __LINE__, ##__VA_ARGS__))
+#define KDASSERT(e)	KASSERT(e)
+#define CTASSERT(x)	_Static_assert(x, "compile time assertion")
 
 #endif /* !__LIBKERN_H__ */

@@ -1,0 +1,22 @@
+/* Testbed <machine/intrdefs.h>: interrupt priority levels. */
+
+#ifndef _MACHINE_INTRDEFS_H_
+#define _MACHINE_INTRDEFS_H_
+
+#define IPL_NONE	0x0
+#define IPL_SOFTCLOCK	0x1
+#define IPL_SOFTNET	0x2
+#define IPL_SOFTTTY	0x3
+#define IPL_BIO		0x4
+#define IPL_NET		0x5
+#define IPL_TTY		0x6
+#define IPL_VM		0x7
+#define IPL_AUDIO	0x8
+#define IPL_CLOCK	0x9
+#define IPL_SCHED	0xa
+#define IPL_HIGH	0xb
+#define IPL_IPI		0xc
+#define IPL_MPFLOOR	IPL_TTY
+#define IPL_MPSAFE	0x100
+
+#endif /* !_MACHINE_INTRDEFS_H_ */
