@@ -9,7 +9,7 @@ log=regress/testbed/obj/logs/qemu-svm.serial.log
 status=0
 CONFIGS=qemu-svm SELFTESTS=0 PROG=regress/demo/hello.c sh regress/run.sh > build/demo.out 2>&1 || status=$?
 echo "== the Rust vmm(4) in the testbed (QEMU TCG, -cpu qemu64,+svm,+npt)"
-grep -E '^(vmm0 at|# )' "$log" | grep -v 'leak check' | sed 's/^# //'
+grep -E '^(vmm0 at|# )' "$log" | grep -v -e 'leak check' -e 'kernel stack use' | sed 's/^# //'
 grep -E 'leak check' "$log" | sed 's/^# /testbed: /'
 tail -1 build/demo.out
 exit $status
