@@ -7,7 +7,7 @@
 //! set is this trait, implemented once per vendor (VMX, SVM) and chosen at
 //! attach; the core never asks which one it has.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64};
 
 use vmm_abi::{vcpu_inject_event, vcpu_reg_state, vm_create_params, vm_exit, vm_mem_range};
 use vmm_kernel::mem::PmapBox;
@@ -49,7 +49,7 @@ pub struct RunRequest<'a> {
     /// More interrupts are pending after this one (`vrp_intr_pending`).
     pub intr_pending: bool,
     /// `vc_intr`: also set asynchronously by `VMM_IOC_INTR`.
-    pub intr: &'a AtomicU8,
+    pub intr: &'a AtomicU16,
     /// `vc_pvclock_system_gpa`: the paravirtual clock registration.
     pub pvclock_gpa: &'a AtomicU64,
     /// `vc_pvclock_version`.

@@ -54,7 +54,10 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             vip.vip_info_ct = 0;
             return Err(Errno::ENOMEM);
         };
-        vip.vip_info_ct = vm_ct;
+        // Only the VMs in the list are reported: one counted while it is
+        // still being made (or torn down) is not, so no zeroed entry with
+        // id 0 reaches vmd (whose start-up sweep would TERM id 0).
+        let mut filled = 0usize;
         {
             let list = self.vms.read();
             // The list may hold more VMs than were counted above (one made
@@ -67,6 +70,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 let Some(r) = from_bytes_mut::<vm_info_result>(chunk) else {
                     break;
                 };
+                filled = filled.saturating_add(1);
                 r.vir_memory_size = vm.memory_size;
                 r.vir_used_size = vm.used_size();
                 r.vir_ncpus = vm.vcpu_ct as usize;
@@ -90,7 +94,10 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 }
             }
         }
-        self.k.copyout(out.as_slice(), vip.vip_info as u64)
+        vip.vip_info_ct = filled;
+        let n = filled.saturating_mul(size_of::<vm_info_result>());
+        self.k
+            .copyout(out.as_slice().get(..n).unwrap_or(&[]), vip.vip_info as u64)
     }
 
     /// `vm_terminate`: removes the VM from the list (once: a second
@@ -302,11 +309,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
 
     /// `vm_intr_pending` (`VMM_IOC_INTR`): marks an interrupt pending, or
     /// not, without waiting for the vcpu's lock, and nudges the vcpu.
-    /// `vip_intr` is stored truncated to 8 bits, as upstream does.
+    /// `vip_intr` is stored whole (16 bits, upstream's `vc_intr`).
     pub(crate) fn vm_intr_pending(&self, vip: &vm_intr_params) -> KResult {
         let vm = self.vm_find(vip.vip_vm_id)?;
         let vcpu = vm.vcpu(vip.vip_vcpu_id).ok_or(Errno::ENOENT)?;
-        vcpu.intr.store(vip.vip_intr as u8, Ordering::Release);
+        vcpu.intr.store(vip.vip_intr, Ordering::Release);
         self.backend.kick(vcpu.id);
         Ok(())
     }

@@ -16,7 +16,7 @@
 #![allow(unsafe_code)]
 
 use core::ptr::{addr_of_mut, write_bytes};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64};
 
 use vmm_abi::{vcpu_inject_event, vm_exit, vm_mem_range};
 use vmm_kernel::mem::{PmapBox, PoolBox, UaoRef};
@@ -43,7 +43,7 @@ pub(crate) fn vcpu<K: Kernel, B: Backend<K>>(
         PoolBox::new_in_place(k, PoolId::Vcpu, |v: *mut Vcpu<K, B>| {
             addr_of_mut!((*v).id).write(id);
             addr_of_mut!((*v).state).write(AtomicU32::new(vmm_abi::vcpu_state::STOPPED));
-            addr_of_mut!((*v).intr).write(AtomicU8::new(0));
+            addr_of_mut!((*v).intr).write(AtomicU16::new(0));
             addr_of_mut!((*v).pvclock_gpa).write(AtomicU64::new(0));
             addr_of_mut!((*v).pvclock_version).write(AtomicU32::new(0));
             let inner: *mut VcpuInner<K, B> = RwLock::write_in_place(addr_of_mut!((*v).inner), k);

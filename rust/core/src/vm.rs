@@ -11,7 +11,7 @@
 //!   without the lock (`VMM_IOC_INTR`, `VMM_IOC_WRITEVMPARAMS`) and reads
 //!   the state for `VMM_IOC_INFO`.
 
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 
 use vmm_abi::{vcpu_inject_event, vm_exit, vm_mem_range, VMM_MAX_MEM_RANGES, VMM_MAX_NAME_LEN};
 use vmm_kernel::mem::{PageArray, PmapBox, PoolBox, UaoRef};
@@ -48,7 +48,7 @@ pub struct Vcpu<K: Kernel, B: Backend<K>> {
     /// `vc_state` [a]: `VCPU_STATE_*`.
     pub state: AtomicU32,
     /// `vc_intr` [a]: an interrupt is pending for the guest.
-    pub intr: AtomicU8,
+    pub intr: AtomicU16,
     /// `vc_pvclock_system_gpa` [a].
     pub pvclock_gpa: AtomicU64,
     /// `vc_pvclock_version` [a].

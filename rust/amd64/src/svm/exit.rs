@@ -46,7 +46,7 @@ pub(super) fn run<K: Kernel>(
     let k = svm.k;
     let vm = &VmRun::new(vm, req.ranges);
     req.intr
-        .store(u8::from(req.intr_pending), Ordering::Release);
+        .store(u16::from(req.intr_pending), Ordering::Release);
     // vmd asked for SEV or SEV-ES (the VMCB enables them, as upstream)
     // on a CPU without it: VMRUN would fail its consistency checks
     // (VMEXIT_INVALID) and the vcpu with EINVAL, as under upstream.  Said

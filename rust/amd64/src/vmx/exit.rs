@@ -44,7 +44,7 @@ pub(super) fn run<K: Kernel>(
     let k = vmx.k;
     let vm = &VmRun::new(vm, req.ranges);
     req.intr
-        .store(u8::from(req.intr_pending), Ordering::Release);
+        .store(u16::from(req.intr_pending), Ordering::Release);
     let VmxVcpu { vmcs, st } = v;
     let mut cur = vmcs.load()?;
 
