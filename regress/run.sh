@@ -20,5 +20,8 @@ export PROGS="$(echo $progs)"
 # The three machines the drivers run on, and two Intel models upstream
 # refuses (no unrestricted guest; no EPT): there every program must SKIP.
 export CONFIGS="${CONFIGS:-qemu-svm bochs-vmx bochs-svm bochs-noug bochs-noept}"
+# PROG, resolved above, must not reach the testbed's make: a command-line
+# PROG of the top make travels in MAKEFLAGS and would be looked up
+# relative to regress/testbed.
 unset PROG
-exec make -s -C regress/testbed run
+exec env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C regress/testbed run
