@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/reboot.h>
+#include <sys/sysctl.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <sched.h>
@@ -56,6 +57,7 @@ long	__sys_kill(pid_t, int);
 long	__sys_mimmutable(void *, size_t);
 long	__sys_getrlimit(int, struct rlimit *);
 long	__sys_setrlimit(int, const struct rlimit *);
+long	__sys_sysctl(const int *, u_int, void *, size_t *, void *, size_t);
 long	__sys_sched_yield(void);
 
 int	__tb_libc_start(int (*)(int, char **), int, char **);
@@ -422,4 +424,12 @@ int
 reboot(int howto)
 {
 	return ((int)libc_ret(__sys_reboot(howto)));
+}
+
+int
+sysctl(const int *name, u_int namelen, void *old, size_t *oldlenp,
+    void *new, size_t newlen)
+{
+	return ((int)libc_ret(__sys_sysctl(name, namelen, old, oldlenp, new,
+	    newlen)));
 }

@@ -61,6 +61,7 @@ SYSCALL(kill, 122)
 SYSCALL(mimmutable, 159)
 SYSCALL(getrlimit, 194)
 SYSCALL(setrlimit, 195)
+SYSCALL(sysctl, 202)
 SYSCALL(sched_yield, 298)
 
 	.section .note.GNU-stack, "", @progbits

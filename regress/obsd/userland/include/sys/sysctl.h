@@ -1,0 +1,14 @@
+/* <sys/sysctl.h> of the OpenBSD userland: sysctl(2), top-level names. */
+
+#ifndef _OBSD_SYS_SYSCTL_H_
+#define _OBSD_SYS_SYSCTL_H_
+
+#include <sys/types.h>
+
+#define CTL_KERN	1		/* kernel */
+#define CTL_HW		6		/* hardware */
+#define CTL_MACHDEP	7		/* machine dependent: <machine/cpu.h> */
+
+int	sysctl(const int *, u_int, void *, size_t *, void *, size_t);
+
+#endif /* !_OBSD_SYS_SYSCTL_H_ */
