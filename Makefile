@@ -17,6 +17,9 @@
 #   make bench      exit-path figures in instructions (QEMU -icount)
 #   make regress    run the regress programs in the emulator testbed
 #                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
+#   make obsd-regress  the regress programs as processes of a real
+#                   OpenBSD kernel (build/obsd/bsd.rd) in QEMU
+#                   (OBSD_MACHINES="qemu-svm qemu-svm-smp2", PROG=x.c)
 
 CARGO ?=	cargo
 CC ?=		cc
@@ -163,6 +166,11 @@ obsd-kernel: kobj
 obsd-generic: kobj
 	sh regress/obsd/kernel.sh generic
 
+# The regress programs as static OpenBSD executables, run by an init on
+# that kernel's ramdisk root (regress/obsd/regress.sh).
+obsd-regress: obsd-kernel
+	sh regress/obsd/regress.sh
+
 # Per-function instruction profile of one in-kernel exit (needs python3).
 bench-profile: kobj
 	sh regress/bench/profile.sh
@@ -179,4 +187,4 @@ clean:
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress bench bench-profile \
-	demo test clean obsd-kernel obsd-generic
+	demo test clean obsd-kernel obsd-generic obsd-regress
