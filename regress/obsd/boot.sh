@@ -68,9 +68,13 @@ make -s -C "$here/boot" OBJ="$obj/boot" >&2 || exit 2
 loader=$obj/boot/obsdboot
 run=$(mktemp -d "$obj/logs/$machine.XXXXXX")
 emu_pid= reader_pid=
+# Debian's Bochs has its debugger built in and takes SIGTERM as a break
+# into it, so Bochs is stopped with SIGKILL.
+stopsig=TERM
+[ $emu = bochs ] && stopsig=KILL
 
 cleanup() {
-	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null
+	[ -n "$emu_pid" ] && kill -$stopsig "$emu_pid" 2>/dev/null
 	[ -n "$reader_pid" ] && kill "$reader_pid" 2>/dev/null
 	exec 3>&- 2>/dev/null
 	rm -rf "$run"
@@ -177,7 +181,7 @@ while kill -0 "$emu_pid" 2>/dev/null; do
 	sleep 1
 done
 if [ -n "$status" ]; then
-	kill "$emu_pid" 2>/dev/null
+	kill -$stopsig "$emu_pid" 2>/dev/null
 	wait "$emu_pid" 2>/dev/null
 else
 	wait "$emu_pid"
