@@ -24,12 +24,15 @@
 #  2. build config(8) (config/build.sh);
 #  3. stage the driver with tools/stage-openbsd.sh (STAGE_ONLY=1);
 #  4. config(8) and bmake with clang and ld.lld (mk/sys.mk).
-# Knobs: OBSD_CC, OBSD_LD (e.g. clang-16, ld.lld-16), OBSD_JOBS (2).
+# Knobs: OBSD_OBJ (the directory for all of it, build/obsd), OBSD_CC,
+# OBSD_LD (e.g. clang-16, ld.lld-16), OBSD_JOBS (2).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 what=${1:-test}
-obj=$top/build/obsd
+obj=${OBSD_OBJ:-$top/build/obsd}
+mkdir -p "$obj"
+obj=$(cd "$obj" && pwd)
 sys=$obj/sys
 tar=${OBSD_SYS_TAR:-/work/shared/openbsd/openbsd-7.6-sys.tar.xz}
 
@@ -48,7 +51,6 @@ stamp=$obj/sys.stamp
 if [ ! -f "$stamp" ] || [ -n "$(find "$tar" "$here/Makefile.amd64.sed" \
     "$here/makegap.sh.sed" -newer "$stamp")" ]; then
 	rm -rf "$sys" "$stamp"
-	mkdir -p "$obj"
 	tar -xJf "$tar" -C "$obj"
 	f=$sys/arch/amd64/conf/Makefile.amd64
 	sed -f "$here/Makefile.amd64.sed" "$f" >"$f.new" && mv "$f.new" "$f"
