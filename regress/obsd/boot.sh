@@ -92,7 +92,7 @@ start_qemu() {
 	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m "$mem" \
 	    -smp "$ncpu" -nographic -monitor none -no-reboot \
 	    -serial "pipe:$run/com0" -kernel "$loader" -initrd "$kernel" \
-	    -append "obsdboot ${OBSD_BOOTFLAGS:-}" ${QEMU_EXTRA:-} \
+	    -append "${OBSD_BOOTFLAGS:-}" ${QEMU_EXTRA:-} \
 	    </dev/null >"$run/emulator.out" 2>&1 &
 	emu_pid=$!
 	# Opened read-write, a FIFO does not wait for the other side.
@@ -111,7 +111,7 @@ start_bochs() {
 	cp "$kernel" "$run/iso/boot/bsd"
 	printf '%s\n' 'set timeout=0' 'set default=0' \
 	    'menuentry "OpenBSD" {' \
-	    "	multiboot /boot/obsdboot obsdboot ${OBSD_BOOTFLAGS:-}" \
+	    "	multiboot /boot/obsdboot ${OBSD_BOOTFLAGS:-}" \
 	    '	module /boot/bsd' '	boot' '}' >"$run/iso/boot/grub/grub.cfg"
 	grub-mkrescue -o "$run/boot.iso" "$run/iso" >"$run/grub.out" 2>&1 ||
 	    { cat "$run/grub.out" >&2; exit 2; }

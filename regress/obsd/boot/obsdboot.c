@@ -317,25 +317,25 @@ overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-/* boot(8) flags from the loader's command line. */
+/* boot(8) flags from the loader's command line: words "-acds". */
 static int
 parse_howto(const struct mb_info *mbi)
 {
 	const char *p;
-	int howto = 0, dash = 0;
+	int howto = 0, inflags = 0, wordstart = 1;
 
 	if ((mbi->flags & MBI_CMDLINE) == 0 || mbi->cmdline == 0)
 		return 0;
 	for (p = (const char *)mbi->cmdline; *p != '\0'; p++) {
 		if (*p == ' ') {
-			dash = 0;
+			inflags = 0;
+			wordstart = 1;
 			continue;
 		}
-		if (*p == '-') {
-			dash = 1;
-			continue;
-		}
-		if (!dash)
+		if (wordstart)
+			inflags = *p == '-';
+		wordstart = 0;
+		if (!inflags)
 			continue;
 		switch (*p) {
 		case 'a':
