@@ -14,25 +14,37 @@
  *
  * then powers the machine off.  The kernel starts init with no open
  * files and proc0's resource limits.
+ *
+ * A program that has not ended after PROG_TIMEOUT seconds (the machine's
+ * time: under Bochs it runs slower than the host's) is taken to hang in
+ * the kernel: init enters the kernel debugger (ddb.console, then
+ * ddb.trigger; the kernel runs at securelevel 0), so that the runner of
+ * the emulator can ask for the processes and their wait channels.
  */
 
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/reboot.h>
+#include <sys/sysctl.h>
 #include <sys/wait.h>
+#include <ddb/db_var.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LIST		"/etc/regress"
 #define PROGDIR		"/regress/"
 #define MAXPROGS	64
 #define NAMELEN		64
+#define PROG_TIMEOUT	60		/* seconds */
 
 static char	names[MAXPROGS][NAMELEN];
 
@@ -84,20 +96,50 @@ show_line(const char *line, char *skip, size_t skiplen)
 	}
 }
 
-/* Copies the program's output to the console, a "# " before each line. */
-static void
+/* Milliseconds since `start'. */
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		err(1, "clock_gettime");
+	return ((now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+/*
+ * Copies the program's output to the console, a "# " before each line,
+ * until the pipe's end; -1 if that takes longer than PROG_TIMEOUT.
+ */
+static int
 relay(int fd, char *skip, size_t skiplen)
 {
 	char line[256], buf[512];
+	struct pollfd pfd;
+	struct timespec start;
 	size_t len = 0;
 	ssize_t n, i;
+	long left;
 
 	*skip = '\0';
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
+		err(1, "clock_gettime");
+	for (;;) {
+		if ((left = PROG_TIMEOUT * 1000L - elapsed_ms(&start)) <= 0)
+			return (-1);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, (int)left)) == 0)
+			return (-1);
+		if (n > 0)
+			n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			break;
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			warn("read");
+			warn("poll/read");
 			break;
 		}
 		for (i = 0; i < n; i++) {
@@ -116,6 +158,22 @@ relay(int fd, char *skip, size_t skiplen)
 		line[len] = '\0';
 		show_line(line, skip, skiplen);
 	}
+	return (0);
+}
+
+/* Enters the kernel debugger, if the kernel has one. */
+static void
+enter_ddb(void)
+{
+	int mib[2] = { CTL_DDB, DBCTL_CONSOLE }, one = 1;
+
+	if (sysctl(mib, 2, NULL, NULL, &one, sizeof(one)) == -1) {
+		warn("sysctl ddb.console");
+		return;
+	}
+	mib[1] = DBCTL_TRIGGER;
+	if (sysctl(mib, 2, NULL, NULL, &one, sizeof(one)) == -1)
+		warn("sysctl ddb.trigger");
 }
 
 /* Runs one program; returns 1 if it passed. */
@@ -146,7 +204,11 @@ run(int num, const char *name)
 		_exit(127);
 	}
 	close(fds[1]);
-	relay(fds[0], skip, sizeof(skip));
+	if (relay(fds[0], skip, sizeof(skip)) == -1) {
+		printf("# %s: still running after %d s\n", name, PROG_TIMEOUT);
+		enter_ddb();
+		kill(pid, SIGKILL);
+	}
 	close(fds[0]);
 
 	/* Orphans of the program come to init too: reap them on the way. */

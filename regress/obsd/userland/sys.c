@@ -16,6 +16,7 @@
 #include <sys/sysctl.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ long	__sys_reboot(int);
 long	__sys_execve(const char *, char *const *, char *const *);
 long	__sys_munmap(void *, size_t);
 long	__sys_mprotect(void *, size_t, int);
+long	__sys_clock_gettime(clockid_t, struct timespec *);
 long	__sys_dup2(int, int);
 long	__sys_nanosleep(const struct timespec *, struct timespec *);
 long	__sys_fcntl(int, int, long);
@@ -58,6 +60,7 @@ long	__sys_mimmutable(void *, size_t);
 long	__sys_getrlimit(int, struct rlimit *);
 long	__sys_setrlimit(int, const struct rlimit *);
 long	__sys_sysctl(const int *, u_int, void *, size_t *, void *, size_t);
+long	__sys_poll(struct pollfd *, u_int, int);
 long	__sys_sched_yield(void);
 
 int	__tb_libc_start(int (*)(int, char **), int, char **);
@@ -305,6 +308,18 @@ int
 nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	return ((int)libc_ret(__sys_nanosleep(req, rem)));
+}
+
+int
+clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	return ((int)libc_ret(__sys_clock_gettime(clock, ts)));
+}
+
+int
+poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	return ((int)libc_ret(__sys_poll(fds, nfds, timeout)));
 }
 
 unsigned int

@@ -1,4 +1,4 @@
-/* <time.h> of the OpenBSD userland: nanosleep(2) only. */
+/* <time.h> of the OpenBSD userland: nanosleep(2) and clock_gettime(2). */
 
 #ifndef _OBSD_TIME_H_
 #define _OBSD_TIME_H_
@@ -10,6 +10,9 @@ struct timespec {
 	long	tv_nsec;
 };
 
+#define CLOCK_MONOTONIC	3
+
 int	nanosleep(const struct timespec *, struct timespec *);
+int	clock_gettime(clockid_t, struct timespec *);
 
 #endif /* !_OBSD_TIME_H_ */

@@ -8,6 +8,7 @@
 #define CTL_KERN	1		/* kernel */
 #define CTL_HW		6		/* hardware */
 #define CTL_MACHDEP	7		/* machine dependent: <machine/cpu.h> */
+#define CTL_DDB		9		/* the kernel debugger: <ddb/db_var.h> */
 
 int	sysctl(const int *, u_int, void *, size_t *, void *, size_t);
 
