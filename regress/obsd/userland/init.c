@@ -63,6 +63,8 @@ read_list(void)
 		len += n;
 	if (n == -1)
 		err(1, "read %s", LIST);
+	if (len == sizeof(buf) - 1)
+		errx(1, "%s: too long", LIST);
 	close(fd);
 	buf[len] = '\0';
 	s = buf;

@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +60,6 @@ long	__sys_getrlimit(int, struct rlimit *);
 long	__sys_setrlimit(int, const struct rlimit *);
 long	__sys_sysctl(const int *, u_int, void *, size_t *, void *, size_t);
 long	__sys_poll(struct pollfd *, u_int, int);
-long	__sys_sched_yield(void);
 
 int	__tb_libc_start(int (*)(int, char **), int, char **);
 void	__obsd_start(int, char **, char **) __dead;
@@ -375,12 +373,6 @@ execve(const char *path, char *const *argv, char *const *envp)
 	return ((int)libc_ret(__sys_execve(path, argv, envp)));
 }
 
-int
-execv(const char *path, char *const *argv)
-{
-	return (execve(path, argv, environ));
-}
-
 pid_t
 wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
@@ -397,12 +389,6 @@ int
 kill(pid_t pid, int sig)
 {
 	return ((int)libc_ret(__sys_kill(pid, sig)));
-}
-
-int
-sched_yield(void)
-{
-	return ((int)libc_ret(__sys_sched_yield()));
 }
 
 int

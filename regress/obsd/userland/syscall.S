@@ -64,6 +64,5 @@ SYSCALL(getrlimit, 194)
 SYSCALL(setrlimit, 195)
 SYSCALL(sysctl, 202)
 SYSCALL(poll, 252)
-SYSCALL(sched_yield, 298)
 
 	.section .note.GNU-stack, "", @progbits

@@ -12,7 +12,6 @@ extern char	**environ;
 
 pid_t	 fork(void);
 int	 execve(const char *, char *const *, char *const *);
-int	 execv(const char *, char *const *);
 int	 pipe(int *);
 int	 pipe2(int *, int);
 int	 dup2(int, int);
