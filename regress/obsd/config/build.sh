@@ -13,8 +13,9 @@
 # Result: OBJDIR/config.  Rebuilt only when the archive, a patch or this
 # script is newer than it.
 #
-# Needs byacc, flex and gcc (-fcommon: the old sources define their
-# globals in headers).
+# Needs byacc, flex and a C compiler (HOSTCC, default cc, as cargo's
+# linker is) with -fcommon: the old sources define their globals in
+# headers.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 obj=${1:?usage: build.sh OBJDIR}
@@ -40,10 +41,11 @@ cd "$src"
 rm -f y.tab.c y.tab.h lex.yy.c
 byacc -d gram.y
 flex scan.l
+cc=${HOSTCC:-cc}
 CFLAGS="-O2 -fcommon -D_GNU_SOURCE -include $here/compat.h -I."
 for f in files.c y.tab.c hash.c main.c mkheaders.c mkioconf.c mkmakefile.c \
     mkswap.c pack.c lex.yy.c sem.c util.c misc.c exec.c; do
-	gcc $CFLAGS -c "$f"
+	$cc $CFLAGS -c "$f"
 done
-gcc -o "$obj/config" *.o
+$cc -o "$obj/config" *.o
 echo "built $obj/config"
