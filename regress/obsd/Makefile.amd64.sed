@@ -11,7 +11,8 @@ s/-c \$</-c ${.ALLSRC:M*.[cS]:[1]}/
 #   -fret-clean         clear the return address slot after a return
 #   -msave-args         spill the argument registers for ddb's traces
 #   -fno-ret-protector  turn off OpenBSD's return address protector
-# A kernel without them runs the same; ddb's "trace" then shows no
+# A kernel without them runs the same, less those hardenings; ddb's
+# "trace" then prints the stack words below each frame, not the
 # arguments.
 s/^CMACHFLAGS+=[[:space:]]*-fret-clean$//
 s/^CMACHFLAGS+=[[:space:]]*-msave-args$//
