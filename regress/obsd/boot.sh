@@ -23,8 +23,9 @@
 # per prompt, and stops the emulator at the prompt after the last.
 # A line on stderr gives the time taken and the exit status.
 #
-# Exit status: the emulator's (QEMU: 0 after an ACPI power-off); 124 if
-# the timeout stopped it; 120 if the kernel entered ddb.
+# Exit status: the emulator's (QEMU: 0 after an ACPI power-off, and
+# after a reset or triple fault, which -no-reboot turns into an exit);
+# 124 if the timeout stopped it; 120 if the kernel entered ddb.
 #
 # Environment: OBSD_BOOTFLAGS (boot(8) flags for the kernel: -s, -d, -c,
 # -a), OBSD_MEM (MiB; 512 for QEMU, 256 for Bochs), BOCHS_IPS (Bochs
