@@ -18,7 +18,7 @@
 #            Result: build/obsd/bsd.generic.
 #
 # The caller builds build/vmm_rs.o first (make kobj).  Steps:
-#  1. extract /work/shared/openbsd/openbsd-7.6-sys.tar.xz (OBSD_SYS_TAR)
+#  1. extract ../shared/openbsd/openbsd-7.6-sys.tar.xz beside the checkout (OBSD_SYS_TAR)
 #     into build/obsd/sys, once, and adapt its kernel Makefile and
 #     makegap.sh to a Linux host (Makefile.amd64.sed, makegap.sh.sed);
 #  2. build config(8) (config/build.sh);
@@ -34,7 +34,7 @@ obj=${OBSD_OBJ:-$top/build/obsd}
 mkdir -p "$obj"
 obj=$(cd "$obj" && pwd)
 sys=$obj/sys
-tar=${OBSD_SYS_TAR:-/work/shared/openbsd/openbsd-7.6-sys.tar.xz}
+tar=${OBSD_SYS_TAR:-$top/../shared/openbsd/openbsd-7.6-sys.tar.xz}
 
 case $what in
 test)	conf=RUSTVMM-TEST out=$obj/bsd ;;

@@ -6,7 +6,7 @@
 #	sh regress/obsd/config/build.sh OBJDIR
 #
 # Source: the 2012 Linux port of usr.sbin/config in
-# /work/shared/openbsd/config-openbsd-2012-linux.tar.xz (OBSD_CONFIG_TAR
+# ../shared/openbsd/config-openbsd-2012-linux.tar.xz beside the checkout (OBSD_CONFIG_TAR
 # overrides), extracted into OBJDIR/src, never into the checkout.  The
 # patch-* files next to this script bring its output to what the 7.6
 # kernel compiles; compat.h gives it OpenBSD's device number layout.
@@ -19,7 +19,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 obj=${1:?usage: build.sh OBJDIR}
-tar=${OBSD_CONFIG_TAR:-/work/shared/openbsd/config-openbsd-2012-linux.tar.xz}
+tar=${OBSD_CONFIG_TAR:-$here/../../../../shared/openbsd/config-openbsd-2012-linux.tar.xz}
 
 mkdir -p "$obj"
 obj=$(cd "$obj" && pwd)
