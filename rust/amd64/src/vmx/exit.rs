@@ -23,7 +23,7 @@ use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
     wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
-use crate::x86::{PSL_I, PSL_T};
+use crate::x86::{CR0_TS, PSL_I, PSL_T};
 
 /// DR6.BS (single step).
 const DR6_BS: u64 = 1 << 14;
@@ -701,10 +701,19 @@ fn set_gpr<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u6
     Ok(())
 }
 
-/// `vmx_handle_cr`: MOV to CR0/CR4 that changes a host-owned bit, and MOV
-/// to/from CR8 (emulated: the task priority is kept, not acted on).  A
-/// refused write gets #GP with RIP on the instruction (upstream advanced
-/// RIP and ignored the helpers' errors).
+/// `vmx_handle_cr`: MOV to CR0/CR4 that changes a host-owned bit, LMSW and
+/// CLTS (which write CR0 too), and MOV to/from CR8 (emulated: the task
+/// priority is kept, not acted on).  A refused write gets #GP with RIP on
+/// the instruction (upstream advanced RIP and ignored the helpers'
+/// errors).
+///
+/// Upstream owns only CR0.NE, which neither LMSW nor CLTS can change, so
+/// for it they never exit; here PE is host-owned too, and an LMSW that
+/// sets PE (real-mode code entering protected mode) exits.  Both are done
+/// as the CPU would do them, through the CR0 write path.  CLTS exits only
+/// where CR0.TS is host-owned, that is if the CPU's fixed-bit MSRs pin
+/// it.  MOV from CR0/CR4 never exits (the read shadows answer it) and
+/// neither does MOV from CR3 (CR3-store exiting is off).
 fn cr_access<K: Kernel>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
@@ -734,6 +743,14 @@ fn cr_access<K: Kernel>(
             set_gpr(cur, st, g, v)?;
             true
         }
+        CrAccess::Lmsw(src) => {
+            let v = lmsw(guest_cr0(cur)?, src);
+            cr0_write(vmx, vm, cur, st, v)?
+        }
+        CrAccess::Clts => {
+            let v = guest_cr0(cur)? & !CR0_TS;
+            cr0_write(vmx, vm, cur, st, v)?
+        }
         _ => {
             vmx.k.log(c"vmm: vmx: unexpected CR access 0x%lx\n", q, 0);
             return Err(Errno::EINVAL);
@@ -745,6 +762,21 @@ fn cr_access<K: Kernel>(
         queue_ex(ev, 13);
     }
     Ok(Next::Resume)
+}
+
+/// CR0 as the guest sees it.
+fn guest_cr0<K: Kernel>(cur: &Current<'_, K>) -> KResult<u64> {
+    Ok(guest_view(
+        cur.read(GuestNat::Cr0)?,
+        cur.read(CtlNat::Cr0Mask)?,
+        cur.read(CtlNat::Cr0Shadow)?,
+    ))
+}
+
+/// CR0 after LMSW with operand `src` from `cr0`: PE, MP, EM and TS come
+/// from the operand, except that LMSW sets PE but never clears it.
+fn lmsw(cr0: u64, src: u16) -> u64 {
+    (cr0 & !0xf) | (u64::from(src) & 0xf) | (cr0 & CR0_PE)
 }
 
 /// The guest EFER (slot 0 of the guest MSR area).
@@ -868,4 +900,19 @@ fn load_pdptes<K: Kernel>(
         cur.write(f, v)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lmsw;
+
+    #[test]
+    fn lmsw_loads_the_low_four_bits_and_never_clears_pe() {
+        // Real mode (flat16's CR0) into protected mode with MP and TS.
+        assert_eq!(lmsw(0x6000_0010, 0x000b), 0x6000_001b);
+        // Only bits 3:0 of the operand count.
+        assert_eq!(lmsw(0x6000_0010, 0xfff1), 0x6000_0011);
+        // MP, EM and TS are cleared by the operand, PE is not.
+        assert_eq!(lmsw(0x8000_001f, 0x0000), 0x8000_0011);
+    }
 }
