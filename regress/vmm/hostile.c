@@ -11,7 +11,8 @@
  *  - RDMSR of host-sensitive MSRs (VM_HSAVE_PA, VM_CR, FEATURE_CONTROL
  *    on AMD is passed through: skipped) gets #GP; WRMSR of them is
  *    dropped; clearing EFER.SVME from the guest does not stick;
- *  - HLT with interrupts off ends the VM (EIO);
+ *  - HLT with interrupts off ends the VM (EIO), RIP on the HLT (VMX) or
+ *    after it (SVM), as upstream;
  *  - XSETBV with CR4.OSXSAVE clear is #UD (the CPU checks it first);
  *  - CR4.VMXE on AMD: #GP, or (QEMU) the VM fails at the next entry;
  *  - APIC base and MTRR reads: #GP; microcode, SPEC_CTRL,
@@ -85,7 +86,8 @@ CASE(c_rd_vmcr, "mov $0xc0010114, %ecx\nrdmsr");
 CASE(c_wr_hsave, "mov $0xc0010117, %ecx\nxor %eax, %eax\nxor %edx, %edx\nwrmsr");
 CASE(c_efer, "mov $0xc0000080, %ecx\nrdmsr\nand $0xffffefff, %eax\nwrmsr\n"
     "rdmsr\nmov %eax, %ebx\nmov $0x98, %dx\nmov %ebx, %eax\nout %eax, %dx");
-CASE(c_cli_hlt, "cli\nhlt");
+CASE(c_cli_hlt, "cli\nc_cli_hlt_at: hlt");
+extern const unsigned char c_cli_hlt_at[];
 CASE(c_cr4_vmxe, "mov %cr4, %eax\nor $0x2000, %eax\nmov %eax, %cr4");
 CASE(c_apicbase, "mov $0x1b, %ecx\nrdmsr");
 CASE(c_mtrrcap, "mov $0xfe, %ecx\nrdmsr");
@@ -214,6 +216,34 @@ create_small_vm(int fd, const char *name, struct vm_create_params *vcp)
 	return (vcp->vcp_id);
 }
 
+static int intel_cpu(void);
+
+/*
+ * After "cli; hlt" failed the RUN with EIO: RIP is on the HLT on VMX and
+ * past it on SVM, as upstream (vmx_handle_hlt returns before advancing
+ * RIP, svm_handle_hlt after).
+ */
+static int
+hlt_rip_ok(int fd, uint32_t id, const struct hcase *c)
+{
+	struct vm_rwregs_params vrw;
+	uint64_t rip, want;
+
+	CHECK(c->code == c_cli_hlt);
+	want = 0x100 + (c_cli_hlt_at - c_cli_hlt) + (intel_cpu() ? 0 : 1);
+	memset(&vrw, 0, sizeof(vrw));
+	vrw.vrwp_vm_id = id;
+	vrw.vrwp_mask = VM_RWREGS_GPRS;
+	if (ioctl(fd, VMM_IOC_READREGS, &vrw) == -1) {
+		warn("VMM_IOC_READREGS");
+		return (0);
+	}
+	rip = vrw.vrwp_regs.vrs_gprs[VCPU_REGS_RIP];
+	printf("hostile: %s: RIP 0x%llx, want 0x%llx\n", c->name,
+	    (unsigned long long)rip, (unsigned long long)want);
+	return (rip == want);
+}
+
 static int
 run_case_child(void *arg)
 {
@@ -244,11 +274,14 @@ run_case_child(void *arg)
 		}
 		r = ioctl(fd, VMM_IOC_RUN, &vrp);
 		if (r == -1) {
+			int e = errno;
+
 			ok = ((c->want == O_EINVAL || c->want == O_GP_OR_FAIL ||
-			    c->want == O_SHUTDOWN_OR_FAIL) && errno == EINVAL) ||
-			    (c->want == O_EIO && errno == EIO);
+			    c->want == O_SHUTDOWN_OR_FAIL) && e == EINVAL) ||
+			    (c->want == O_EIO && e == EIO &&
+			    hlt_rip_ok(fd, id, c));
 			printf("hostile: %s: RUN failed, errno %d: %s\n", c->name,
-			    errno, ok ? "ok" : "WRONG");
+			    e, ok ? "ok" : "WRONG");
 			break;
 		}
 		if (vrp.vrp_exit_reason == VM_EXIT_NONE)
@@ -659,8 +692,6 @@ static const struct pcase pcases[] = {
 	P(c_lm_efer_rsvd, 1, NOFIX, 0, s_gp0, NULL),
 	P(c_lm_efer_lme, 1, NOFIX, 0, s_gp0, NULL),
 };
-
-static int intel_cpu(void);
 
 static uint64_t
 tss_desc(uint64_t base, uint64_t type)

@@ -479,11 +479,14 @@ fn handle_exit<K: Kernel>(
             skip(cur, st, ev)?;
             Ok(Next::Resume)
         }
+        // HLT with IF=0 ends the VM with RIP still on the HLT, as
+        // upstream's vmx_handle_hlt (SVM advances it, as upstream's
+        // svm_handle_hlt).
         reason::HLT => {
-            skip(cur, st, ev)?;
             if rflags & PSL_I == 0 {
                 return Err(Errno::EIO);
             }
+            skip(cur, st, ev)?;
             Ok(Next::ToVmd)
         }
         reason::VMCALL => {
