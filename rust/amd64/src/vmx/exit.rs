@@ -94,7 +94,7 @@ pub(super) fn run<K: Kernel>(
             // every tick.
             crate::pvclock::update(&k, vm.pmap, &pv);
             if !cur.host_state_current() {
-                if let Err(e) = prepare_cpu(vmx, &mut cur, st) {
+                if let Err(e) = prepare_cpu(vmx, vm.pmap, &mut cur, st) {
                     break Err(e);
                 }
             }
@@ -192,9 +192,18 @@ fn stays_in_kernel<K: Kernel>(st: &VcpuSt<K>, exit: ExitReason) -> bool {
 }
 
 /// The host state for the CPU the VMCS just became current on, and the
-/// TLB flushes a (possibly new) CPU needs for this guest.
-fn prepare_cpu<K: Kernel>(vmx: &Vmx<K>, cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult {
+/// TLB flushes a (possibly new) CPU needs for this guest.  The CPU is
+/// recorded as running the VM's EPT pmap first (`ci_ept_pmap`, as
+/// upstream's vcpu_run_vmx does), so that from then on the pmap's EPT
+/// shootdowns reach it; the INVEPT after it drops what it cached before.
+fn prepare_cpu<K: Kernel>(
+    vmx: &Vmx<K>,
+    pmap: K::Pmap,
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+) -> KResult {
     cur.write_host_state(st.host_msrs.as_mut_slice())?;
+    vmx.k.cpu_set_ept_pmap(pmap);
     let cap = vmx.caps.ept_vpid;
     if cur.invept(cap, st.eptp).is_err() {
         vmx.k.log(c"vmm: vmx: INVEPT failed\n", 0, 0);
