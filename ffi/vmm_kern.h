@@ -132,6 +132,9 @@ unsigned int	 vmmk_cpu_id(void);
 /* VMX: zero the current CPU's VMXON region (cpu.c allocates one per CPU),
  * stamp the revision in it and return its physical address; 0 if none. */
 uint64_t vmmk_cpu_vmxon_region(uint32_t);
+/* VMX: the EPT pmap the current CPU now runs a guest with (ci_ept_pmap),
+ * which pmap_shootept's INVEPT IPIs follow. */
+void	 vmmk_cpu_set_ept_pmap(struct vmmk_pmap *);
 /* FPU: xsave_mask, sizeof(struct savefpu), guest enter/exit. */
 uint64_t vmmk_xsave_mask(void);
 size_t	 vmmk_fpu_area_size(void);

@@ -9,6 +9,11 @@
  * GS and SS selectors too (the #VMEXIT reloads ES/SS/DS from the host
  * save area, VMLOAD FS/GS).  A VMX exit loads the selectors of the VMCS
  * host-state area, the kernel's data selector, as upstream.
+ *
+ * In the testbed also: on VMX the CPU records the EPT pmap of the VM it
+ * runs (ci_ept_pmap), which is where pmap_shootept sends its INVEPT IPIs
+ * when guest memory is unmapped; a second VM's run replaces it, running
+ * the first again brings its pmap back.  SVM does not touch it.
  */
 #include "vmmtest.h"
 
@@ -145,12 +150,48 @@ same(const struct hoststate *a, const struct hoststate *b, int svm)
 #endif
 }
 
+#ifdef VMMTEST_TESTBED
+/*
+ * ci_ept_pmap after the run of VM `id` (`before` it: a pmap of an earlier
+ * program's VM may still be recorded), after a second VM's, and after
+ * `id` runs again.
+ */
+static void
+ept_pmap(int fd, uint32_t id, struct vm_exit *ve, int svm, const void *before)
+{
+	struct vm_create_params vcp;
+	const void *a, *b, *again;
+	uint32_t id2;
+
+	a = tb_cpu_ept_pmap();
+	id2 = create_vm(fd, "hoststate-2", &vcp);
+	bios_boot(fd, id2, &vcp, h_reset, h_reset_end, h_code, h_code_end);
+	(void)run_vcpu(fd, id2, ve);
+	b = tb_cpu_ept_pmap();
+	(void)run_vcpu(fd, id, ve);
+	again = tb_cpu_ept_pmap();
+	terminate_vm(fd, id2);
+	if (svm) {
+		CHECK(a == before && b == before && again == before);
+		printf("SVM: ci_ept_pmap untouched\n");
+		return;
+	}
+	if (a == NULL || b == NULL || a == b || again != a)
+		errx(1, "ci_ept_pmap %p, %p after another VM, %p after the "
+		    "first again: not the running VM's EPT pmap", a, b, again);
+	printf("VMX: ci_ept_pmap follows the VM that runs\n");
+}
+#endif
+
 int
 main(void)
 {
 	struct vm_create_params vcp;
 	struct hoststate before, after;
 	struct vm_exit *ve;
+#ifdef VMMTEST_TESTBED
+	const void *ept0;
+#endif
 	uint16_t r;
 	uint32_t id;
 	int fd;
@@ -161,6 +202,9 @@ main(void)
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 
+#ifdef VMMTEST_TESTBED
+	ept0 = tb_cpu_ept_pmap();
+#endif
 	host_state(&before);
 	r = run_vcpu(fd, id, ve);
 	host_state(&after);
@@ -170,6 +214,9 @@ main(void)
 		    ve->vei.vei_port);
 	same(&before, &after, r == SVM_VMEXIT_IOIO);
 	printf("host state unchanged after the guest loaded its own\n");
+#ifdef VMMTEST_TESTBED
+	ept_pmap(fd, id, ve, r == SVM_VMEXIT_IOIO, ept0);
+#endif
 
 	free(ve);
 	terminate_vm(fd, id);

@@ -42,6 +42,11 @@ size_t	tb_malloc_outstanding(void) __TB_LIBC(tb_malloc_outstanding);
 /* Set or clear SPCF_SHOULDYIELD ("the scheduler wants the CPU back"). */
 void	tb_set_should_yield(int on) __TB_LIBC(tb_set_should_yield);
 
+/* The CPU's ci_ept_pmap: the EPT pmap it last ran a guest with (VMX), to
+ * which pmap_shootept directs its INVEPT IPIs; NULL if none.  Compare
+ * only, it may point at a pmap torn down since. */
+const void *tb_cpu_ept_pmap(void) __TB_LIBC(tb_cpu_ept_pmap);
+
 /*
  * Cooperative threads: run fn(arg) as process pid (one thread per
  * process, not the caller's) on the stack [stack, stack + size), which

@@ -710,6 +710,12 @@ tbsys_should_yield(int on)
 		spc->spc_schedflags &= ~SPCF_SHOULDYIELD;
 }
 
+const void *
+tbsys_cpu_ept_pmap(void)
+{
+	return (curcpu()->ci_ept_pmap);
+}
+
 /* Cooperative threads (kern_sched.c), called directly like the above. */
 int
 tbsys_thread_start(int pid, void (*fn)(void *), void *arg, void *stack,

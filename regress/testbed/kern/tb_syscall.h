@@ -48,6 +48,7 @@ size_t	tbsys_mappings_alive(void);
 size_t	tbsys_malloc_outstanding(void);
 int	tbsys_dev_activate(int);
 void	tbsys_should_yield(int);
+const void *tbsys_cpu_ept_pmap(void);
 int	tbsys_thread_start(int, void (*)(void *), void *, void *, size_t);
 int	tbsys_thread_join(int);
 int	tbsys_yield(void);

@@ -1273,6 +1273,12 @@ tb_set_should_yield(int on)
 	tbsys_should_yield(on);
 }
 
+const void *
+tb_cpu_ept_pmap(void)
+{
+	return (tbsys_cpu_ept_pmap());
+}
+
 int
 tb_dev_activate(int act)
 {

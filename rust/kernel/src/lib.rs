@@ -252,6 +252,12 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// the kernel's `cpu_init_vmm`) with `revision` and returns its
     /// physical address; `None` if this CPU has none.
     fn cpu_vmxon_region(&self, revision: u32) -> Option<u64>;
+    /// VMX: records `pm` as the EPT pmap the current CPU runs a guest with
+    /// (`ci_ept_pmap`), so that the pmap's EPT invalidations of other CPUs
+    /// (`pmap_shootept`, which sends its IPIs to the CPUs where the pmap
+    /// is active) reach this one.  Call before invalidating the CPU's own
+    /// cached translations for it.
+    fn cpu_set_ept_pmap(&self, pm: Self::Pmap);
     /// The XSAVE features the kernel enabled (`xsave_mask`; 0 if none).
     fn xsave_mask(&self) -> u64;
     /// Size of the FPU save area the kernel uses.

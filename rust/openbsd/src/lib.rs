@@ -392,6 +392,12 @@ unsafe impl Kernel for OpenBsd {
             pa => Some(pa),
         }
     }
+    fn cpu_set_ept_pmap(&self, pm: Pmap) {
+        // SAFETY: a live pmap (the running VM's); the current CPU's
+        // ci_ept_pmap is swapped atomically, as pmap_shootept reads it
+        // from other CPUs.
+        unsafe { sys::vmmk_cpu_set_ept_pmap(pm.0.as_ptr()) }
+    }
     #[inline]
     fn xsave_mask(&self) -> u64 {
         // Set by the boot CPU's identification, before autoconf attaches

@@ -1042,6 +1042,7 @@ unsafe impl Kernel for HostKernel {
     fn cpu_vmxon_region(&self, _revision: u32) -> Option<u64> {
         Some(0x2000)
     }
+    fn cpu_set_ept_pmap(&self, _pm: PmapH) {}
     fn xsave_mask(&self) -> u64 {
         0x7
     }

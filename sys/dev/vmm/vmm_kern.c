@@ -22,6 +22,7 @@
 
 #include <sys/param.h>
 #include <sys/systm.h>
+#include <sys/atomic.h>
 #include <sys/malloc.h>
 #include <sys/pool.h>
 #include <sys/proc.h>
@@ -493,6 +494,21 @@ vmmk_cpu_vmxon_region(uint32_t revision)
 	memset(ci->ci_vmxon_region, 0, PAGE_SIZE);
 	ci->ci_vmxon_region->vr_revision = revision;
 	return (ci->ci_vmxon_region_pa);
+}
+
+/*
+ * pmap_shootept sends its INVEPT IPIs to the CPUs whose ci_ept_pmap is
+ * the pmap.  Both came after 7.6 (LAPIC_IPI_INVEPT, late 2024), whose
+ * pmap_remove_ept invalidates on the current CPU only: nothing to record.
+ */
+void
+vmmk_cpu_set_ept_pmap(struct vmmk_pmap *pm)
+{
+#if OpenBSD >= 202504
+	atomic_swap_ptr(&curcpu()->ci_ept_pmap, PMAP(pm));
+#else
+	(void)pm;
+#endif
 }
 
 uint64_t

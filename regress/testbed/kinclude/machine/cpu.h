@@ -14,6 +14,7 @@
 
 struct proc;
 struct device;
+struct pmap;
 
 /* The page VMXON is given: the VMCS revision first (Intel SDM 25.11.5). */
 struct vmxon_region {
@@ -32,6 +33,7 @@ struct cpu_info {
 	void		*ci_gdt;		/* this CPU's GDT */
 	struct vmxon_region *ci_vmxon_region;	/* VMX: cpu_init_vmm's page */
 	paddr_t		 ci_vmxon_region_pa;
+	struct pmap	*ci_ept_pmap;		/* VMX: last EPT pmap run */
 	struct schedstate_percpu ci_schedstate;
 	char		 ci_vendor[16];		/* CPUID 0 vendor string */
 	u_int32_t	 ci_cpuid_level;	/* highest basic leaf */

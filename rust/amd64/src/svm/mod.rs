@@ -80,6 +80,9 @@ pub struct SvmVcpu<K: Kernel> {
     n_cr3: u64,
 }
 
+/// No exit recorded (the VM_EXIT_NONE value; no SVM exit code has it).
+const NO_EXIT: u32 = 0xffff;
+
 impl<K: Kernel> Drop for Svm<K> {
     fn drop(&mut self) {
         // Exclusively owned: no guest can be running on any CPU.
@@ -163,6 +166,8 @@ impl<K: Kernel> Svm<K> {
         if let Some(a) = vcp.vcp_asid.get_mut(id as usize) {
             *a = u32::from(asid.id());
         }
+        let mut gs = GuestState::default();
+        gs.exit_reason = NO_EXIT;
         Ok(SvmVcpu {
             fpu,
             fpu_loaded: false,
@@ -170,7 +175,7 @@ impl<K: Kernel> Svm<K> {
             msrpm,
             hsa,
             iopm,
-            gs: GuestState::default(),
+            gs,
             asid,
             id,
             irqready: false,
@@ -238,6 +243,12 @@ impl<K: Kernel> Svm<K> {
         // intercept words above).
         v.nmi_blocked = false;
         v.nmi_iret_rip = None;
+        // Nor does it carry the last exit: vmd's answer to it (an IN's
+        // data and RIP) belongs to the old state, and whether the guest
+        // could take an interrupt is the new state's RFLAGS.IF, known at
+        // its first exit (upstream kept both, on either backend).
+        v.gs.exit_reason = NO_EXIT;
+        v.irqready = false;
         // Every port traps to vmd.
         v.iopm.fill(0xff);
         // MSRs: everything traps except what upstream passes through.

@@ -23,7 +23,7 @@ use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
     wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
-use crate::x86::{PSL_I, PSL_T};
+use crate::x86::{CR0_TS, PSL_I, PSL_T};
 
 /// DR6.BS (single step).
 const DR6_BS: u64 = 1 << 14;
@@ -94,7 +94,7 @@ pub(super) fn run<K: Kernel>(
             // every tick.
             crate::pvclock::update(&k, vm.pmap, &pv);
             if !cur.host_state_current() {
-                if let Err(e) = prepare_cpu(vmx, &mut cur, st) {
+                if let Err(e) = prepare_cpu(vmx, vm.pmap, &mut cur, st) {
                     break Err(e);
                 }
             }
@@ -192,9 +192,18 @@ fn stays_in_kernel<K: Kernel>(st: &VcpuSt<K>, exit: ExitReason) -> bool {
 }
 
 /// The host state for the CPU the VMCS just became current on, and the
-/// TLB flushes a (possibly new) CPU needs for this guest.
-fn prepare_cpu<K: Kernel>(vmx: &Vmx<K>, cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult {
+/// TLB flushes a (possibly new) CPU needs for this guest.  The CPU is
+/// recorded as running the VM's EPT pmap first (`ci_ept_pmap`, as
+/// upstream's vcpu_run_vmx does), so that from then on the pmap's EPT
+/// shootdowns reach it; the INVEPT after it drops what it cached before.
+fn prepare_cpu<K: Kernel>(
+    vmx: &Vmx<K>,
+    pmap: K::Pmap,
+    cur: &mut Current<'_, K>,
+    st: &mut VcpuSt<K>,
+) -> KResult {
     cur.write_host_state(st.host_msrs.as_mut_slice())?;
+    vmx.k.cpu_set_ept_pmap(pmap);
     let cap = vmx.caps.ept_vpid;
     if cur.invept(cap, st.eptp).is_err() {
         vmx.k.log(c"vmm: vmx: INVEPT failed\n", 0, 0);
@@ -479,11 +488,14 @@ fn handle_exit<K: Kernel>(
             skip(cur, st, ev)?;
             Ok(Next::Resume)
         }
+        // HLT with IF=0 ends the VM with RIP still on the HLT, as
+        // upstream's vmx_handle_hlt (SVM advances it, as upstream's
+        // svm_handle_hlt).
         reason::HLT => {
-            skip(cur, st, ev)?;
             if rflags & PSL_I == 0 {
                 return Err(Errno::EIO);
             }
+            skip(cur, st, ev)?;
             Ok(Next::ToVmd)
         }
         reason::VMCALL => {
@@ -701,10 +713,19 @@ fn set_gpr<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u6
     Ok(())
 }
 
-/// `vmx_handle_cr`: MOV to CR0/CR4 that changes a host-owned bit, and MOV
-/// to/from CR8 (emulated: the task priority is kept, not acted on).  A
-/// refused write gets #GP with RIP on the instruction (upstream advanced
-/// RIP and ignored the helpers' errors).
+/// `vmx_handle_cr`: MOV to CR0/CR4 that changes a host-owned bit, LMSW and
+/// CLTS (which write CR0 too), and MOV to/from CR8 (emulated: the task
+/// priority is kept, not acted on).  A refused write gets #GP with RIP on
+/// the instruction (upstream advanced RIP and ignored the helpers'
+/// errors).
+///
+/// Upstream owns only CR0.NE, which neither LMSW nor CLTS can change, so
+/// for it they never exit; here PE is host-owned too, and an LMSW that
+/// sets PE (real-mode code entering protected mode) exits.  Both are done
+/// as the CPU would do them, through the CR0 write path.  CLTS exits only
+/// where CR0.TS is host-owned, that is if the CPU's fixed-bit MSRs pin
+/// it.  MOV from CR0/CR4 never exits (the read shadows answer it) and
+/// neither does MOV from CR3 (CR3-store exiting is off).
 fn cr_access<K: Kernel>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
@@ -734,6 +755,14 @@ fn cr_access<K: Kernel>(
             set_gpr(cur, st, g, v)?;
             true
         }
+        CrAccess::Lmsw(src) => {
+            let v = lmsw(guest_cr0(cur)?, src);
+            cr0_write(vmx, vm, cur, st, v)?
+        }
+        CrAccess::Clts => {
+            let v = guest_cr0(cur)? & !CR0_TS;
+            cr0_write(vmx, vm, cur, st, v)?
+        }
         _ => {
             vmx.k.log(c"vmm: vmx: unexpected CR access 0x%lx\n", q, 0);
             return Err(Errno::EINVAL);
@@ -745,6 +774,21 @@ fn cr_access<K: Kernel>(
         queue_ex(ev, 13);
     }
     Ok(Next::Resume)
+}
+
+/// CR0 as the guest sees it.
+fn guest_cr0<K: Kernel>(cur: &Current<'_, K>) -> KResult<u64> {
+    Ok(guest_view(
+        cur.read(GuestNat::Cr0)?,
+        cur.read(CtlNat::Cr0Mask)?,
+        cur.read(CtlNat::Cr0Shadow)?,
+    ))
+}
+
+/// CR0 after LMSW with operand `src` from `cr0`: PE, MP, EM and TS come
+/// from the operand, except that LMSW sets PE but never clears it.
+fn lmsw(cr0: u64, src: u16) -> u64 {
+    (cr0 & !0xf) | (u64::from(src) & 0xf) | (cr0 & CR0_PE)
 }
 
 /// The guest EFER (slot 0 of the guest MSR area).
@@ -868,4 +912,19 @@ fn load_pdptes<K: Kernel>(
         cur.write(f, v)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lmsw;
+
+    #[test]
+    fn lmsw_loads_the_low_four_bits_and_never_clears_pe() {
+        // Real mode (flat16's CR0) into protected mode with MP and TS.
+        assert_eq!(lmsw(0x6000_0010, 0x000b), 0x6000_001b);
+        // Only bits 3:0 of the operand count.
+        assert_eq!(lmsw(0x6000_0010, 0xfff1), 0x6000_0011);
+        // MP, EM and TS are cleared by the operand, PE is not.
+        assert_eq!(lmsw(0x8000_001f, 0x0000), 0x8000_0011);
+    }
 }
