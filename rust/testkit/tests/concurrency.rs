@@ -82,7 +82,7 @@ fn terminate_races_everything() {
                 let id = {
                     let l = live.lock().unwrap();
                     let r = rng.next();
-                    if l.is_empty() || r % 8 == 0 {
+                    if l.is_empty() || r.is_multiple_of(8) {
                         newest.load(Ordering::Relaxed) + 1 + (r / 8 % 4) as u32
                     } else {
                         l[(r / 8) as usize % l.len()]
