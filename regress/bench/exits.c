@@ -10,10 +10,12 @@
  *    loop and re-entering with VMM_IOC_RUN; instructions per OUT;
  *  - ioctl-path: the same loop around VMM_IOC_READREGS of every register
  *    instead: the system call, the parameter copies, the VM lookup, the
- *    vcpu lock and the register read that the return from a run also
- *    does, without the guest; io-over-target: how far io-roundtrip is
- *    above the issue's target, 1.2 x cpuid-roundtrip + ioctl-path (0 when
- *    within it; the margin is printed as a comment);
+ *    vcpu lock and the register read, without the guest.  It is no
+ *    measure of the ioctl share of io-roundtrip: on SVM it costs more
+ *    than the whole round trip (3,844 against 3,716 instructions on
+ *    qemu-svm), so the issue's target "1.2 x cpuid-roundtrip + ioctl
+ *    path" measured with it left 12% of room; io-roundtrip has its own
+ *    ceiling (bench/limits.txt);
  *  - pages-per-vm: pages the driver holds for a VM with one vcpu (the
  *    testbed's page accounting; guest RAM itself is not counted until
  *    touched);
@@ -37,35 +39,52 @@
  */
 #include "vmmtest.h"
 
+#define LOOPS		10000	/* iterations of each timed loop */
+#define COMPUTE_LOOPS	200000	/* the guest's loop without exits */
+/* The guest's OUT ports: marks between its stretches, and the OUT loop. */
+#define PORT_CPUID	0x80	/* the CPUID loop starts */
+#define PORT_CPUID_END	0x81
+#define PORT_IO		0x82	/* each OUT of the OUT loop */
+#define PORT_IO_END	0x83	/* the compute loop starts */
+#define PORT_QUIET_END	0x84
+#define MAX_EXITS	1000	/* more exits than that: the guest is lost */
+#define MIDVMS		64	/* the middle VM count measured */
+#define MINVMS		8	/* fewest VMs a backend must hold */
+/* Added to a VM id: an id no VM has, whose slot (id % 512) is that VM's. */
+#define MISS_ID_DELTA	0x100000
+
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
 extern const unsigned char b_reset[], b_reset_end[];
 extern const unsigned char b_code[], b_code_end[];
 __asm__(
 "	.pushsection .rodata\n"
 "	.code16\n"
 "b_reset:\n"
-"	ljmp	$0xf000, $0x0100\n"
+"	ljmp	$0xf000, $0x0100\n"		/* to b_code, as bios_boot() places it */
 "b_reset_end:\n"
 "b_code:\n"
-"	mov	$0x80, %dx\n"
+"	mov	$" XSTR(PORT_CPUID) ", %dx\n"
 "	out	%al, %dx\n"			/* start: cpuid loop */
-"	mov	$10000, %esi\n"
+"	mov	$" XSTR(LOOPS) ", %esi\n"
 "1:	xor	%eax, %eax\n"
 "	cpuid\n"
 "	dec	%esi\n"
 "	jnz	1b\n"
-"	mov	$0x81, %dx\n"
+"	mov	$" XSTR(PORT_CPUID_END) ", %dx\n"
 "	out	%al, %dx\n"			/* end of cpuid loop */
-"	mov	$10000, %esi\n"
-"	mov	$0x82, %dx\n"
+"	mov	$" XSTR(LOOPS) ", %esi\n"
+"	mov	$" XSTR(PORT_IO) ", %dx\n"
 "2:	out	%al, %dx\n"			/* io loop */
 "	dec	%esi\n"
 "	jnz	2b\n"
-"	mov	$0x83, %dx\n"
+"	mov	$" XSTR(PORT_IO_END) ", %dx\n"
 "	out	%al, %dx\n"
-"	mov	$200000, %ecx\n"		/* compute loop: no exits due */
+"	mov	$" XSTR(COMPUTE_LOOPS) ", %ecx\n"		/* compute loop: no exits due */
 "3:	dec	%ecx\n"
 "	jnz	3b\n"
-"	mov	$0x84, %dx\n"
+"	mov	$" XSTR(PORT_QUIET_END) ", %dx\n"
 "	out	%al, %dx\n"
 "	sti\n"
 "	hlt\n"
@@ -122,7 +141,7 @@ main(void)
 	struct vcpu_reg_state vrs;
 	struct vm_exit *ve;
 	struct vm_rwregs_params vrwp;
-	uint64_t t0, t1, cpuid, io, ioctl_path, target;
+	uint64_t t0, t1, cpuid, io, ioctl_path;
 	uint16_t r;
 	uint32_t id;
 	unsigned int n;
@@ -144,47 +163,41 @@ main(void)
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 
-	r = run_vcpu(fd, id, ve);			/* OUT 0x80 */
-	CHECK(is_io_exit(r) && ve->vei.vei_port == 0x80);
+	r = run_vcpu(fd, id, ve);			/* OUT PORT_CPUID */
+	CHECK(is_io_exit(r) && ve->vei.vei_port == PORT_CPUID);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 	t0 = rdtsc();
-	r = run_vcpu(fd, id, ve);			/* OUT 0x81 */
+	r = run_vcpu(fd, id, ve);			/* OUT PORT_CPUID_END */
 	t1 = rdtsc();
-	CHECK(is_io_exit(r) && ve->vei.vei_port == 0x81);
-	cpuid = (t1 - t0) / 10000;
+	CHECK(is_io_exit(r) && ve->vei.vei_port == PORT_CPUID_END);
+	cpuid = (t1 - t0) / LOOPS;
 	printf("bench cpuid-roundtrip %llu insns\n", (unsigned long long)cpuid);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
 	t0 = rdtsc();
-	for (n = 0; n < 10000; n++) {
+	for (n = 0; n < LOOPS; n++) {
 		r = run_vcpu(fd, id, ve);
-		CHECK(is_io_exit(r) && ve->vei.vei_port == 0x82);
+		CHECK(is_io_exit(r) && ve->vei.vei_port == PORT_IO);
 		ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 	}
 	t1 = rdtsc();
-	io = (t1 - t0) / 10000;
+	io = (t1 - t0) / LOOPS;
 	printf("bench io-roundtrip %llu insns\n", (unsigned long long)io);
 
 	memset(&vrwp, 0, sizeof(vrwp));
 	vrwp.vrwp_vm_id = id;
 	vrwp.vrwp_mask = VM_RWREGS_ALL;
 	t0 = rdtsc();
-	for (n = 0; n < 10000; n++) {
+	for (n = 0; n < LOOPS; n++) {
 		if (ioctl(fd, VMM_IOC_READREGS, &vrwp) == -1)
 			err(1, "VMM_IOC_READREGS");
 		CHECK(vrwp.vrwp_regs.vrs_gprs[VCPU_REGS_RIP] != 0);
 	}
 	t1 = rdtsc();
-	ioctl_path = (t1 - t0) / 10000;
-	target = cpuid * 12 / 10 + ioctl_path;
+	ioctl_path = (t1 - t0) / LOOPS;
 	printf("bench ioctl-path %llu insns\n", (unsigned long long)ioctl_path);
-	printf("bench io-over-target %llu insns\n",
-	    (unsigned long long)(io > target ? io - target : 0));
-	printf("io-roundtrip target (1.2 x cpuid + ioctl-path): %llu, "
-	    "margin %lld\n", (unsigned long long)target,
-	    (long long)target - (long long)io);
 	r = run_vcpu(fd, id, ve);
-	CHECK(is_io_exit(r) && ve->vei.vei_port == 0x83);
+	CHECK(is_io_exit(r) && ve->vei.vei_port == PORT_IO_END);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
 	/* Exits the guest did not ask for. */
@@ -194,7 +207,7 @@ main(void)
 			break;
 		if (is_io_exit(r))
 			ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
-		CHECK(n < 1000);
+		CHECK(n < MAX_EXITS);
 	}
 	printf("bench spurious-exits %u exits\n", n - 2);
 
@@ -218,7 +231,7 @@ main(void)
 	vip.vip_size = MAXVMS * sizeof(*vir);
 	vip.vip_info = vir;
 	memset(&vin, 0, sizeof(vin));
-	vin.vip_vm_id = id + 0x100000;
+	vin.vip_vm_id = id + MISS_ID_DELTA;
 	measure(fd, 1, &vip, &vin, &info0, &lookup0);
 #ifdef VMMTEST_TESTBED
 	pages1 = tb_pages_in_use();
@@ -226,7 +239,7 @@ main(void)
 	for (nvm = 1; nvm < MAXVMS; nvm++) {
 		memset(&vcp2, 0, sizeof(vcp2));
 		vcp2.vcp_memranges[0].vmr_gpa = 0;
-		vcp2.vcp_memranges[0].vmr_size = 4096;
+		vcp2.vcp_memranges[0].vmr_size = getpagesize();
 		vcp2.vcp_memranges[0].vmr_type = VM_MEM_RAM;
 		vcp2.vcp_nmemranges = 1;
 		vcp2.vcp_ncpus = 1;
@@ -237,11 +250,11 @@ main(void)
 			err(1, "VMM_IOC_CREATE");
 		}
 		ids[nvm] = vcp2.vcp_id;
-		if (nvm + 1 == 64 || nvm + 1 == MAXVMS)
+		if (nvm + 1 == MIDVMS || nvm + 1 == MAXVMS)
 			measure(fd, nvm + 1, &vip, &vin, &info1, &lookup1);
 	}
-	CHECK(nvm >= 8);
-	if (nvm != 64 && nvm != MAXVMS)
+	CHECK(nvm >= MINVMS);
+	if (nvm != MIDVMS && nvm != MAXVMS)
 		measure(fd, nvm, &vip, &vin, &info1, &lookup1);
 	printf("bench vms-held %u vms\n", nvm);
 #ifdef VMMTEST_TESTBED

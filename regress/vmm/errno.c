@@ -16,6 +16,16 @@ __asm__(
 "	.code64\n"
 "	.popsection\n");
 
+/* A vcpu id the VMs here do not have (they have vcpu 0 only). */
+#define NO_VCPU		1
+/* A VM id while no VM exists. */
+#define NO_VM		1
+/* A command number of the 'V' group that /dev/vmm does not have. */
+#define VMM_IOC_UNUSED	_IOW('V', 12, int)
+/* vir_vcpu_state[] of a failed vcpu: VCPU_STATE_TERMINATED, which
+ * <dev/vmm/vmm.h> defines for the kernel only. */
+#define VCPU_TERMINATED	3
+
 static void
 create_bad(int fd, const char *what, void (*mangle)(struct vm_create_params *))
 {
@@ -30,7 +40,7 @@ create_bad(int fd, const char *what, void (*mangle)(struct vm_create_params *))
 }
 
 static void no_ranges(struct vm_create_params *v) { v->vcp_nmemranges = 0; }
-static void too_many(struct vm_create_params *v) { v->vcp_nmemranges = 17; }
+static void too_many(struct vm_create_params *v) { v->vcp_nmemranges = VMM_MAX_MEM_RANGES + 1; }
 static void bad_gpa(struct vm_create_params *v) { v->vcp_memranges[4].vmr_gpa = 0xffbfffff; }
 static void bad_size(struct vm_create_params *v) { v->vcp_memranges[2].vmr_size += 1; }
 static void zero_size(struct vm_create_params *v) { v->vcp_memranges[1].vmr_size = 0; }
@@ -39,8 +49,8 @@ static void overlap(struct vm_create_params *v) { v->vcp_memranges[1].vmr_gpa = 
 static void above(struct vm_create_params *v)
 {
 	v->vcp_nmemranges = 1;
-	v->vcp_memranges[0].vmr_gpa = 128UL << 30;
-	v->vcp_memranges[0].vmr_size = 4096;
+	v->vcp_memranges[0].vmr_gpa = VMM_MAX_VM_MEM_SIZE;
+	v->vcp_memranges[0].vmr_size = getpagesize();
 }
 static void two_cpus(struct vm_create_params *v) { v->vcp_ncpus = 2; }
 
@@ -74,13 +84,13 @@ main(void)
 	create_bad(fd, "two vcpus", two_cpus);
 
 	/* Nothing exists: ENOENT everywhere. */
-	vtp.vtp_vm_id = 1;
+	vtp.vtp_vm_id = NO_VM;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_TERM, &vtp), ENOENT);
 	memset(&vrp, 0, sizeof(vrp));
-	vrp.vrp_vm_id = 1;
+	vrp.vrp_vm_id = NO_VM;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_RESETCPU, &vrp), ENOENT);
 	memset(&vint, 0, sizeof(vint));
-	vint.vip_vm_id = 1;
+	vint.vip_vm_id = NO_VM;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_INTR, &vint), ENOENT);
 
 	id = create_vm(fd, "errno", &vcp);
@@ -90,54 +100,57 @@ main(void)
 	/* Unknown vcpu: ENOENT. */
 	memset(&vrun, 0, sizeof(vrun));
 	vrun.vrp_vm_id = id;
-	vrun.vrp_vcpu_id = 1;
+	vrun.vrp_vcpu_id = NO_VCPU;
 	vrun.vrp_exit = ve;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_RUN, &vrun), ENOENT);
 	vrp.vrp_vm_id = id;
-	vrp.vrp_vcpu_id = 1;
+	vrp.vrp_vcpu_id = NO_VCPU;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_RESETCPU, &vrp), ENOENT);
 	memset(&vrw, 0, sizeof(vrw));
 	vrw.vrwp_vm_id = id;
-	vrw.vrwp_vcpu_id = 1;
+	vrw.vrwp_vcpu_id = NO_VCPU;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_READREGS, &vrw), ENOENT);
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_WRITEREGS, &vrw), ENOENT);
 	memset(&vpp, 0, sizeof(vpp));
 	vpp.vpp_vm_id = id;
-	vpp.vpp_vcpu_id = 1;
+	vpp.vpp_vcpu_id = NO_VCPU;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_READVMPARAMS, &vpp), ENOENT);
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_WRITEVMPARAMS, &vpp), ENOENT);
 	vint.vip_vm_id = id;
-	vint.vip_vcpu_id = 1;
+	vint.vip_vcpu_id = NO_VCPU;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_INTR, &vint), ENOENT);
 
 	/* SHAREMEM validation: EINVAL, and ENOENT for an unknown VM. */
 	memset(&vsp, 0, sizeof(vsp));
 	vsp.vsp_vm_id = id;
-	vsp.vsp_nmemranges = 4;
+	vsp.vsp_nmemranges = vcp.vcp_nmemranges - 1;
 	memcpy(vsp.vsp_memranges, vcp.vcp_memranges, sizeof(vsp.vsp_memranges));
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), EINVAL);
-	vsp.vsp_nmemranges = 5;
+	vsp.vsp_nmemranges = vcp.vcp_nmemranges;
 	vsp.vsp_va[0] = 0x10000;	/* must be 0 */
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), EINVAL);
 	vsp.vsp_va[0] = 0;
-	vsp.vsp_memranges[2].vmr_size -= 4096;
+	vsp.vsp_memranges[2].vmr_size -= getpagesize();
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), EINVAL);
 	vsp.vsp_vm_id = id + 1;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), ENOENT);
 
 	/* Unknown ioctl: ENOTTY. */
 	n = 0;
-	CHECK_ERRNO(ioctl(fd, _IOW('V', 12, int), &n), ENOTTY);
+	CHECK_ERRNO(ioctl(fd, VMM_IOC_UNUSED, &n), ENOTTY);
 
 	/* A guest halting with interrupts off fails the vcpu: EIO ... */
-	guest_write(&vcp, 0xffff0, guest_cli_hlt,
+	guest_write(&vcp, RESET_VECTOR, guest_cli_hlt,
 	    guest_cli_hlt_end - guest_cli_hlt);
 	flat16(&vrs);
 	reset_vcpu(fd, id, &vrs);
 	vrun.vrp_vcpu_id = 0;
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_RUN, &vrun), EIO);
-	CHECK(vrun.vrp_exit_reason == VM_EXIT_TERMINATED ||
-	    vrun.vrp_exit_reason == 0);	/* not copied out on error */
+	/*
+	 * A failed ioctl copies nothing out: the driver's VM_EXIT_TERMINATED
+	 * stays in the kernel's copy, the caller's block is as it was.
+	 */
+	CHECK(vrun.vrp_exit_reason == 0);
 	/* ... and it can neither run nor be reset again: EBUSY. */
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_RUN, &vrun), EBUSY);
 	vrp.vrp_vcpu_id = 0;
@@ -153,7 +166,8 @@ main(void)
 		vip.vip_info = &vir;
 		if (ioctl(fd, VMM_IOC_INFO, &vip) == -1)
 			err(1, "VMM_IOC_INFO");
-		CHECK(vip.vip_info_ct == 1 && vir.vir_vcpu_state[0] == 3);
+		CHECK(vip.vip_info_ct == 1 &&
+		    vir.vir_vcpu_state[0] == VCPU_TERMINATED);
 	}
 
 	terminate_vm(fd, id);

@@ -1,7 +1,8 @@
 /*
  * The SEV fields of VMM_IOC_CREATE: vcp_sev / vcp_seves are accepted at
- * create, which reports vcp_poscbit 0 (the driver does not set up memory
- * encryption) and the vcpu's ASID, as upstream.  On SVM the VMCB then
+ * create, which on SVM reports vcp_poscbit 0 (the driver does not set up
+ * memory encryption) and the vcpu's ASID, as upstream; on VMX it leaves
+ * vcp_poscbit as given, as upstream.  On SVM the VMCB then
  * asks for SEV (or SEV-ES), as upstream; on a CPU without it VMRUN would
  * fail its consistency checks, so the first RUN fails with EINVAL, the
  * vcpu is terminated (the next RUN gets EBUSY) and TERM still cleans up
@@ -12,7 +13,17 @@
  */
 #include "vmmtest.h"
 
-static const unsigned char guest[] = { 0xe6, 0x80 };	/* out %al, $0x80 */
+#define GUEST_PORT	0x80
+static const unsigned char guest[] = { 0xe6, GUEST_PORT }; /* out %al, $0x80 */
+
+/* CPUID: the highest extended leaf, and AMD's memory encryption leaf. */
+#define CPUID_EXT_MAX	0x80000000
+#define CPUID_AMD_SEV	0x8000001f
+/* CPUID_AMD_SEV EAX bits: SEV, SEV-ES. */
+#define SEV_CAP_SEV	(1U << 1)
+#define SEV_CAP_SEVES	(1U << 3)
+/* What CREATE is given in vcp_poscbit: SVM must overwrite it, VMX not. */
+#define POSCBIT_GIVEN	0xdead
 
 static uint32_t
 cpuid_eax(uint32_t leaf, uint32_t *ebx)
@@ -34,13 +45,12 @@ amd_cpu(void)
 	return (b == 0x68747541);			/* "Auth"enticAMD */
 }
 
-/* CPUID 0x8000001F EAX: bit 1 SEV, bit 3 SEV-ES. */
 static uint32_t
 sev_caps(void)
 {
-	if (cpuid_eax(0x80000000, NULL) < 0x8000001f)
+	if (cpuid_eax(CPUID_EXT_MAX, NULL) < CPUID_AMD_SEV)
 		return (0);
-	return (cpuid_eax(0x8000001f, NULL));
+	return (cpuid_eax(CPUID_AMD_SEV, NULL));
 }
 
 static void
@@ -57,11 +67,12 @@ one(int fd, int sev, int seves)
 	strlcpy(vcp.vcp_name, "sev", sizeof(vcp.vcp_name));
 	vcp.vcp_sev = sev;
 	vcp.vcp_seves = seves;
-	vcp.vcp_poscbit = 0xdead;
+	vcp.vcp_poscbit = POSCBIT_GIVEN;
 	if (ioctl(fd, VMM_IOC_CREATE, &vcp) == -1)
 		err(1, "VMM_IOC_CREATE sev %d seves %d", sev, seves);
-	CHECK(vcp.vcp_poscbit == 0 || !amd_cpu());
-	guest_write(&vcp, 0xffff0, guest, sizeof(guest));
+	/* SVM reports no C bit (0); VMX does not touch the field. */
+	CHECK(vcp.vcp_poscbit == (amd_cpu() ? 0 : POSCBIT_GIVEN));
+	guest_write(&vcp, RESET_VECTOR, guest, sizeof(guest));
 	flat16(&vrs);
 	reset_vcpu(fd, vcp.vcp_id, &vrs);
 
@@ -74,10 +85,11 @@ one(int fd, int sev, int seves)
 	if (amd_cpu()) {
 		printf("sev %d seves %d (CPU: SEV %d, SEV-ES %d): RUN %d "
 		    "errno %d, exit 0x%x\n", sev, seves,
-		    (sev_caps() >> 1) & 1, (sev_caps() >> 3) & 1, r, errno,
+		    (sev_caps() & SEV_CAP_SEV) != 0,
+		    (sev_caps() & SEV_CAP_SEVES) != 0, r, errno,
 		    vrp.vrp_exit_reason);
-		if ((sev && !(sev_caps() & 2)) ||
-		    (seves && !(sev_caps() & 8))) {
+		if ((sev && !(sev_caps() & SEV_CAP_SEV)) ||
+		    (seves && !(sev_caps() & SEV_CAP_SEVES))) {
 			CHECK(r == -1 && errno == EINVAL);
 			CHECK_ERRNO(ioctl(fd, VMM_IOC_RUN, &vrp), EBUSY);
 		}
@@ -85,7 +97,7 @@ one(int fd, int sev, int seves)
 		printf("sev %d seves %d: RUN %d, exit 0x%x (ignored on VMX)\n",
 		    sev, seves, r, vrp.vrp_exit_reason);
 		CHECK(r == 0 && is_io_exit(vrp.vrp_exit_reason) &&
-		    ve.vei.vei_port == 0x80);
+		    ve.vei.vei_port == GUEST_PORT);
 	}
 	terminate_vm(fd, vcp.vcp_id);
 }

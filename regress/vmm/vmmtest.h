@@ -26,6 +26,9 @@
 
 #define MB(x)		((x) * 1024UL * 1024UL)
 
+/* Where a vcpu reset to the BIOS state (flat16) fetches its first insn. */
+#define RESET_VECTOR	0xffff0UL
+
 /* Fail the program unless the expression holds. */
 #define CHECK(e) do {							\
 	if (!(e))							\
@@ -162,7 +165,7 @@ bios_boot(int fd, uint32_t id, struct vm_create_params *vcp,
 {
 	struct vcpu_reg_state vrs;
 
-	guest_write(vcp, 0xffff0, reset, reset_end - reset);
+	guest_write(vcp, RESET_VECTOR, reset, reset_end - reset);
 	guest_write(vcp, 0xf0100, code, code_end - code);
 	flat16(&vrs);
 	reset_vcpu(fd, id, &vrs);
