@@ -91,7 +91,9 @@ impl Host {
 impl HostCpuid for Host {
     fn cpuid(&self, leaf: u32, subleaf: u32) -> CpuidResult {
         let basic = leaf < 0x8000_0000;
-        if (basic && leaf > self.max_basic()) || (!basic && leaf > self.max_ext()) {
+        // (0 and 0x80000000 always answer: they say what else does.)
+        if (basic && leaf > self.max_basic()) || (!basic && leaf > self.max_ext().max(0x8000_0000))
+        {
             panic!("{}: CPUID {leaf:#x} asked of a host without it", self.name);
         }
         if let Some(v) = self.leaves.get(&(leaf, ANY)) {
@@ -1127,4 +1129,20 @@ fn probe_reads_only_what_the_host_has() {
     assert_eq!(CpuidHost::probe(&h, h.st).guest_xcr0_mask(), 7);
     let n = nehalem();
     assert_eq!(CpuidHost::probe(&n, n.st).guest_xcr0_mask(), 0);
+}
+
+#[test]
+fn leaves_above_a_low_extended_maximum_are_clamped() {
+    // Upstream clamps any leaf above ci_pnfeatset, so on a CPU whose
+    // highest extended leaf is below the hypervisor range (none that runs
+    // amd64, but the rule is the rule) those are the highest basic leaf.
+    let h = haswell().with("no-extended-leaves", |h| {
+        h.leaves.insert((0x8000_0000, ANY), r(0, 0, 0, 0));
+    });
+    let g = plain(&h);
+    let top = both(&h, 0x15, 0, &g);
+    assert_eq!(top, r(1, 100, 34_000_001, 0));
+    for leaf in [0x4000_0000, 0x4000_0100, 0x4000_0101, 0x8000_0000] {
+        assert_eq!(both(&h, leaf, 0, &g), top, "{leaf:#x}");
+    }
 }
