@@ -244,8 +244,10 @@ pub struct CpuidHost {
     guest_xcr0_mask: u64,
     /// The host's PKRU is exposed.
     pkru: bool,
-    /// IBT is exposed.
-    cet: bool,
+    /// Leaf 7.0 ECX bits added: PKU when the host's PKRU is exposed.
+    seff_ecx_set: u32,
+    /// Leaf 7.0 EDX bits added: IBT when CET is exposed.
+    seff_edx_set: u32,
 }
 
 impl CpuidHost {
@@ -276,7 +278,8 @@ impl CpuidHost {
             xsave_size_max: xsave_size,
             guest_xcr0_mask,
             pkru: st.pkru,
-            cet: st.cet,
+            seff_ecx_set: if st.pkru { SEFF0ECX_PKU } else { 0 },
+            seff_edx_set: if st.cet { SEFF0EDX_IBT } else { 0 },
         };
         host.xsave_size_max = xsave_size_for(h, &host, guest_xcr0_mask).max(xsave_size);
         host
@@ -288,8 +291,9 @@ impl CpuidHost {
         self.max_basic
     }
 
-    /// The XCR0 components leaf 0xD shows the guest, which XSETBV lets it
-    /// enable: the host's, and PKRU when exposed (`vmm_handle_xsetbv`).
+    /// The XCR0 components leaf 0xD shows the guest: the host's, and PKRU
+    /// when exposed, which is what upstream's `vmm_handle_xsetbv` lets the
+    /// guest enable.
     pub fn guest_xcr0_mask(&self) -> u64 {
         self.guest_xcr0_mask
     }
@@ -299,7 +303,10 @@ impl CpuidHost {
 /// components (of those the guest may enable) ends, as the CPU computes it
 /// for the standard format, from their sizes and offsets (sub-leaves 2 and
 /// up, which do not depend on XCR0); for the host's own XCR0, what the
-/// host reported.  One CPUID per component above SSE.
+/// host reported.  One CPUID per component above SSE.  Cold and out of
+/// line, as [`tsc_leaf`].
+#[cold]
+#[inline(never)]
 fn xsave_size_for(h: &impl HostCpuid, host: &CpuidHost, xcr0: u64) -> u32 {
     if xcr0 == host.xcr0_mask {
         return host.xsave_size;
@@ -325,7 +332,9 @@ fn xsave_size_for(h: &impl HostCpuid, host: &CpuidHost, xcr0: u64) -> u32 {
 /// Upstream shows the guest PKU when the host's CR4 has PKE, and IBT when
 /// it has CET.  Neither backend switches PKRU between host and guest or
 /// loads a guest's CET state (and VMX keeps CR4.PKE and CR4.CET from the
-/// guest), so both stay hidden here: `pkru` and `cet` are false.
+/// guest), so both stay hidden here: `pkru` and `cet` are false.  (XSETBV,
+/// `exitpolicy::xsetbv_value`, takes the kernel's `xsave_mask`, which
+/// never has PKRU; with `pkru` on it must allow [`CpuidHost::guest_xcr0_mask`].)
 pub fn host_for_backend<K: Kernel>(k: &K) -> CpuidHost {
     CpuidHost::probe(
         &LiveCpuid,
@@ -414,34 +423,15 @@ pub fn guest_cpuid<E>(
             eax: r.eax & CPUID4_CACHE_TOPOLOGY_MASK,
             ..r
         },
-        0x07 if subleaf == 0 => {
-            let mut ecx = r.ecx & SEFF0ECX_MASK;
-            if host.pkru {
-                ecx |= SEFF0ECX_PKU;
-            }
-            let mut edx = r.edx & SEFF0EDX_MASK;
-            if host.cet {
-                edx |= SEFF0EDX_IBT;
-            }
-            CpuidResult {
-                eax: 0,
-                ebx: r.ebx & SEFF0EBX_MASK,
-                ecx,
-                edx,
-            }
-        }
+        // PKU and IBT as `CpuidHost::probe` decided.
+        0x07 if subleaf == 0 => CpuidResult {
+            eax: 0,
+            ebx: r.ebx & SEFF0EBX_MASK,
+            ecx: (r.ecx & SEFF0ECX_MASK) | host.seff_ecx_set,
+            edx: (r.edx & SEFF0EDX_MASK) | host.seff_edx_set,
+        },
         0x0d => xsave_leaf(h, host, subleaf, guest.xcr0, r),
-        0x15 if host_max < TSC_LEAF => {
-            // Only reached with an invariant TSC (else 0x15 is above the
-            // maximum): TSC = crystal (frequency / 100) * 100 / 1.
-            let f = tsc_frequency() / 100;
-            CpuidResult {
-                eax: 1,
-                ebx: 100,
-                ecx: f as u32,
-                edx: 0,
-            }
-        }
+        0x15 if host_max < TSC_LEAF => tsc_leaf(tsc_frequency),
         0x15 => r,
         0x4000_0000 => signature(0, *b"OpenBSDVMM58"),
         0x4000_0001 => CpuidResult {
@@ -475,6 +465,24 @@ pub fn guest_cpuid<E>(
         },
         _ => zero,
     })
+}
+
+/// Leaf 0x15 made up: only reached with an invariant TSC (else 0x15 is
+/// above the maximum); TSC = crystal (frequency / 100) * 100 / 1.
+///
+/// Cold and out of line: the exit handlers, and the policy with them, are
+/// inlined into the run loop, and the compiler computes what they need
+/// from the backend's facts before the loop, keeping it on the stack:
+/// work done on every `VMM_IOC_RUN` for leaves hardly ever asked for.
+#[cold]
+#[inline(never)]
+fn tsc_leaf(tsc_frequency: impl FnOnce() -> u64) -> CpuidResult {
+    CpuidResult {
+        eax: 1,
+        ebx: 100,
+        ecx: (tsc_frequency() / 100) as u32,
+        edx: 0,
+    }
 }
 
 /// Leaf 0xD (`vmm_handle_cpuid_0xd`): the XSAVE components of the host's

@@ -586,7 +586,7 @@ fn msr_exit<K: Kernel>(
 /// XSETBV leaves RIP on the instruction, so the #GP is precise.
 fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
     match xsetbv_value(
-        svm.cpuid_host.guest_xcr0_mask(),
+        svm.k.xsave_mask(),
         v.vmcb.cpl,
         v.gs.rcx,
         v.vmcb.rax,

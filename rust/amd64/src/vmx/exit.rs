@@ -651,13 +651,7 @@ fn xsetbv<K: Kernel>(
     ev: &mut vcpu_inject_event,
 ) -> KResult<bool> {
     let cpl = guest_cpl(cur)?;
-    match xsetbv_value(
-        vmx.cpuid_host.guest_xcr0_mask(),
-        cpl,
-        st.gs.rcx,
-        st.gs.rax,
-        st.gs.rdx,
-    ) {
+    match xsetbv_value(vmx.k.xsave_mask(), cpl, st.gs.rcx, st.gs.rax, st.gs.rdx) {
         Some(val) => {
             st.gs.xcr0 = val;
             Ok(true)
