@@ -120,8 +120,9 @@ int	 vmmk_guest_fault(struct vmmk_proc *, struct vmmk_pmap *, vaddr_t,
 	    paddr_t);
 /* Copy guest-physical memory out (0) or in (1) through the direct map. */
 int	 vmmk_guest_rw(struct vmmk_pmap *, paddr_t, void *, size_t, int);
-/* Time: TSC frequency (Hz), nanouptime (ns), nanoboottime. */
+/* Time: TSC frequency (Hz), invariant TSC, nanouptime (ns), nanoboottime. */
 uint64_t vmmk_tsc_frequency(void);
+int	 vmmk_tsc_is_invariant(void);
 uint64_t vmmk_nanouptime(void);
 void	 vmmk_nanoboottime(uint64_t *, uint32_t *);
 /* CPUF_VMM of the current CPU; start/stop on the others and wait. */

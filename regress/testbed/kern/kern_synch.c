@@ -328,8 +328,13 @@ nanoboottime(struct timespec *ts)
 	ts->tv_nsec = 0;
 }
 
-/* A 1 GHz TSC, as far as the kernel's bookkeeping is concerned. */
+/*
+ * A 1 GHz TSC, as far as the kernel's bookkeeping is concerned, and
+ * invariant (tsc.c's tsc_is_invariant), so that vmm's guests see leaf
+ * 0x15 made up from it.
+ */
 uint64_t tsc_frequency = 1000000000ULL;
+int tsc_is_invariant = 1;
 
 void
 getmicrouptime(struct timeval *tv)

@@ -235,6 +235,8 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     fn guest_write(&self, pm: Self::Pmap, gpa: u64, buf: &[u8]) -> KResult;
     /// The TSC frequency in Hz (0 if unknown).
     fn tsc_frequency(&self) -> u64;
+    /// Whether the kernel found the TSC invariant (`tsc_is_invariant`).
+    fn tsc_is_invariant(&self) -> bool;
     /// Nanoseconds since boot (`nanouptime`).
     fn nanouptime(&self) -> u64;
     /// The wall-clock time of boot (`nanoboottime`): seconds, nanoseconds.

@@ -355,6 +355,10 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: reads a kernel global.
         unsafe { sys::vmmk_tsc_frequency() }
     }
+    fn tsc_is_invariant(&self) -> bool {
+        // SAFETY: reads a kernel global.
+        unsafe { sys::vmmk_tsc_is_invariant() != 0 }
+    }
     #[inline]
     fn nanouptime(&self) -> u64 {
         // SAFETY: reads the clock.

@@ -1023,6 +1023,9 @@ unsafe impl Kernel for HostKernel {
     fn tsc_frequency(&self) -> u64 {
         1_000_000_000
     }
+    fn tsc_is_invariant(&self) -> bool {
+        true
+    }
     fn nanouptime(&self) -> u64 {
         1_000
     }

@@ -55,8 +55,10 @@ CTASSERT(_Alignof(struct refcnt) <= _Alignof(struct vmmk_refcnt));
 #define UOBJ(u)	((struct uvm_object *)(u))
 #define PMAP(m)	((struct pmap *)(m))
 
-/* The TSC's rate, from tsc.c; no header declares it. */
+/* The TSC's rate and whether it is invariant, from tsc.c; no header
+ * declares them. */
 extern uint64_t tsc_frequency;
+extern int tsc_is_invariant;
 
 void
 vmmk_rw_init(struct vmmk_rwlock *l, const char *name)
@@ -425,6 +427,12 @@ uint64_t
 vmmk_tsc_frequency(void)
 {
 	return (tsc_frequency);
+}
+
+int
+vmmk_tsc_is_invariant(void)
+{
+	return (tsc_is_invariant);
 }
 
 uint64_t

@@ -18,6 +18,7 @@ use vmm_kernel::{Errno, KResult, Kernel};
 use super::switch;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
+use crate::cpuid::{GuestCpuid, LiveCpuid};
 use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
     wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
@@ -363,13 +364,19 @@ fn handle_exit<K: Kernel>(
         SVM_VMEXIT_NPF => np_fault(svm, vm, v, exit)?,
         SVM_VMEXIT_CPUID => {
             let cr4 = v.vmcb.cr4;
+            let guest = GuestCpuid {
+                vcpu_id: v.id,
+                xcr0: v.gs.xcr0,
+                limit_maxval: false,
+            };
             let r = crate::cpuid::guest_cpuid(
-                &svm.host_leaves,
+                &LiveCpuid,
+                &svm.cpuid_host,
                 v.vmcb.rax as u32,
                 v.gs.rcx as u32,
-                v.id,
+                guest,
                 || Ok::<u64, Errno>(cr4),
-                svm.k.xsave_mask(),
+                || svm.k.tsc_frequency(),
             )?;
             v.vmcb.rax = u64::from(r.eax);
             v.gs.rbx = u64::from(r.ebx);

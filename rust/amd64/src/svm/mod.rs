@@ -41,8 +41,8 @@ pub struct Svm<K: Kernel> {
     last_vcpu: PerCpuVcpu<K>,
     /// Per CPU, the page the world switch keeps the host's state in.
     host_areas: switch::HostAreas<K>,
-    /// The host CPUID leaves the guest's CPUID policy starts from.
-    host_leaves: crate::cpuid::HostLeaves,
+    /// The host facts of the guest's CPUID policy.
+    pub(crate) cpuid_host: crate::cpuid::CpuidHost,
     ibpb: bool,
 }
 
@@ -108,7 +108,7 @@ impl<K: Kernel> Svm<K> {
             caps,
             last_vcpu: PageBox::zeroed(k)?,
             host_areas: switch::HostAreas::new(k)?,
-            host_leaves: crate::cpuid::HostLeaves::read(),
+            cpuid_host: crate::cpuid::host_for_backend(&k),
             ibpb,
         })
     }

@@ -19,6 +19,7 @@ use super::{
     ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
     CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
+use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
     after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
     wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
@@ -450,13 +451,20 @@ fn handle_exit<K: Kernel>(
                     cur.read(CtlNat::Cr4Shadow)?,
                 ))
             };
+            // MISC_ENABLE is emulated: the guest's value is st.misc_enable.
+            let guest = GuestCpuid {
+                vcpu_id: st.id,
+                xcr0: st.gs.xcr0,
+                limit_maxval: st.misc_enable & MISC_ENABLE_LIMIT_CPUID_MAXVAL != 0,
+            };
             let r = crate::cpuid::guest_cpuid(
-                &vmx.host_leaves,
+                &LiveCpuid,
+                &vmx.cpuid_host,
                 st.gs.rax as u32,
                 st.gs.rcx as u32,
-                st.id,
+                guest,
                 cr4,
-                k.xsave_mask(),
+                || k.tsc_frequency(),
             )?;
             st.gs.rax = u64::from(r.eax);
             st.gs.rbx = u64::from(r.ebx);

@@ -142,8 +142,8 @@ pub struct Vmx<K: Kernel> {
     cr4: CrFixed,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
     last_vcpu: PerCpuVcpu<K>,
-    /// The host CPUID leaves the guest's CPUID policy starts from.
-    host_leaves: crate::cpuid::HostLeaves,
+    /// The host facts of the guest's CPUID policy.
+    pub(crate) cpuid_host: crate::cpuid::CpuidHost,
 }
 
 /// Per-VM state: the EPT root (the memory map stays in the MI VM and
@@ -213,7 +213,7 @@ impl<K: Kernel> Vmx<K> {
             cr0: CrFixed::new(caps.cr0_fixed.0, caps.cr0_fixed.1, CR0_PE | CR0_PG),
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
             last_vcpu: PageBox::zeroed(k)?,
-            host_leaves: crate::cpuid::HostLeaves::read(),
+            cpuid_host: crate::cpuid::host_for_backend(&k),
         })
     }
 
