@@ -370,3 +370,20 @@ fn vpids_are_1_to_4095() {
         "VPID 0 is the host's, 4096 does not exist"
     );
 }
+
+/// L1TF and MDS before each entry: a CPU that needs the L1D flushed uses
+/// IA32_FLUSH_CMD when it has it (which also clears the CPU buffers),
+/// else reads the flush buffer in software and clears the buffers with
+/// VERW (Bochs's Haswell model: no FLUSH_CMD, no ARCH_CAPABILITIES); a CPU
+/// that needs no flush only clears the buffers.
+#[test]
+fn l1tf_mitigation_per_cpu() {
+    use vmm_amd64::vmx::switch::{flags, mitigation_flags};
+    assert_eq!(mitigation_flags(true, true), flags::L1D_FLUSH);
+    assert_eq!(
+        mitigation_flags(false, true),
+        flags::L1D_SOFTWARE | flags::VERW
+    );
+    assert_eq!(mitigation_flags(true, false), flags::VERW);
+    assert_eq!(mitigation_flags(false, false), flags::VERW);
+}

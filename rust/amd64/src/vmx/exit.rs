@@ -10,7 +10,7 @@ use vmm_abi::{
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
 
-use super::switch::{self, flags, ret, Current};
+use super::switch::{self, ret, Current};
 use super::vmcs::{
     intr_info, intr_type, io_in_result, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32,
     Guest64, GuestNat, IoQual, Ro32, Ro64, RoNat,
@@ -120,7 +120,7 @@ pub(super) fn run<K: Kernel>(
             }
         };
         let was_launched = cur.launched();
-        let r = cur.run(&mut st.gs, entry_flags(vmx), l);
+        let r = cur.run(&mut st.gs, &vmx.entry, l);
         let exit = if r == ret::EXIT {
             read_exit(&mut cur, st)
         } else {
@@ -215,16 +215,6 @@ fn prepare_cpu<K: Kernel>(
         return Err(Errno::EINVAL);
     }
     Ok(())
-}
-
-/// L1TF: the flush MSR when the CPU has it and needs it; otherwise MDS
-/// buffer clearing with VERW (the flush also clears the buffers).
-fn entry_flags<K: Kernel>(vmx: &Vmx<K>) -> u64 {
-    if vmx.caps.l1d_flush_msr && !vmx.caps.l1d_flush_not_needed {
-        flags::L1D_FLUSH
-    } else {
-        flags::VERW
-    }
 }
 
 /// VMLAUNCH/VMRESUME fell through: says why.

@@ -144,6 +144,8 @@ pub struct Vmx<K: Kernel> {
     last_vcpu: PerCpuVcpu<K>,
     /// The host facts of the guest's CPUID policy.
     pub(crate) cpuid_host: crate::cpuid::CpuidHost,
+    /// What each entry does against L1TF and MDS.
+    entry: switch::EntryMitigation<K>,
 }
 
 /// Per-VM state: the EPT root (the memory map stays in the MI VM and
@@ -214,6 +216,7 @@ impl<K: Kernel> Vmx<K> {
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
             last_vcpu: PageBox::zeroed(k)?,
             cpuid_host: crate::cpuid::host_for_backend(&k),
+            entry: switch::EntryMitigation::new(k, &caps)?,
         })
     }
 

@@ -40,8 +40,8 @@
 use core::arch::{asm, naked_asm};
 use core::mem::offset_of;
 
-use vmm_kernel::mem::PageBox;
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::mem::{PageBox, Pages};
+use vmm_kernel::{Errno, KResult, Kernel, PAGE_SIZE};
 
 use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
 use crate::gstate::GuestState;
@@ -69,6 +69,76 @@ pub mod flags {
     pub const L1D_FLUSH: u64 = 1 << 0;
     /// Clear CPU buffers with VERW before entry (MDS).
     pub const VERW: u64 = 1 << 1;
+    /// Flush the L1D in software before entry: the CPU is L1TF-affected
+    /// and has no IA32_FLUSH_CMD ([`L1dFlushBuf`]).
+    pub const L1D_SOFTWARE: u64 = 1 << 2;
+}
+
+/// Bytes read by the software L1D flush: more than any L1D so far
+/// (Intel's are 32 or 48 KiB), as KVM's fallback reads.
+pub const L1D_FLUSH_SIZE: usize = 64 * 1024;
+
+/// The buffer the software L1D flush reads, for L1TF-affected CPUs
+/// without IA32_FLUSH_CMD (Intel's "software sequence", as KVM's
+/// fallback and upstream's `vmx_enter_guest` mean it: upstream reads 64
+/// KiB from the address of its pointer variable `l1tf_flush_region`
+/// instead of from the buffer it points to, filling the L1D with kernel
+/// `.bss`).  Its own pages, read before every entry: whatever the L1D
+/// held of the host is evicted by lines of this buffer, which holds
+/// nothing.
+pub struct L1dFlushBuf<K: Kernel> {
+    pages: Pages<K>,
+}
+
+impl<K: Kernel> L1dFlushBuf<K> {
+    /// The 64 KiB; `None` if memory is short.
+    pub fn new(k: K) -> Option<Self> {
+        Some(L1dFlushBuf {
+            pages: Pages::alloc(k, L1D_FLUSH_SIZE / PAGE_SIZE)?,
+        })
+    }
+
+    fn as_ptr(&self) -> *const u8 {
+        self.pages.as_slice().as_ptr()
+    }
+}
+
+/// What every entry does against L1TF and MDS on this CPU, chosen at
+/// attach from its capabilities.
+pub struct EntryMitigation<K: Kernel> {
+    flags: u64,
+    l1d_buf: Option<L1dFlushBuf<K>>,
+}
+
+/// The entry flags for a CPU with (`msr`) or without IA32_FLUSH_CMD that
+/// does (`needed`) or does not need the L1D flushed before entry:
+/// the MSR if there is one; else the software flush and VERW; VERW alone
+/// when no flush is needed (the MSR flush clears the buffers too).
+pub fn mitigation_flags(msr: bool, needed: bool) -> u64 {
+    match (needed, msr) {
+        (true, true) => flags::L1D_FLUSH,
+        (true, false) => flags::L1D_SOFTWARE | flags::VERW,
+        (false, _) => flags::VERW,
+    }
+}
+
+impl<K: Kernel> EntryMitigation<K> {
+    /// The mitigation for a CPU with `caps`; `None` if the software
+    /// flush's buffer cannot be had.
+    pub fn new(k: K, caps: &crate::cpu::VmxCaps) -> Option<Self> {
+        let flags = mitigation_flags(caps.l1d_flush_msr, !caps.l1d_flush_not_needed);
+        let l1d_buf = if flags & flags::L1D_SOFTWARE != 0 {
+            Some(L1dFlushBuf::new(k)?)
+        } else {
+            None
+        };
+        Some(EntryMitigation { flags, l1d_buf })
+    }
+
+    /// The entry flags ([`flags`]).
+    pub fn flags(&self) -> u64 {
+        self.flags
+    }
 }
 
 const MSR_FLUSH_CMD: u32 = 0x10b;
@@ -86,13 +156,16 @@ pub const KERNEL_DATA_SEL: u16 = 0x10;
 /// for this CPU (see the module contract); `gs` points to the vcpu's
 /// guest state; `launched` is 1 only if the VMCS was launched on this CPU
 /// and not cleared since; `host_rsp` points to the HOST_RSP value this
-/// VMCS holds (0 if none was written yet: never a stack pointer).
+/// VMCS holds (0 if none was written yet: never a stack pointer);
+/// `l1d_buf` is [`L1D_FLUSH_SIZE`] readable bytes if `flags` has
+/// [`flags::L1D_SOFTWARE`].
 #[unsafe(naked)]
 pub unsafe extern "C" fn vmx_enter_guest(
     gs: *mut GuestState,
     launched: u64,
     flags: u64,
     host_rsp: *mut u64,
+    l1d_buf: *const u8,
 ) -> u64 {
     naked_asm!(
         "push rbp",
@@ -105,6 +178,7 @@ pub unsafe extern "C" fn vmx_enter_guest(
         "pushfq",
         "push rsi",                     // launched, at [rsp + 8] below
         "push rdi",                     // guest state: [HOST_RSP]
+        "mov r9, r8",                   // the software flush's buffer
         "mov r8, rdx",                  // flags
         "cmp [rcx], rsp",
         "je 20f",                       // HOST_RSP/RIP already hold these
@@ -125,7 +199,30 @@ pub unsafe extern "C" fn vmx_enter_guest(
         "xor edx, edx",
         "wrmsr",
         "jmp 22f",
+        // L1TF without the MSR: read the buffer, a byte per page first so
+        // that the loads below do not wait for the page walker, CPUID to
+        // serialise, then a byte per cache line (RBX, RCX and RDX are
+        // free: the host's RBX is saved, the guest's loaded below).
         "21:",
+        "test r8d, {l1d_sw}",
+        "jz 25f",
+        "xor eax, eax",
+        "28:",
+        "movzx ecx, byte ptr [r9 + rax]",
+        "add eax, {page}",
+        "cmp eax, {l1d_size}",
+        "jne 28b",
+        "xor eax, eax",
+        "cpuid",
+        "xor eax, eax",
+        "29:",
+        "movzx ecx, byte ptr [r9 + rax]",
+        "add eax, 64",
+        "cmp eax, {l1d_size}",
+        "jne 29b",
+        "lfence",
+        // The software flush leaves the CPU's buffers (MDS) as they are.
+        "25:",
         "test r8d, {verw}",
         "jz 22f",
         "push {kdata}",
@@ -203,6 +300,9 @@ pub unsafe extern "C" fn vmx_enter_guest(
         host_rip = const HostNat::Rip as u32,
         l1d = const flags::L1D_FLUSH,
         verw = const flags::VERW,
+        l1d_sw = const flags::L1D_SOFTWARE,
+        page = const PAGE_SIZE,
+        l1d_size = const L1D_FLUSH_SIZE,
         flush_cmd = const MSR_FLUSH_CMD,
         kdata = const KERNEL_DATA_SEL,
         fail_invalid = const ret::FAIL_INVALID,
@@ -638,7 +738,7 @@ impl<K: Kernel> Current<'_, K> {
 
     /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
     /// with what `live` proves loaded, and returns the [`ret`] code.
-    pub fn run(&mut self, gs: &mut GuestState, flags: u64, _live: &Live) -> u64 {
+    pub fn run(&mut self, gs: &mut GuestState, m: &EntryMitigation<K>, _live: &Live) -> u64 {
         if !self.held || self.host_cpu != Some(self.cpu) {
             return ret::FAIL_INVALID;
         }
@@ -651,9 +751,18 @@ impl<K: Kernel> Current<'_, K> {
         // write_host_state (host_cpu checked); `gs` is this vcpu's guest
         // state; `launched` is true only after a successful entry since
         // this CPU made the VMCS current; `host_rsp` is what this VMCS's
-        // HOST_RSP field holds (only written by vmx_enter_guest).
+        // HOST_RSP field holds (only written by vmx_enter_guest); the
+        // software L1D flush is asked for only with its buffer
+        // (EntryMitigation::new).
+        let l1d_buf = m.l1d_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr());
         let r = unsafe {
-            vmx_enter_guest(gs, u64::from(self.launched), flags, &mut self.vmcs.host_rsp)
+            vmx_enter_guest(
+                gs,
+                u64::from(self.launched),
+                m.flags,
+                &mut self.vmcs.host_rsp,
+                l1d_buf,
+            )
         };
         if r == ret::EXIT {
             self.launched = true;
