@@ -742,6 +742,7 @@ impl<K: Kernel> Current<'_, K> {
         if !self.held || self.host_cpu != Some(self.cpu) {
             return ret::FAIL_INVALID;
         }
+        let l1d_buf = m.l1d_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr());
         // SAFETY: interrupts are off and the guest FPU/XCR0 loaded since
         // `load_guest` (witnessed by `_live`, during which nothing can
         // migrate the thread); VMX root operation with this vcpu's VMCS
@@ -754,7 +755,6 @@ impl<K: Kernel> Current<'_, K> {
         // HOST_RSP field holds (only written by vmx_enter_guest); the
         // software L1D flush is asked for only with its buffer
         // (EntryMitigation::new).
-        let l1d_buf = m.l1d_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr());
         let r = unsafe {
             vmx_enter_guest(
                 gs,
