@@ -240,11 +240,13 @@ main(void)
 
 /*
  * The VM process, a child, runs a guest that never exits to vmd: a
- * real-mode loop that counts at 0x500 and asks CPUID (an exit the kernel
- * handles).  The program is vmd's vmm process: it watches the counter
- * through a SHAREMEM mapping of the guest's memory, so it sees the guest
- * run while it runs itself (with one CPU, the vcpu's run loop gives the
- * CPU back when the scheduler asks for it), then terminates the VM.
+ * real-mode loop that counts at 0x500; the host's interrupts are its
+ * only exits (an exit-bound loop would crawl under Bochs, whose clock
+ * follows the instructions it emulates).  The program is vmd's vmm
+ * process: it watches the counter through a SHAREMEM mapping of the
+ * guest's memory, so it sees the guest run while it runs itself (with
+ * one CPU, the vcpu's run loop gives the CPU back when the scheduler asks
+ * for it), then terminates the VM.
  */
 extern const unsigned char tl_reset[], tl_reset_end[];
 extern const unsigned char tl_code[], tl_code_end[];
@@ -258,8 +260,6 @@ __asm__(
 "	xor	%ax, %ax\n"
 "	mov	%ax, %ds\n"
 "1:	incl	0x500\n"
-"	xor	%eax, %eax\n"
-"	cpuid\n"
 "	jmp	1b\n"
 "tl_code_end:\n"
 "	.code64\n"
