@@ -1273,6 +1273,24 @@ tb_set_should_yield(int on)
 	tbsys_should_yield(on);
 }
 
+unsigned int
+tb_ticks(void)
+{
+	return (tbsys_ticks());
+}
+
+int
+tb_clock(int on)
+{
+	return (tbsys_clock(on));
+}
+
+unsigned int
+tb_ipis(int taken)
+{
+	return (tbsys_ipis(taken));
+}
+
 int
 tb_dev_activate(int act)
 {
