@@ -103,8 +103,9 @@ pub(super) fn run<K: Kernel>(
     let result = loop {
         if live.is_none() {
             // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at the next host interrupt (an
-            // INTR exit), so the clock is refreshed at least every tick.
+            // pmap.  A live stretch ends at every exit but CPUID, the
+            // interrupt window and most MSRs, and with the run (when the
+            // scheduler wants the CPU at the latest).
             crate::pvclock::update(&k, vm.pmap, &pv);
             let this = k.cpu_id();
             if cpu != Some(this) {
@@ -162,10 +163,11 @@ pub(super) fn run<K: Kernel>(
         if v.nmi_blocked {
             nmi_unblock(v);
         }
-        if !stays_in_kernel(v) {
-            if let Some(l) = live.take() {
-                switch::leave(&k, v, l);
-            }
+        if stays_in_kernel(v) {
+            // The host's interrupts first, then the exit and `check()`.
+            switch::gif_window(l);
+        } else if let Some(l) = live.take() {
+            switch::leave(&k, v, l);
         }
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
@@ -246,7 +248,8 @@ fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
 }
 
 /// Whether the exit just taken is one the loop handles with the guest's
-/// FPU state still loaded and GIF clear (`switch::Live`): its handler
+/// FPU state still loaded and GIF clear (`switch::Live`; the host takes
+/// its pending interrupts in the window after the exit): its handler
 /// only computes (CPUID, the MSRs of [`msr_stays_in_kernel`], the
 /// interrupt window) and the guest is entered again unless a signal, the
 /// scheduler or vmd's interrupt ends the run.  Everything else (host

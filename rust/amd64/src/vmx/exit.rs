@@ -89,9 +89,9 @@ pub(super) fn run<K: Kernel>(
     let result = loop {
         if live.is_none() {
             // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at the next host interrupt (an
-            // external-interrupt exit), so the clock is refreshed at least
-            // every tick.
+            // pmap.  A live stretch ends at every exit but CPUID, the
+            // interrupt window and most MSRs, and with the run (when the
+            // scheduler wants the CPU at the latest).
             crate::pvclock::update(&k, vm.pmap, &pv);
             if !cur.host_state_current() {
                 if let Err(e) = prepare_cpu(vmx, &mut cur, st) {
@@ -125,11 +125,12 @@ pub(super) fn run<K: Kernel>(
         } else {
             Err(Errno::EINVAL)
         };
-        if !exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
-            if let Some(l) = live.take() {
-                cur.leave(&mut st.gs, &mut st.fpu.0, l);
-                st.fpu_loaded = true;
-            }
+        if exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
+            // The host's interrupts first, then the exit and `check()`.
+            l.interrupt_window();
+        } else if let Some(l) = live.take() {
+            cur.leave(&mut st.gs, &mut st.fpu.0, l);
+            st.fpu_loaded = true;
         }
         if r != ret::EXIT {
             entry_failed(vmx, &cur, r, was_launched);
@@ -173,7 +174,8 @@ pub(super) fn run<K: Kernel>(
 }
 
 /// Whether the exit just taken is one the loop handles with the guest's
-/// FPU state still loaded and interrupts off (`switch::Live`): its
+/// FPU state still loaded and interrupts off (`switch::Live`; the host
+/// takes its pending interrupts in the window after the exit): its
 /// handler only computes and uses the VMCS (CPUID, the MSRs of
 /// [`msr_stays_in_kernel`], the interrupt window) and the guest is
 /// entered again unless a signal, the scheduler or vmd's interrupt ends
