@@ -227,8 +227,9 @@ pub(super) fn set_svme(on: bool) {
 ///   vcpu's);
 /// * nothing may sleep, fault, switch, copy to or from user memory, take
 ///   a lock, or use the FPU or XSAVE: only the exit handlers' own
-///   arithmetic and the kernel service that reads two flags
-///   (`thread_check`: signal pending, should yield) run;
+///   arithmetic and the kernel services that read two flags
+///   (`thread_check`: signal pending, should yield) and send an IPI
+///   (`cpu_kick`) run;
 /// * everything else (the pvclock update through guest memory, a possible
 ///   page allocation, nested faults, the return to vmd) happens only
 ///   after [`leave`] has put the host's FPU state and XCR0 back and set

@@ -20,8 +20,8 @@ use super::{
     CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
 use crate::exitpolicy::{
-    after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
+    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::x86::{PSL_I, PSL_T};
 
@@ -84,8 +84,11 @@ pub(super) fn run<K: Kernel>(
         version: req.pvclock_version,
     };
     // Some while interrupts are off and the guest's FPU state is loaded,
-    // across the exits that go straight back to the guest (switch::Live).
+    // across the exits that go straight back to the guest (switch::Live);
+    // the CPU is published in `req.curcpu` for as long.
     let mut live: Option<switch::Live> = None;
+    // `req.intr` as the loop last looked at it (see `take_cpu`).
+    let mut intr_seen = req.intr_pending;
     let result = loop {
         if live.is_none() {
             // Not while live: the update writes guest memory through the
@@ -113,7 +116,10 @@ pub(super) fn run<K: Kernel>(
                         .get(cur.cpu() as usize)
                         .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
                 match cur.load_guest(&st.gs, &mut st.fpu.0, st.fpu_loaded, ibpb) {
-                    Ok(l) => live.insert(l),
+                    Ok(l) => {
+                        take_cpu(&k, req.curcpu, cur.cpu(), req.intr, intr_seen, &check);
+                        live.insert(l)
+                    }
                     Err(e) => break Err(e),
                 }
             }
@@ -129,6 +135,7 @@ pub(super) fn run<K: Kernel>(
             // The host's interrupts first, then the exit and `check()`.
             l.interrupt_window();
         } else if let Some(l) = live.take() {
+            give_cpu(req.curcpu);
             cur.leave(&mut st.gs, &mut st.fpu.0, l);
             st.fpu_loaded = true;
         }
@@ -148,6 +155,7 @@ pub(super) fn run<K: Kernel>(
                 .read(Guest32::Interruptibility)
                 .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
         let intr = req.intr.load(Ordering::Acquire) != 0;
+        intr_seen = intr;
         if !st.irqready && intr && st.procbased & ctl::PROC_INT_WINDOW == 0 {
             // Exit as soon as the guest can take the interrupt.
             st.procbased |= ctl::PROC_INT_WINDOW;
@@ -160,6 +168,7 @@ pub(super) fn run<K: Kernel>(
         }
     };
     if let Some(l) = live.take() {
+        give_cpu(req.curcpu);
         cur.leave(&mut st.gs, &mut st.fpu.0, l);
         st.fpu_loaded = true;
     }

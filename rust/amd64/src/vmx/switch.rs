@@ -315,8 +315,9 @@ pub fn host_tables() -> HostTables {
 ///   exit hands it to the host with `int $2`);
 /// * nothing may sleep, fault, switch, copy to or from user memory, take
 ///   a lock, or use the FPU or XSAVE: only the exit handlers' own
-///   arithmetic, VMREAD/VMWRITE, and the kernel service that reads two
-///   flags (`thread_check`: signal pending, should yield) run;
+///   arithmetic, VMREAD/VMWRITE, and the kernel services that read two
+///   flags (`thread_check`: signal pending, should yield) and send an IPI
+///   (`cpu_kick`) run;
 /// * everything else (the pvclock update through guest memory, VMCS
 ///   host-state writes and flushes for a new CPU, nested faults, the
 ///   return to vmd) happens only after [`Current::leave`].
