@@ -322,19 +322,23 @@ static int
 parse_howto(const struct mb_info *mbi)
 {
 	const char *p;
-	int howto = 0, dash = 0;
+	int howto = 0, dash = 0, start = 1;
 
 	if ((mbi->flags & MBI_CMDLINE) == 0 || mbi->cmdline == 0)
 		return 0;
+	/* Only words that begin with '-': QEMU puts the loader's path first. */
 	for (p = (const char *)mbi->cmdline; *p != '\0'; p++) {
 		if (*p == ' ') {
 			dash = 0;
+			start = 1;
 			continue;
 		}
-		if (*p == '-') {
+		if (start && *p == '-') {
 			dash = 1;
+			start = 0;
 			continue;
 		}
+		start = 0;
 		if (!dash)
 			continue;
 		switch (*p) {
