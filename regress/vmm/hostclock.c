@@ -16,7 +16,12 @@
  * In the testbed the clock ticks every 1,000,000 instructions and
  * roundrobin asks for the CPU after 10 to 20 ticks without a switch (see
  * regress/testbed/README.md); the program reads the tick counter around
- * each RUN.  On OpenBSD it checks that RUN returned VM_EXIT_NONE.
+ * each RUN and runs each loop to its end.  On OpenBSD, where a CPUID exit
+ * costs anything from a microsecond (hardware) to 25 (QEMU), the loop is
+ * longer than any machine gets through in a few seconds and the program
+ * stops it after the second RUN that returned VM_EXIT_NONE: a vcpu that
+ * held off the scheduler (issue 14: Bochs, guest IF clear, before the
+ * fix) makes it run for hours instead.
  */
 #include "vmmtest.h"
 
@@ -62,7 +67,17 @@ __asm__(
 #define COUNTER_GPA	0x500
 #define NCPUID_GPA	0x504
 #define IF_GPA		0x508
+/*
+ * CPUIDs per loop (29 to 40 ticks' worth in the testbed), and after how
+ * many yields the program stops it (0: at its end).
+ */
+#ifdef VMMTEST_TESTBED
 #define NCPUID		100000
+#define NYIELDS		0
+#else
+#define NCPUID		1000000000
+#define NYIELDS		2
+#endif
 
 static inline uint32_t
 guest_u32(struct vm_create_params *vcp, paddr_t gpa)
@@ -122,14 +137,21 @@ cpuid_loop(int fd, uint8_t intr, unsigned int *ticks)
 		nruns++;
 		if (r != VM_EXIT_NONE)
 			break;
-		nnone++;
+		if (++nnone == NYIELDS)
+			break;
 	}
 	printf("cpuid loop, guest IF=%d: %u CPUIDs in %d runs, %d returned "
-	    "VM_EXIT_NONE; %u host ticks during the runs (at most %u in "
-	    "one)\n", intr, guest_u32(&vcp, COUNTER_GPA), nruns, nnone,
-	    *ticks, most);
-	CHECK(is_io_exit(r) && ve.vei.vei_port == 0x99);
-	CHECK(guest_u32(&vcp, COUNTER_GPA) == NCPUID);
+	    "VM_EXIT_NONE", intr, guest_u32(&vcp, COUNTER_GPA), nruns, nnone);
+#ifdef VMMTEST_TESTBED
+	printf("; %u host ticks during the runs (at most %u in one)", *ticks,
+	    most);
+#endif
+	printf("\n");
+	if (NYIELDS == 0) {
+		CHECK(is_io_exit(r) && ve.vei.vei_port == 0x99);
+		CHECK(guest_u32(&vcp, COUNTER_GPA) == NCPUID);
+	} else
+		CHECK(nnone == NYIELDS);
 #ifdef VMMTEST_TESTBED
 	/* No run outlasts the scheduler's request (two periods of 10). */
 	CHECK(most <= 20);
@@ -161,8 +183,12 @@ main(void)
 	r = run_vcpu(fd, id, &ve);
 	t0 = ticks_now() - t0;
 	count = guest_u32(&vcp, COUNTER_GPA);
-	printf("spinning guest: RUN returned 0x%x after %u host ticks, guest "
-	    "counter %u\n", r, t0, count);
+	printf("spinning guest: RUN returned 0x%x, guest counter %u", r,
+	    count);
+#ifdef VMMTEST_TESTBED
+	printf(", after %u host ticks", t0);
+#endif
+	printf("\n");
 	terminate_vm(fd, id);
 	close(fd);
 
