@@ -130,6 +130,9 @@ int	 vmmk_cpu_vmm_on(void);
 void	 vmmk_cpu_set_vmm_on(int);
 void	 vmmk_broadcast_vmm(int);
 unsigned int	 vmmk_cpu_id(void);
+/* An IPI (X86_IPI_NOP) to CPU n (a vmmk_cpu_id), which may be the current
+ * one; any context, interrupts on or off.  Nothing for an unknown n. */
+void	 vmmk_cpu_kick(unsigned int);
 /* VMX: zero the current CPU's VMXON region (cpu.c allocates one per CPU),
  * stamp the revision in it and return its physical address; 0 if none. */
 uint64_t vmmk_cpu_vmxon_region(uint32_t);

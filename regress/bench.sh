@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: deterministic exit-path figures from regress/bench/exits.c.
-# QEMU runs with -icount shift=0 and Bochs with its default tick-per-
-# instruction clock, so in both the TSC counts instructions executed.
+# QEMU runs with -icount shift=0 (the testbed's default) and Bochs with
+# its default tick-per-instruction clock, so in both the TSC counts
+# instructions executed; the program stops the testbed's clock.
 # Prints "bench NAME CONFIG VALUE UNIT" and writes bench/results.{csv,md,svg}.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +14,7 @@ cd "$top"
 configs="qemu-svm bochs-svm bochs-vmx-tgl bochs-vmx"
 logs=regress/testbed/obj/logs
 CONFIGS=$configs SELFTESTS=0 PROG=regress/bench/exits.c \
-    QEMU_EXTRA="-icount shift=0" sh regress/run.sh > build/bench.out 2>&1 ||
+    QEMU_ICOUNT=shift=0 sh regress/run.sh > build/bench.out 2>&1 ||
     { cat build/bench.out; exit 1; }
 mkdir -p bench
 for c in $configs; do

@@ -14,7 +14,7 @@ cd "$top"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmmprof.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 CONFIGS=qemu-svm SELFTESTS=0 PROG=regress/bench/exits.c QEMU_TIMEOUT=600 \
-    QEMU_EXTRA="-icount shift=0 -d exec,nochain -D $tmp/exec.log" \
+    QEMU_ICOUNT=shift=0 QEMU_EXTRA="-d exec,nochain -D $tmp/exec.log" \
     sh regress/run.sh > "$tmp/run.out" 2>&1 || { cat "$tmp/run.out"; exit 1; }
 elf=regress/testbed/obj/testbed.elf
 nm -n -C "$elf" | awk '$2 ~ /^[tT]$/' > "$tmp/syms"

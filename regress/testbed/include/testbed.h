@@ -48,6 +48,16 @@ void	tb_set_should_yield(int on) __TB_LIBC(tb_set_should_yield);
 const void *tb_cpu_ept_pmap(void) __TB_LIBC(tb_cpu_ept_pmap);
 
 /*
+ * The host clock: ticks (hardclock() calls) since boot, one every
+ * 1,000,000 instructions (see the README); tb_clock(0) stops it and
+ * tb_clock(1) starts it again, each returns whether it ran.  IPIs sent
+ * (taken = 0) and taken (taken = 1) since boot.
+ */
+unsigned int tb_ticks(void) __TB_LIBC(tb_ticks);
+int	tb_clock(int on) __TB_LIBC(tb_clock);
+unsigned int tb_ipis(int taken) __TB_LIBC(tb_ipis);
+
+/*
  * Cooperative threads: run fn(arg) as process pid (one thread per
  * process, not the caller's) on the stack [stack, stack + size), which
  * the program provides (static storage).  The thread first runs when the

@@ -6,10 +6,13 @@
 #include <sys/systm.h>
 #include <sys/malloc.h>
 #include <sys/proc.h>
+#include <sys/kernel.h>
 #include <sys/pledge.h>
 #include <sys/pool.h>
 #include <sys/user.h>
 #include <uvm/uvm_extern.h>
+
+#include <machine/cpufunc.h>
 
 #include "tb.h"
 
@@ -280,6 +283,9 @@ tb_syscall_enter(struct proc *p)
 {
 	if (p == &proc0)
 		panic("system call made from kernel context (proc0)");
+	/* Once the clock runs, interrupts are on outside the kernel. */
+	if (!cold && (read_rflags() & 0x200) == 0)
+		panic("system call with interrupts disabled");
 	p->p_pledge = p->p_p->ps_pledge;
 }
 

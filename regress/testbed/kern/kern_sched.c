@@ -16,14 +16,22 @@
  *    memory in) lets another process call VMM_IOC_TERM on its VM;
  *  - yields (tb_yield) or ends.
  *
+ *  - or returns from a system call while the scheduler asks it to yield
+ *    (SPCF_SHOULDYIELD, set by the clock's roundrobin(), kern_clock.c):
+ *    tb_userret() is OpenBSD's userret() calling preempt().
+ *
  * A thread is runnable when its proc is not asleep (p_wchan == NULL).
  * With no thread started, nothing here changes how the testbed behaves.
- * Switching uses tb_setjmp/tb_longjmp on the threads' own stacks.
+ * Switching uses tb_setjmp/tb_longjmp on the threads' own stacks; like
+ * OpenBSD's mi_switch() it clears the round-robin flags of the CPU.
  */
 
 #include <sys/param.h>
 #include <sys/systm.h>
 #include <sys/proc.h>
+#include <sys/atomic.h>
+#include <sys/sched.h>
+#include <machine/cpu.h>
 
 #include "tb.h"
 
@@ -81,6 +89,8 @@ enter(int next)
 	struct tb_thread *t = &tb_threads[next];
 
 	tb_curthread = next;
+	atomic_clearbits_int(&curcpu()->ci_schedstate.spc_schedflags,
+	    SPCF_SWITCHCLEAR);
 	tb_proc_switch_to(t->t_proc);
 	tb_longjmp(&t->t_ctx, 1);
 }
@@ -181,6 +191,22 @@ tb_preempt(void)
 {
 	if (tb_nlive > 0)
 		(void)tb_yield();
+}
+
+/*
+ * On the way back from a system call: if the scheduler asked the thread
+ * to yield, preempt() it (the flags are cleared even if it goes on, as
+ * mi_switch() clears them when it picks the same thread again).
+ */
+void
+tb_userret(void)
+{
+	struct schedstate_percpu *spc = &curcpu()->ci_schedstate;
+
+	if ((spc->spc_schedflags & SPCF_SHOULDYIELD) == 0)
+		return;
+	atomic_clearbits_int(&spc->spc_schedflags, SPCF_SWITCHCLEAR);
+	(void)tb_yield();
 }
 
 /*

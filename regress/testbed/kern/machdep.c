@@ -177,8 +177,8 @@ xsetbv_user(uint32_t reg, uint64_t mask)
 
 /*
  * Move the 8259 PICs off the exception vectors (to 0x20-0x2f) and mask
- * every line: the testbed runs without device interrupts, even if the
- * driver briefly enables interrupts.
+ * every line: the only device interrupt is the local APIC timer
+ * (kern_clock.c).
  */
 static void
 pic_init(void)
@@ -383,6 +383,9 @@ tb_trap(struct trapframe *tf)
 	vaddr_t addr = 0;
 	const char *name;
 
+	/* Device interrupts and IPIs: the clock's vectors. */
+	if (tf->tf_trapno >= 32 && tb_intr(tf->tf_trapno))
+		return;
 	if (tf->tf_trapno == T_PAGEFLT) {
 		cr2 = rcr2();
 		if (uvm_tb_fault(cr2, tf->tf_err) == 0)
@@ -394,6 +397,9 @@ tb_trap(struct trapframe *tf)
 		tb_kstack_catch = NULL;
 		kc->kc_addr = addr;
 		kc->kc_owner = owner;
+		/* Not back through iretq: the interrupt flag by hand. */
+		if (tf->tf_rflags & 0x200)		/* PSL_I */
+			intr_enable();
 		tb_longjmp(&kc->kc_jb, 1);
 	}
 
@@ -445,6 +451,7 @@ tb_exit(int pass)
 	const char *s;
 	int spin;
 
+	intr_disable();
 	for (spin = 0; spin < 10000000; spin++)
 		if (inb(0x3fd) & 0x40)		/* LSR.TEMT */
 			break;

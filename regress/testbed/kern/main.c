@@ -17,6 +17,7 @@
 #include <uvm/uvm_extern.h>
 
 #include <machine/cpu.h>
+#include <machine/cpufunc.h>
 
 #include "tb.h"
 
@@ -280,6 +281,7 @@ tb_fail_run(const char *why)
 {
 	static int failing;
 
+	intr_disable();
 	if (failing++)
 		tb_exit(0);
 	if (tb_curtest != NULL) {
@@ -298,6 +300,7 @@ panic(const char *fmt, ...)
 	static char buf[512];
 	va_list ap;
 
+	intr_disable();
 	if (panicstr != NULL) {
 		printf("\n# panic while panicking: ");
 		va_start(ap, fmt);
@@ -349,6 +352,7 @@ kmain(uint32_t magic, uint32_t mbi)
 	printf("# kernel stack use: proc0 %zu after autoconf (of %d bytes)\n",
 	    tb_kstack_measure(&proc0), TB_KSTACK_SIZE);
 	cold = 0;
+	tb_clock_init();
 
 	tb_plan = (tb_run_selftests ? tb_nselftests : 0) + tb_nprogs;
 	printf("1..%d\n", tb_plan);

@@ -23,6 +23,8 @@
 #include <sys/ioctl.h>
 #include <sys/fcntl.h>
 #include <sys/mman.h>
+#include <sys/atomic.h>
+#include <sys/kernel.h>
 #include <uvm/uvm_extern.h>
 
 #include "tb.h"
@@ -58,11 +60,14 @@ tb_syscall(sysfn_t fn, struct sysargs *args)
 	struct proc *p = curproc;
 	struct sysframe sf = { fn, p, args };
 	vaddr_t sp = (vaddr_t)&sf;
+	int error;
 
 	tb_syscall_enter(p);
 	if (sp < p->p_tbkstack && sp >= TB_KSTACK_LO(p->p_tbkstack))
 		return (fn(p, args));		/* already on it */
-	return (tb_call_on_stack(p->p_tbkstack, sys_trampoline, &sf));
+	error = tb_call_on_stack(p->p_tbkstack, sys_trampoline, &sf);
+	tb_userret();
+	return (error);
 }
 
 /*
@@ -705,9 +710,34 @@ tbsys_should_yield(int on)
 	struct schedstate_percpu *spc = &curcpu()->ci_schedstate;
 
 	if (on)
-		spc->spc_schedflags |= SPCF_SHOULDYIELD;
+		atomic_setbits_int(&spc->spc_schedflags, SPCF_SHOULDYIELD);
 	else
-		spc->spc_schedflags &= ~SPCF_SHOULDYIELD;
+		atomic_clearbits_int(&spc->spc_schedflags, SPCF_SHOULDYIELD);
+}
+
+/* The clock (kern_clock.c), called directly like the above. */
+u_int
+tbsys_ticks(void)
+{
+	return ((u_int)ticks);
+}
+
+int
+tbsys_clock(int on)
+{
+	int was = tb_clock_is_running();
+
+	if (on)
+		tb_clock_start();
+	else
+		tb_clock_stop();
+	return (was);
+}
+
+u_int
+tbsys_ipis(int taken)
+{
+	return (tb_ipi_count(taken));
 }
 
 const void *

@@ -176,6 +176,20 @@ int	tb_sched_sleep(struct proc *);
 int	tb_threads_live(void);
 int	tb_in_thread(void);
 int	tb_threads_reset(void);
+void	tb_userret(void);
+
+/* The clock and IPIs (kern_clock.c) */
+#define TB_VEC_CLOCK	0xc0		/* local APIC timer, as OpenBSD's */
+#define TB_VEC_IPI	0xe0		/* IPIs */
+#define TB_VEC_SPURIOUS	0xff
+/* APIC timer counts (instructions, see kern_clock.c) per tick. */
+#define TB_TICK_COUNT	1000000
+int	tb_intr(int);
+void	tb_clock_init(void);
+void	tb_clock_start(void);
+void	tb_clock_stop(void);
+int	tb_clock_is_running(void);
+u_int	tb_ipi_count(int);
 
 /* UVM glue */
 void	uvm_tb_init(void);

@@ -1279,6 +1279,24 @@ tb_cpu_ept_pmap(void)
 	return (tbsys_cpu_ept_pmap());
 }
 
+unsigned int
+tb_ticks(void)
+{
+	return (tbsys_ticks());
+}
+
+int
+tb_clock(int on)
+{
+	return (tbsys_clock(on));
+}
+
+unsigned int
+tb_ipis(int taken)
+{
+	return (tbsys_ipis(taken));
+}
+
 int
 tb_dev_activate(int act)
 {

@@ -3,10 +3,12 @@
 //! emulate alike.  The backends keep only what differs (where the guest's
 //! registers live, vendor MSRs).
 
+use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+
 use vmm_abi::{
     vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, vm_mem_range, VCPU_INJECT_EX,
 };
-use vmm_core::RunCheck;
+use vmm_core::{RunCheck, NOCPU};
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
 use vmm_kernel::Kernel;
 
@@ -49,6 +51,38 @@ pub(crate) fn after_exit(
         return Some(Ok(None));
     }
     None
+}
+
+/// The run loop has taken the CPU for the guest (interrupts or GIF just
+/// turned off, the guest's FPU state loaded): publishes the CPU in
+/// `curcpu` (`vc_curcpu`), so that from now on every request to the vcpu
+/// comes with an IPI that makes the guest exit, then looks once more at
+/// what such a request changes (`check()`, and `intr` unless the loop
+/// already saw it set).  A request made before the CPU was published had
+/// no IPI: one is sent now, to this CPU, where it stays pending until the
+/// entry and makes it exit at once.  `SeqCst`: pairs with the requests'
+/// store-then-load of `curcpu`.
+#[inline]
+pub(crate) fn take_cpu<K: Kernel>(
+    k: &K,
+    curcpu: &AtomicU32,
+    cpu: u32,
+    intr: &AtomicU16,
+    intr_seen: bool,
+    check: &impl Fn() -> RunCheck,
+) {
+    curcpu.store(cpu, Ordering::SeqCst);
+    let intr_new = !intr_seen && intr.load(Ordering::SeqCst) != 0;
+    if intr_new || check() != RunCheck::Go {
+        k.cpu_kick(cpu);
+    }
+}
+
+/// The run loop gives the CPU back (before interrupts or GIF are on
+/// again): requests no longer send an IPI, the loop looks at them itself.
+#[inline]
+pub(crate) fn give_cpu(curcpu: &AtomicU32) {
+    curcpu.store(NOCPU, Ordering::SeqCst);
 }
 
 /// Whether an exit for RDMSR/WRMSR of `msr` is handled without touching

@@ -192,6 +192,34 @@ pub unsafe fn intr_restore(flags: u64) {
     }
 }
 
+/// Lets the host take the interrupts pending on this CPU, then disables
+/// them again: `sti; nop; cli` (STI holds interrupts off until the
+/// instruction after it has run, so they are taken after the NOP).  Not
+/// `nomem`: the handlers change memory the caller reads afterwards (the
+/// scheduler's flags).
+///
+/// # Safety
+/// Kernel mode with interrupts disabled by the caller, who may take host
+/// interrupts at this point: the host's IDT, GDT and TSS are loaded (their
+/// bases; limits at least as large as the handlers need) and so is the
+/// host's GS base.
+pub unsafe fn intr_window() {
+    // SAFETY: as stated by the caller.
+    unsafe { asm!("sti", "nop", "cli", options(nostack)) };
+}
+
+/// The same for SVM's global interrupt flag: `stgi; clgi` lets the host
+/// take its pending interrupts (and NMIs) if RFLAGS.IF is set.
+///
+/// # Safety
+/// EFER.SVME set, GIF clear (the caller cleared it), and the caller may
+/// take host interrupts at this point (host state loaded, as for
+/// [`intr_window`]).
+pub unsafe fn gif_window() {
+    // SAFETY: as stated by the caller.
+    unsafe { asm!("stgi", "clgi", options(nostack)) };
+}
+
 /// Delivers an NMI to the host through its IDT (`int $2`): how an NMI that
 /// caused a VM exit reaches the kernel's NMI handler.
 ///

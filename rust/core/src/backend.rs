@@ -50,6 +50,13 @@ pub struct RunRequest<'a> {
     pub intr_pending: bool,
     /// `vc_intr`: also set asynchronously by `VMM_IOC_INTR`.
     pub intr: &'a AtomicU16,
+    /// `vc_curcpu`: the backend stores the CPU it runs the guest on
+    /// (`Kernel::cpu_id`) when it takes the CPU for the guest (interrupts
+    /// or GIF off), before it looks at `check()` and `intr` once more, and
+    /// [`crate::NOCPU`] when it gives the CPU back; from then on, and only
+    /// then, a request (`intr`, termination, suspend) comes with an IPI to
+    /// that CPU, which makes the guest exit.  `SeqCst` both ways.
+    pub curcpu: &'a AtomicU32,
     /// `vc_pvclock_system_gpa`: the paravirtual clock registration.
     pub pvclock_gpa: &'a AtomicU64,
     /// `vc_pvclock_version`.
@@ -122,7 +129,10 @@ pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
     ) -> KResult;
     /// Runs the vcpu until vmd is needed, `check()` after an exit says to
     /// stop (termination or suspend requested, a signal pending) or to
-    /// yield, or an error fails the vcpu (any `Err` terminates it).
+    /// yield, or an error fails the vcpu (any `Err` terminates it).  Host
+    /// interrupts must reach the host, and `check()` must be asked, at
+    /// every exit: a guest may not hold off either for longer than one
+    /// exit.
     fn vcpu_run(
         &self,
         vm: &Self::VmState,
@@ -130,7 +140,4 @@ pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
         req: RunRequest<'_>,
         check: impl Fn() -> RunCheck,
     ) -> KResult<RunExit>;
-    /// Nudges a vcpu that may be running on another CPU so it sees a new
-    /// pending interrupt (upstream: an IPI to `vc_curcpu`).
-    fn kick(&self, _vcpu_id: u32) {}
 }

@@ -37,7 +37,7 @@ use vmm_kernel::{pledge, Errno, KResult, Kernel};
 
 pub use backend::{Backend, Mode, RunCheck, RunExit, RunRequest};
 pub use ops::pvclock_gpa_valid;
-pub use vm::{Vcpu, Vm, VmList, VmRef};
+pub use vm::{Vcpu, Vm, VmList, VmRef, NOCPU};
 
 /// Device activation events (`DVACT_*`) the driver acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,9 +119,12 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                     *st = Status::Suspended;
                 }
                 // Wait for every ioctl in flight to finish; a vcpu in
-                // VMM_IOC_RUN is asked to return at its next exit (vmd
-                // runs it again, and that ioctl waits for the wakeup).
-                self.quiescing.store(true, Ordering::Release);
+                // VMM_IOC_RUN is asked to return at once (an IPI makes a
+                // guest in guest mode exit; vmd runs it again, and that
+                // ioctl waits for the wakeup).  SeqCst: pairs with the run
+                // loop's store of `curcpu` and its check after it.
+                self.quiescing.store(true, Ordering::SeqCst);
+                self.kick_all();
                 self.refcnt.finalize(c"vmmsusp");
                 self.quiescing.store(false, Ordering::Release);
                 self.activate_md(act);
@@ -138,6 +141,16 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                     *st = Status::Active;
                 }
                 self.k.wakeup(self.status_chan());
+            }
+        }
+    }
+
+    /// Kicks every vcpu that is in guest mode (see `kick`).
+    fn kick_all(&self) {
+        let list = self.vms.read();
+        for owner in list.iter() {
+            for vcpu in owner.value().vcpus() {
+                self.kick(vcpu);
             }
         }
     }

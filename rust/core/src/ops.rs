@@ -14,6 +14,7 @@ use vmm_kernel::pod::from_bytes_mut;
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::backend::Backend;
+use crate::vm::{Vcpu, NOCPU};
 
 /// Where a pvclock structure may live: inside one memory range (the end
 /// strictly inside, as upstream's `vmm_gpa_is_valid`) and one page.
@@ -135,7 +136,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 )
                 .is_ok()
             {
-                self.backend.kick(vcpu.id);
+                self.kick(vcpu);
             }
         }
         let nvcpu = vm.vcpu_ct as usize;
@@ -308,13 +309,26 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     }
 
     /// `vm_intr_pending` (`VMM_IOC_INTR`): marks an interrupt pending, or
-    /// not, without waiting for the vcpu's lock, and nudges the vcpu.
+    /// not, without waiting for the vcpu's lock, and kicks the vcpu out of
+    /// guest mode if it is in it (upstream's IPI to `vc_curcpu`).
     /// `vip_intr` is stored whole (16 bits, upstream's `vc_intr`).
     pub(crate) fn vm_intr_pending(&self, vip: &vm_intr_params) -> KResult {
         let vm = self.vm_find(vip.vip_vm_id)?;
         let vcpu = vm.vcpu(vip.vip_vcpu_id).ok_or(Errno::ENOENT)?;
-        vcpu.intr.store(vip.vip_intr, Ordering::Release);
-        self.backend.kick(vcpu.id);
+        // SeqCst: pairs with the run loop's store of `curcpu` and its
+        // load of `intr` after it (see `RunRequest::curcpu`).
+        vcpu.intr.store(vip.vip_intr, Ordering::SeqCst);
+        self.kick(vcpu);
         Ok(())
+    }
+
+    /// Sends an IPI to the CPU `vcpu` is in guest mode on, if any, so the
+    /// guest exits and the run loop looks at what was just asked of it.
+    /// Called after the request was stored (`SeqCst`).
+    pub(crate) fn kick(&self, vcpu: &Vcpu<K, B>) {
+        let cpu = vcpu.curcpu.load(Ordering::SeqCst);
+        if cpu != NOCPU {
+            self.k.cpu_kick(cpu);
+        }
     }
 }

@@ -44,6 +44,7 @@ pub(crate) fn vcpu<K: Kernel, B: Backend<K>>(
             addr_of_mut!((*v).id).write(id);
             addr_of_mut!((*v).state).write(AtomicU32::new(vmm_abi::vcpu_state::STOPPED));
             addr_of_mut!((*v).intr).write(AtomicU16::new(0));
+            addr_of_mut!((*v).curcpu).write(AtomicU32::new(crate::vm::NOCPU));
             addr_of_mut!((*v).pvclock_gpa).write(AtomicU64::new(0));
             addr_of_mut!((*v).pvclock_version).write(AtomicU32::new(0));
             let inner: *mut VcpuInner<K, B> = RwLock::write_in_place(addr_of_mut!((*v).inner), k);

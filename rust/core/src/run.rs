@@ -59,8 +59,10 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         let state = &vcpu.state;
         let quiescing = &self.quiescing;
         let check = || {
-            if state.load(Ordering::Acquire) == vcpu_state::REQTERM
-                || quiescing.load(Ordering::Acquire)
+            // SeqCst: pairs with the requests' stores and their reads of
+            // `curcpu` (see `RunRequest::curcpu`).
+            if state.load(Ordering::SeqCst) == vcpu_state::REQTERM
+                || quiescing.load(Ordering::SeqCst)
             {
                 return RunCheck::Stop;
             }
@@ -79,6 +81,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             inject: &mut inner.inject,
             intr_pending: vrp.vrp_intr_pending != 0,
             intr: &vcpu.intr,
+            curcpu: &vcpu.curcpu,
             pvclock_gpa: &vcpu.pvclock_gpa,
             pvclock_version: &vcpu.pvclock_version,
             ranges: vm.ranges(),

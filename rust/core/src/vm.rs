@@ -20,6 +20,9 @@ use vmm_kernel::{Kernel, PAGE_SIZE};
 
 use crate::backend::Backend;
 
+/// [`Vcpu::curcpu`] when the vcpu is not in guest mode on any CPU.
+pub const NOCPU: u32 = u32::MAX;
+
 /// Guests are uniprocessor (upstream: `vcp_ncpus` must be 1).  The list
 /// of vcpus is sized for that; SMP guests would raise it.
 pub const VCPUS_PER_VM: usize = 1;
@@ -49,6 +52,13 @@ pub struct Vcpu<K: Kernel, B: Backend<K>> {
     pub state: AtomicU32,
     /// `vc_intr` [a]: an interrupt is pending for the guest.
     pub intr: AtomicU16,
+    /// `vc_curcpu` [a]: the CPU the vcpu is in guest mode on, or
+    /// [`NOCPU`].  The backend's run loop sets it while it holds the CPU
+    /// for the guest (interrupts or GIF off between its entries and
+    /// exits) and clears it when it lets go; `VMM_IOC_INTR`, `VMM_IOC_TERM`
+    /// and suspend send that CPU an IPI (`Kernel::cpu_kick`) so that the
+    /// guest exits and the loop sees the request.
+    pub curcpu: AtomicU32,
     /// `vc_pvclock_system_gpa` [a].
     pub pvclock_gpa: AtomicU64,
     /// `vc_pvclock_version` [a].

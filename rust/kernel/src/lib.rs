@@ -250,6 +250,11 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     fn broadcast_vmm(&self, start: bool);
     /// A small number identifying the current CPU.
     fn cpu_id(&self) -> u32;
+    /// Interrupts CPU `cpu` (a [`Kernel::cpu_id`]) so that a guest in
+    /// guest mode there exits (`x86_send_ipi(ci, X86_IPI_NOP)`).  `cpu`
+    /// may be the current CPU: with interrupts off the IPI stays pending
+    /// and the next VM entry exits at once.  An unknown `cpu` is ignored.
+    fn cpu_kick(&self, cpu: u32);
     /// VMX: prepares the current CPU's VMXON region (allocated per CPU by
     /// the kernel's `cpu_init_vmm`) with `revision` and returns its
     /// physical address; `None` if this CPU has none.

@@ -388,6 +388,11 @@ unsafe impl Kernel for OpenBsd {
         // SAFETY: reads the current CPU's number.
         unsafe { sys::vmmk_cpu_id() }
     }
+    fn cpu_kick(&self, cpu: u32) {
+        // SAFETY: sends a no-op IPI (or nothing, for an unknown CPU); may
+        // be called with interrupts off.
+        unsafe { sys::vmmk_cpu_kick(cpu) }
+    }
     fn cpu_vmxon_region(&self, revision: u32) -> Option<u64> {
         // SAFETY: touches only the current CPU's own VMXON page, with VMX
         // off on it (the caller checks CPUF_VMM first).

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_exit, VCPU_REGS_RIP, VM_RWREGS_GPRS};
 use vmm_core::{Backend, Mode, RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{Pages, PmapBox};
-use vmm_kernel::{Errno, KResult};
+use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::HostKernel;
 
@@ -66,7 +66,6 @@ pub struct TestBackend {
     pub run_started: AtomicBool,
     /// Ends a run in `RunAction::UntilReleased`.
     pub release: AtomicBool,
-    pub kicks: AtomicUsize,
 }
 
 impl TestBackend {
@@ -85,7 +84,6 @@ impl TestBackend {
             script: Mutex::new(VecDeque::new()),
             run_started: AtomicBool::new(false),
             release: AtomicBool::new(false),
-            kicks: AtomicUsize::new(0),
         }
     }
 
@@ -233,33 +231,36 @@ impl Backend<HostKernel> for TestBackend {
                 irqready: true,
             }),
             RunAction::Fail(e) => Err(e),
+            // The guest is "in guest mode" on this thread's CPU while it
+            // spins, as the real backends publish it (`curcpu`).
             RunAction::UntilStopped => {
+                req.curcpu.store(self.k.cpu_id(), Ordering::SeqCst);
                 self.run_started.store(true, Ordering::SeqCst);
                 let deadline = Instant::now() + Duration::from_secs(20);
                 while check() != RunCheck::Stop {
                     assert!(Instant::now() < deadline, "run never asked to stop");
                     std::thread::sleep(Duration::from_millis(1));
                 }
+                req.curcpu.store(vmm_core::NOCPU, Ordering::SeqCst);
                 Ok(RunExit {
                     exit_reason: None,
                     irqready: true,
                 })
             }
             RunAction::UntilReleased => {
+                req.curcpu.store(self.k.cpu_id(), Ordering::SeqCst);
                 self.run_started.store(true, Ordering::SeqCst);
                 let deadline = Instant::now() + Duration::from_secs(20);
                 while !self.release.load(Ordering::SeqCst) {
                     assert!(Instant::now() < deadline, "run never released");
                     std::thread::sleep(Duration::from_millis(1));
                 }
+                req.curcpu.store(vmm_core::NOCPU, Ordering::SeqCst);
                 Ok(RunExit {
                     exit_reason: None,
                     irqready: true,
                 })
             }
         }
-    }
-    fn kick(&self, _vcpu_id: u32) {
-        self.kicks.fetch_add(1, Ordering::SeqCst);
     }
 }

@@ -155,6 +155,8 @@ pub struct HostState {
     gates: Mutex<(Vec<&'static str>, usize)>,
     gate_cv: Condvar,
     cpu_vmm: AtomicBool,
+    /// The CPUs `cpu_kick` was called for, in order.
+    kicks: Mutex<Vec<u32>>,
     /// Reuse freed memory objects and pmaps (for the fuzzer's millions of
     /// inputs); off by default so a stale handle in a test stays visibly
     /// dead instead of aliasing a new object.
@@ -165,6 +167,8 @@ pub struct HostState {
 
 thread_local! {
     static CURRENT: Cell<Option<(usize, i32)>> = const { Cell::new(None) };
+    /// The CPU the calling thread runs on (`cpu_id`), 0 unless set.
+    static CPU: Cell<u32> = const { Cell::new(0) };
 }
 
 /// The host kernel: a cheap handle to leaked per-test state.
@@ -199,6 +203,7 @@ impl HostKernel {
             gates: Mutex::new((Vec::new(), 0)),
             gate_cv: Condvar::new(),
             cpu_vmm: AtomicBool::new(false),
+            kicks: Mutex::new(Vec::new()),
             recycle: AtomicBool::new(false),
             free_uobjs: Mutex::new(Vec::new()),
             free_pmaps: Mutex::new(Vec::new()),
@@ -284,6 +289,17 @@ impl HostKernel {
     /// Ask the run loop to yield (`SPCF_SHOULDYIELD`).
     pub fn set_should_yield(&self, on: bool) {
         self.0.yield_now.store(on, Ordering::SeqCst);
+    }
+
+    /// Makes the calling thread run on CPU `cpu` (what `cpu_id` returns
+    /// to it; every thread starts on CPU 0).
+    pub fn set_cpu(&self, cpu: u32) {
+        CPU.with(|c| c.set(cpu));
+    }
+
+    /// The CPUs kicked (`cpu_kick`) so far, in order.
+    pub fn kicks(&self) -> Vec<u32> {
+        self.0.kicks.lock().unwrap().clone()
     }
 
     /// `len` bytes of zeroed user memory in `pid`; returns its address.
@@ -1040,7 +1056,10 @@ unsafe impl Kernel for HostKernel {
     }
     fn broadcast_vmm(&self, _start: bool) {}
     fn cpu_id(&self) -> u32 {
-        0
+        CPU.with(Cell::get)
+    }
+    fn cpu_kick(&self, cpu: u32) {
+        self.0.kicks.lock().unwrap().push(cpu);
     }
     fn cpu_vmxon_region(&self, _revision: u32) -> Option<u64> {
         Some(0x2000)

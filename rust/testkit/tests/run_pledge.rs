@@ -184,6 +184,58 @@ fn terminate_waits_until_the_run_lets_go() {
     e.assert_clean(&[vmpid]);
 }
 
+/// `VMM_IOC_INTR` sends an IPI to the CPU the vcpu is in guest mode on
+/// (upstream's `x86_send_ipi(vc_curcpu, X86_IPI_NOP)`), and only while it
+/// is: not before the run, not after it.
+#[test]
+fn intr_kicks_the_cpu_the_vcpu_runs_on_only_while_it_runs() {
+    let e = env();
+    let id = e.create_vm("k");
+    let mut vip = vm_intr_params {
+        vip_vm_id: id,
+        vip_vcpu_id: 0,
+        vip_intr: 1,
+    };
+    e.ioctl(VMM_IOC_INTR, &mut vip).unwrap();
+    assert_eq!(e.k.kicks(), Vec::<u32>::new(), "stopped: no IPI");
+    let (vmpid, runner) = e.spawn_running_vcpu_until_released(id);
+    e.ioctl(VMM_IOC_INTR, &mut vip).unwrap();
+    assert_eq!(e.k.kicks(), vec![VCPU_CPU], "one IPI, to the vcpu's CPU");
+    vip.vip_intr = 0;
+    e.ioctl(VMM_IOC_INTR, &mut vip).unwrap();
+    assert_eq!(e.k.kicks(), vec![VCPU_CPU, VCPU_CPU]);
+    e.vmm.backend().release.store(true, Ordering::SeqCst);
+    assert_eq!(runner.join().unwrap(), (Ok(()), VM_EXIT_NONE as u16));
+    vip.vip_intr = 1;
+    e.ioctl(VMM_IOC_INTR, &mut vip).unwrap();
+    assert_eq!(e.k.kicks().len(), 2, "stopped again: no IPI");
+    e.assert_clean(&[vmpid]);
+}
+
+/// TERM and suspend kick a vcpu in guest mode too, so that it does not
+/// wait for the guest's next exit of its own.
+#[test]
+fn terminate_and_suspend_kick_a_running_vcpu() {
+    let e = env();
+    let id = e.create_vm("t");
+    let (vmpid, runner) = e.spawn_running_vcpu(id);
+    e.vmm.activate(Activate::Quiesce);
+    assert_eq!(e.k.kicks(), vec![VCPU_CPU], "suspend: one IPI");
+    assert_eq!(runner.join().unwrap(), (Ok(()), VM_EXIT_NONE as u16));
+    e.vmm.activate(Activate::Wakeup);
+    let (vmpid2, runner) = e.spawn_running_vcpu(id);
+    e.terminate(id).unwrap();
+    assert_eq!(e.k.kicks(), vec![VCPU_CPU, VCPU_CPU], "TERM: one IPI");
+    assert_eq!(runner.join().unwrap(), (Ok(()), VM_EXIT_NONE as u16));
+    // Nothing runs: a second VM's TERM and a suspend send none.
+    let id2 = e.create_vm("u");
+    e.terminate(id2).unwrap();
+    e.vmm.activate(Activate::Quiesce);
+    e.vmm.activate(Activate::Wakeup);
+    assert_eq!(e.k.kicks().len(), 2);
+    e.assert_clean(&[vmpid, vmpid2]);
+}
+
 // ---- pledge × ioctl × creator ---------------------------------------------
 
 /// Every ioctl from a process pledged "vmm proc", "vmm" alone, or without

@@ -39,6 +39,7 @@
 #include <machine/cpu.h>
 #include <machine/cpufunc.h>
 #include <machine/fpu.h>
+#include <machine/intr.h>
 #include <machine/pmap.h>
 #include <machine/segments.h>
 
@@ -490,6 +491,25 @@ unsigned int
 vmmk_cpu_id(void)
 {
 	return (cpu_number());
+}
+
+void
+vmmk_cpu_kick(unsigned int n)
+{
+#ifdef MULTIPROCESSOR
+	struct cpu_info *ci;
+	CPU_INFO_ITERATOR cii;
+
+	CPU_INFO_FOREACH(cii, ci) {
+		if (ci->ci_cpuid == n) {	/* cpu_number() */
+			x86_send_ipi(ci, X86_IPI_NOP);
+			return;
+		}
+	}
+#else
+	/* One CPU: the caller's, so the vcpu is not in guest mode. */
+	(void)n;
+#endif
 }
 
 uint64_t

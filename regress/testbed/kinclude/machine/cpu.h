@@ -74,5 +74,6 @@ extern int		 ncpus;
 	for ((cii) = 0, (ci) = &cpu_info_primary; (cii) < 1;		\
 	    (cii)++, (ci) = NULL)
 #define CPU_INFO_UNIT(ci)	0
+#define CPU_BUSY_CYCLE()	__asm volatile("pause" : : : "memory")
 
 #endif /* !_MACHINE_CPU_H_ */

@@ -1,6 +1,7 @@
 /*
- * Testbed <machine/intr.h>: spl(9).  There are no interrupts in the
- * testbed, so spl*() only track the level.
+ * Testbed <machine/intr.h>: spl(9) and IPIs.  The only interrupts are the
+ * clock's and IPIs (kern/kern_clock.c); spl*() only track the level.
+ * The testbed is built like GENERIC.MP (MULTIPROCESSOR) with one CPU.
  */
 
 #ifndef _MACHINE_INTR_H_
@@ -21,6 +22,12 @@ void	splx(int);
 #define splsched()	splraise(IPL_SCHED)
 #define splhigh()	splraise(IPL_HIGH)
 #define splassert(l)	do { } while (0)
+
+#ifdef MULTIPROCESSOR
+struct cpu_info;
+int	x86_send_ipi(struct cpu_info *, int);
+void	x86_broadcast_ipi(int);
+#endif
 #endif
 
 #endif /* !_MACHINE_INTR_H_ */

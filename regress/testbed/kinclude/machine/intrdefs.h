@@ -1,4 +1,4 @@
-/* Testbed <machine/intrdefs.h>: interrupt priority levels. */
+/* Testbed <machine/intrdefs.h>: interrupt priority levels, IPIs. */
 
 #ifndef _MACHINE_INTRDEFS_H_
 #define _MACHINE_INTRDEFS_H_
@@ -18,5 +18,12 @@
 #define IPL_IPI		0xc
 #define IPL_MPFLOOR	IPL_TTY
 #define IPL_MPSAFE	0x100
+
+/* Inter-processor interrupts, x86_send_ipi(). */
+#define X86_IPI_HALT		0x00000001
+#define X86_IPI_NOP		0x00000002
+#define X86_IPI_VMCLEAR_VMM	0x00000004
+#define X86_IPI_START_VMM	0x00000100
+#define X86_IPI_STOP_VMM	0x00000200
 
 #endif /* !_MACHINE_INTRDEFS_H_ */

@@ -5,9 +5,9 @@
 
 #include <sys/types.h>
 
-extern int	hz;		/* nominal clock rate; no clock runs */
+extern int	hz;		/* clock ticks per second (kern_clock.c) */
 extern int	tick;
-extern int	ticks;
+extern int	ticks;		/* hardclock() calls since boot */
 extern int	cold;
 
 #endif /* !_SYS_KERNEL_H_ */

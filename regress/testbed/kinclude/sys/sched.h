@@ -1,7 +1,9 @@
 /*
- * Testbed <sys/sched.h>: per-CPU scheduler state.  There is no
- * scheduler; SPCF_SHOULDYIELD is only set when a test asks for it
- * (tb_set_should_yield() in <testbed.h>).
+ * Testbed <sys/sched.h>: per-CPU scheduler state.  The clock's
+ * roundrobin() sets SPCF_SEENRR and SPCF_SHOULDYIELD as OpenBSD's does
+ * (kern/kern_clock.c), a thread switch and the preemption on the way
+ * back from a system call clear them (kern/kern_sched.c); a test may set
+ * SPCF_SHOULDYIELD itself (tb_set_should_yield() in <testbed.h>).
  */
 
 #ifndef _SYS_SCHED_H_

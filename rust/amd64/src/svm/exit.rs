@@ -20,8 +20,8 @@ use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
 use crate::cpuid::{GuestCpuid, LiveCpuid};
 use crate::exitpolicy::{
-    after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
+    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
@@ -99,13 +99,17 @@ pub(super) fn run<K: Kernel>(
     };
     let ranges = vm.ranges;
     // Some while the guest's FPU state is loaded and GIF is clear, across
-    // the exits that go straight back to the guest (switch::Live).
+    // the exits that go straight back to the guest (switch::Live); the
+    // CPU is published in `req.curcpu` for as long.
     let mut live: Option<switch::Live> = None;
+    // `req.intr` as the loop last looked at it (see `take_cpu`).
+    let mut intr_seen = req.intr_pending;
     let result = loop {
         if live.is_none() {
             // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at the next host interrupt (an
-            // INTR exit), so the clock is refreshed at least every tick.
+            // pmap.  A live stretch ends at every exit but CPUID, the
+            // interrupt window and most MSRs, and with the run (when the
+            // scheduler wants the CPU at the latest).
             crate::pvclock::update(&k, vm.pmap, &pv);
             let this = k.cpu_id();
             if cpu != Some(this) {
@@ -144,7 +148,12 @@ pub(super) fn run<K: Kernel>(
                 let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
                 let last = if svm.ibpb { last } else { None };
                 match switch::load_guest(&k, v, last, me) {
-                    Ok(l) => live.insert(l),
+                    Ok(l) => {
+                        if let Some(c) = cpu {
+                            take_cpu(&k, req.curcpu, c, req.intr, intr_seen, &check);
+                        }
+                        live.insert(l)
+                    }
                     Err(e) => break Err(e),
                 }
             }
@@ -163,15 +172,18 @@ pub(super) fn run<K: Kernel>(
         if v.nmi_blocked {
             nmi_unblock(v);
         }
-        if !stays_in_kernel(v) {
-            if let Some(l) = live.take() {
-                switch::leave(&k, v, l);
-            }
+        if stays_in_kernel(v) {
+            // The host's interrupts first, then the exit and `check()`.
+            switch::gif_window(l);
+        } else if let Some(l) = live.take() {
+            give_cpu(req.curcpu);
+            switch::leave(&k, v, l);
         }
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
         v.irqready = v.gs.rflags & PSL_I != 0;
         let intr = req.intr.load(Ordering::Acquire) != 0;
+        intr_seen = intr;
         if !v.irqready && intr {
             // Exit as soon as the guest can take the interrupt.
             v.vmcb.intercept1 |= intercept1::VINTR;
@@ -185,6 +197,7 @@ pub(super) fn run<K: Kernel>(
         }
     };
     if let Some(l) = live.take() {
+        give_cpu(req.curcpu);
         switch::leave(&k, v, l);
     }
     let exit_reason = result?;
@@ -247,7 +260,8 @@ fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
 }
 
 /// Whether the exit just taken is one the loop handles with the guest's
-/// FPU state still loaded and GIF clear (`switch::Live`): its handler
+/// FPU state still loaded and GIF clear (`switch::Live`; the host takes
+/// its pending interrupts in the window after the exit): its handler
 /// only computes (CPUID, the MSRs of [`msr_stays_in_kernel`], the
 /// interrupt window) and the guest is entered again unless a signal, the
 /// scheduler or vmd's interrupt ends the run.  Everything else (host

@@ -212,16 +212,24 @@ pub(super) fn set_svme(on: bool) {
 ///
 /// The invariant while one exists (the run loop keeps it across the exits
 /// it handles in the kernel and goes straight back from, so that those
-/// exits cost no FPU save and restore and no GIF toggle):
-/// * GIF stays clear, so no interrupt or NMI handler of the host runs on
-///   this CPU (the INTR/NMI intercepts make the next VMRUN exit at once
-///   if one is pending, and that exit leaves before handling), nothing
-///   can preempt or migrate the thread, and no other vcpu runs here
-///   (so no IBPB is due and VM_HSAVE_PA stays this vcpu's);
+/// exits cost no FPU save and restore):
+/// * GIF is clear, but for [`gif_window`] after each exit the loop goes
+///   straight back from: there the host takes the interrupts (and NMIs)
+///   that came in since the VMRUN (its clock, IPIs), so a guest never
+///   holds them off for longer than one exit, whether or not the CPU made
+///   the VMRUN exit for them (Bochs 2.7 does not for a guest with
+///   RFLAGS.IF clear).  The handlers run with the guest's FPU state and
+///   XCR0 loaded, as they run with a user's in any system call, and
+///   OpenBSD's do not use the FPU; the host state is the host's (the
+///   world switch's VMLOAD put it back); they cannot switch threads (the
+///   kernel is not preempted), so nothing can migrate the thread and no
+///   other vcpu runs here (no IBPB is due, VM_HSAVE_PA stays this
+///   vcpu's);
 /// * nothing may sleep, fault, switch, copy to or from user memory, take
 ///   a lock, or use the FPU or XSAVE: only the exit handlers' own
-///   arithmetic and the kernel service that reads two flags (`thread_check`: signal
-///   pending, should yield) run;
+///   arithmetic and the kernel services that read two flags
+///   (`thread_check`: signal pending, should yield) and send an IPI
+///   (`cpu_kick`) run;
 /// * everything else (the pvclock update through guest memory, a possible
 ///   page allocation, nested faults, the return to vmd) happens only
 ///   after [`leave`] has put the host's FPU state and XCR0 back and set
@@ -271,6 +279,15 @@ pub(super) fn run_guest<K: Kernel>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Liv
     // the VMCB consistent, `gs` this vcpu's state and `host_pa` this
     // CPU's host page (see above).
     unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, host_pa) };
+}
+
+/// Lets the host take its pending interrupts and NMIs (see [`Live`]): GIF
+/// set for one instruction boundary, then clear again.
+pub(super) fn gif_window(_live: &Live) {
+    // SAFETY: SVME is on and GIF clear (witnessed by `_live`, made by
+    // `load_guest` on this CPU); after #VMEXIT and the world switch's
+    // VMLOAD the host's state is complete, so its handlers may run here.
+    unsafe { insn::gif_window() };
 }
 
 /// Ends the guest's hold on the CPU: saves its FPU state and XCR0,

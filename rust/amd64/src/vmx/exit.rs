@@ -21,8 +21,8 @@ use super::{
 };
 use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
-    after_exit, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
+    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::x86::{CR0_TS, PSL_I, PSL_T};
 
@@ -85,14 +85,17 @@ pub(super) fn run<K: Kernel>(
         version: req.pvclock_version,
     };
     // Some while interrupts are off and the guest's FPU state is loaded,
-    // across the exits that go straight back to the guest (switch::Live).
+    // across the exits that go straight back to the guest (switch::Live);
+    // the CPU is published in `req.curcpu` for as long.
     let mut live: Option<switch::Live> = None;
+    // `req.intr` as the loop last looked at it (see `take_cpu`).
+    let mut intr_seen = req.intr_pending;
     let result = loop {
         if live.is_none() {
             // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at the next host interrupt (an
-            // external-interrupt exit), so the clock is refreshed at least
-            // every tick.
+            // pmap.  A live stretch ends at every exit but CPUID, the
+            // interrupt window and most MSRs, and with the run (when the
+            // scheduler wants the CPU at the latest).
             crate::pvclock::update(&k, vm.pmap, &pv);
             if !cur.host_state_current() {
                 if let Err(e) = prepare_cpu(vmx, vm.pmap, &mut cur, st) {
@@ -114,7 +117,10 @@ pub(super) fn run<K: Kernel>(
                         .get(cur.cpu() as usize)
                         .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
                 match cur.load_guest(&st.gs, &mut st.fpu.0, st.fpu_loaded, ibpb) {
-                    Ok(l) => live.insert(l),
+                    Ok(l) => {
+                        take_cpu(&k, req.curcpu, cur.cpu(), req.intr, intr_seen, &check);
+                        live.insert(l)
+                    }
                     Err(e) => break Err(e),
                 }
             }
@@ -126,11 +132,13 @@ pub(super) fn run<K: Kernel>(
         } else {
             Err(Errno::EINVAL)
         };
-        if !exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
-            if let Some(l) = live.take() {
-                cur.leave(&mut st.gs, &mut st.fpu.0, l);
-                st.fpu_loaded = true;
-            }
+        if exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
+            // The host's interrupts first, then the exit and `check()`.
+            l.interrupt_window();
+        } else if let Some(l) = live.take() {
+            give_cpu(req.curcpu);
+            cur.leave(&mut st.gs, &mut st.fpu.0, l);
+            st.fpu_loaded = true;
         }
         if r != ret::EXIT {
             entry_failed(vmx, &cur, r, was_launched);
@@ -148,6 +156,7 @@ pub(super) fn run<K: Kernel>(
                 .read(Guest32::Interruptibility)
                 .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
         let intr = req.intr.load(Ordering::Acquire) != 0;
+        intr_seen = intr;
         if !st.irqready && intr && st.procbased & ctl::PROC_INT_WINDOW == 0 {
             // Exit as soon as the guest can take the interrupt.
             st.procbased |= ctl::PROC_INT_WINDOW;
@@ -160,6 +169,7 @@ pub(super) fn run<K: Kernel>(
         }
     };
     if let Some(l) = live.take() {
+        give_cpu(req.curcpu);
         cur.leave(&mut st.gs, &mut st.fpu.0, l);
         st.fpu_loaded = true;
     }
@@ -174,7 +184,8 @@ pub(super) fn run<K: Kernel>(
 }
 
 /// Whether the exit just taken is one the loop handles with the guest's
-/// FPU state still loaded and interrupts off (`switch::Live`): its
+/// FPU state still loaded and interrupts off (`switch::Live`; the host
+/// takes its pending interrupts in the window after the exit): its
 /// handler only computes and uses the VMCS (CPUID, the MSRs of
 /// [`msr_stays_in_kernel`], the interrupt window) and the guest is
 /// entered again unless a signal, the scheduler or vmd's interrupt ends

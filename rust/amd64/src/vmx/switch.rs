@@ -32,8 +32,10 @@
 //! [`Current::leave`] from what [`Current::load_guest`] saved, once per
 //! stretch of entries instead of after each exit (as KVM restores the GDT
 //! and TSS limits lazily).  In between only the run loop's own code runs,
-//! with interrupts off; an NMI taken there finds its IDT vector and its
-//! IST stack pointer in the TSS within those limits.
+//! with interrupts off but for the window after each exit in which the
+//! host takes its pending interrupts ([`Live::interrupt_window`]); an
+//! interrupt or NMI taken there finds its IDT vector and the stack
+//! pointers in the TSS within those limits.
 //!
 //! Every offset into [`GuestState`] comes from `offset_of!`.
 
@@ -46,7 +48,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PAGE_SIZE};
 use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
 use crate::gstate::GuestState;
 use crate::insn::{self, msr, VmFail};
-use crate::x86::{CR0_TS, CR4_VMXE};
+use crate::x86::{CR0_TS, CR4_VMXE, PSL_I};
 
 /// What [`vmx_enter_guest`] returns.
 pub mod ret {
@@ -396,19 +398,26 @@ pub fn host_tables() -> HostTables {
 /// The invariant while one exists (the run loop keeps it across the exits
 /// it handles in the kernel and goes straight back from, so that those
 /// exits cost no FPU save and restore):
-/// * interrupts stay off, so no interrupt handler of the host runs on
-///   this CPU (external-interrupt exiting makes the next entry exit at
-///   once if one is pending, and that exit leaves before handling; an
-///   NMI exit leaves before the NMI is handed to the host), nothing can
-///   preempt or migrate the thread, and no other vcpu runs here (so no
-///   IBPB is due and the VMCS stays current here).  An NMI that arrives
-///   in host mode is taken with the guest's FPU state loaded, as it could
-///   between an exit and the FPU save before (and upstream); the host's
-///   NMI handler does not use the FPU;
+/// * interrupts are off, but for [`Live::interrupt_window`] after each
+///   exit the loop goes straight back from: there the host takes the
+///   interrupts that came in since the entry (its clock, IPIs), so a
+///   guest never holds them off for longer than one exit, whether or not
+///   the CPU made the entry exit for them (Bochs 2.7 does not for a guest
+///   with RFLAGS.IF clear entered with interrupts off).  The handlers run
+///   with the guest's FPU state and XCR0 loaded, as they run with a
+///   user's in any system call, and OpenBSD's do not use the FPU; they
+///   cannot switch threads (the kernel is not preempted), so nothing can
+///   migrate the thread and no other vcpu runs here (no IBPB is due, the
+///   VMCS stays current here).  The descriptor-table limits are the VM
+///   exit's until [`Current::leave`]: IDTR and GDTR 0xFFFF, TR 0x67 (the
+///   64-bit TSS, whose stack pointers a handler needs, is 0x68 bytes), no
+///   LDT (the kernel has none).  An NMI is taken the same way (an NMI
+///   exit hands it to the host with `int $2`);
 /// * nothing may sleep, fault, switch, copy to or from user memory, take
 ///   a lock, or use the FPU or XSAVE: only the exit handlers' own
-///   arithmetic, VMREAD/VMWRITE, and the kernel service that reads two flags
-///   (`thread_check`: signal pending, should yield) run;
+///   arithmetic, VMREAD/VMWRITE, and the kernel services that read two
+///   flags (`thread_check`: signal pending, should yield) and send an IPI
+///   (`cpu_kick`) run;
 /// * everything else (the pvclock update through guest memory, VMCS
 ///   host-state writes and flushes for a new CPU, nested faults, the
 ///   return to vmd) happens only after [`Current::leave`].
@@ -416,6 +425,22 @@ pub fn host_tables() -> HostTables {
 pub struct Live {
     rflags: u64,
     tables: SavedTables,
+}
+
+impl Live {
+    /// Lets the host take the interrupts that are pending (see [`Live`]):
+    /// interrupts on for one instruction, then off again; nothing if they
+    /// were off when the stretch began.
+    pub fn interrupt_window(&self) {
+        if self.rflags & PSL_I != 0 {
+            // SAFETY: kernel mode, interrupts off since `load_guest`;
+            // after a VM exit the host's IDT, GDT and TSS bases and GS
+            // base are loaded, with limits that cover what a handler uses
+            // (see `Live`); the caller (the run loop) may take interrupts
+            // here, which is what interrupts on at `load_guest` say.
+            unsafe { insn::intr_window() };
+        }
+    }
 }
 
 /// The host's GDTR, IDTR (as SGDT/SIDT store them), LDTR and TR, saved

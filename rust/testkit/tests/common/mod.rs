@@ -20,6 +20,9 @@ use vmm_testkit::{HostKernel, Snapshot, TestBackend};
 
 pub type Drv = Vmm<HostKernel, TestBackend>;
 
+/// The CPU the threads of `spawn_running_vcpu` run the vcpu on.
+pub const VCPU_CPU: u32 = 3;
+
 pub struct Env {
     pub k: HostKernel,
     pub vmm: &'static Drv,
@@ -135,9 +138,10 @@ impl Env {
     }
 
     /// Starts VM `id`'s vcpu running in a new process on another thread,
-    /// spinning in the backend until a signal or termination stops it;
-    /// returns once it runs, with the pid and the thread (which yields the
-    /// RUN's result and exit reason).
+    /// on CPU [`VCPU_CPU`] (the test's own thread is on CPU 0), spinning
+    /// in the backend until a signal or termination stops it; returns once
+    /// it runs, with the pid and the thread (which yields the RUN's result
+    /// and exit reason).
     pub fn spawn_running_vcpu(&self, id: u32) -> (i32, std::thread::JoinHandle<(KResult, u16)>) {
         self.spawn_run(id, vmm_testkit::RunAction::UntilStopped)
     }
@@ -168,6 +172,7 @@ impl Env {
         let (k, vmm) = (self.k, self.vmm);
         let t = std::thread::spawn(move || {
             k.switch(vmpid);
+            k.set_cpu(VCPU_CPU);
             let mut vrp: vm_run_params = zeroed();
             vrp.vrp_vm_id = id;
             vrp.vrp_exit = exit as *mut vm_exit;
