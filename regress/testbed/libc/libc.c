@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifndef LIBC_OPENBSD
 #include <testbed.h>
@@ -353,6 +354,26 @@ read(int fd, void *buf, size_t len)
 		return (seterr(error));
 	return ((ssize_t)n);
 }
+
+off_t
+lseek(int fd, off_t off, int whence)
+{
+	off_t ret;
+	int error;
+
+	error = tbsys_lseek(fd, off, whence, &ret);
+	if (error)
+		return (seterr(error));
+	return (ret);
+}
+
+#ifndef LIBC_OPENBSD	/* testbed only */
+int
+clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	return (seterr(tbsys_clock_gettime(clock, ts)));
+}
+#endif
 
 ssize_t
 write(int fd, const void *buf, size_t len)
