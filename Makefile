@@ -17,6 +17,8 @@
 #   make bench      exit-path figures in instructions (QEMU -icount)
 #   make regress    run the regress programs in the emulator testbed
 #                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
+#   make guest      GUEST=linux: the monitor (regress/vmon) boots a real
+#                   guest in the testbed (CONFIGS, default qemu-svm)
 #   make obsd-regress  the regress programs as processes of a real
 #                   OpenBSD kernel (build/obsd/bsd.rd) in QEMU
 #                   (OBSD_MACHINES="qemu-svm qemu-svm-smp2", PROG=x.c)
@@ -153,6 +155,10 @@ regress: kobj
 demo:
 	sh regress/demo.sh
 
+GUEST ?=	linux
+guest: kobj
+	GUEST=$(GUEST) sh regress/guest/run.sh
+
 bench: kobj
 	mkdir -p build
 	sh regress/bench.sh
@@ -187,4 +193,4 @@ clean:
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress bench bench-profile \
-	demo test clean obsd-kernel obsd-generic obsd-regress
+	demo guest test clean obsd-kernel obsd-generic obsd-regress

@@ -355,6 +355,67 @@ read(int fd, void *buf, size_t len)
 	return ((ssize_t)n);
 }
 
+/*
+ * getopt(3): POSIX, with OpenBSD's messages; no optreset.
+ */
+char	*optarg;
+int	 optind = 1, opterr = 1, optopt;
+static int optpos;		/* in argv[optind]; 0: at its start */
+
+int
+getopt(int argc, char * const *argv, const char *optstring)
+{
+	const char *arg, *o;
+
+	optarg = NULL;
+	if (optpos == 0) {
+		if (optind >= argc || (arg = argv[optind]) == NULL ||
+		    arg[0] != '-' || arg[1] == '\0')
+			return (-1);
+		if (strcmp(arg, "--") == 0) {
+			optind++;
+			return (-1);
+		}
+		optpos = 1;
+	}
+	arg = argv[optind];
+	optopt = arg[optpos++];
+	if (optopt == ':' || (o = strchr(optstring, optopt)) == NULL) {
+		if (arg[optpos] == '\0') {
+			optind++;
+			optpos = 0;
+		}
+		if (opterr && optstring[0] != ':')
+			fprintf(stderr, "%s: unknown option -- %c\n",
+			    getprogname(), optopt);
+		return ('?');
+	}
+	if (o[1] != ':') {
+		if (arg[optpos] == '\0') {
+			optind++;
+			optpos = 0;
+		}
+		return (optopt);
+	}
+	if (arg[optpos] != '\0')
+		optarg = (char *)arg + optpos;
+	else if (optind + 1 < argc)
+		optarg = argv[++optind];
+	else {
+		optind++;
+		optpos = 0;
+		if (optstring[0] == ':')
+			return (':');
+		if (opterr)
+			fprintf(stderr, "%s: option requires an argument "
+			    "-- %c\n", getprogname(), optopt);
+		return ('?');
+	}
+	optind++;
+	optpos = 0;
+	return (optopt);
+}
+
 off_t
 lseek(int fd, off_t off, int whence)
 {

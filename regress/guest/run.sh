@@ -1,0 +1,34 @@
+#!/bin/sh
+#
+# make guest GUEST=linux: the monitor (regress/vmon) as a testbed
+# program booting a real guest, in each emulator configuration
+# (CONFIGS, default qemu-svm).  The guest's files are built by
+# regress/guest/$GUEST/build.sh into build/guest/$GUEST and given to the
+# testbed as boot modules; the program reads them as /testbed/<name>.
+# The guest's console is in the serial log (regress/testbed/obj/logs).
+#
+# Environment: GUEST (linux), CONFIGS, MEMORY (MiB of the emulated
+# machine, 1024), QEMU_TIMEOUT (600), BOCHS_TIMEOUT (3600), QEMU_EXTRA.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+GUEST=${GUEST:-linux}
+out=$top/build/guest/$GUEST
+case $GUEST in
+linux)	modules="$out/vmlinuz $out/initramfs.cpio" ;;
+*)	echo "guest: unknown GUEST '$GUEST' (known: linux)" >&2; exit 2 ;;
+esac
+OUT=$out sh "regress/guest/$GUEST/build.sh"
+export DRIVER_SRCS="$top/sys/dev/vmm/vmm_glue.c $top/sys/dev/vmm/vmm_kern.c"
+export DRIVER_CPPFLAGS="-I$top/ffi -I$top/ffi/include"
+export DRIVER_LIBS="$top/build/vmm_rs.o"
+export USER_CPPFLAGS="-I$top/ffi/include -I$top/regress/vmon"
+export PROGS="$top/regress/vmon/guest_$GUEST.c"
+export MODULES="$modules"
+export SELFTESTS=0
+export CONFIGS="${CONFIGS:-qemu-svm}"
+export MEMORY="${MEMORY:-1024}"
+export QEMU_TIMEOUT="${QEMU_TIMEOUT:-600}"
+export BOCHS_TIMEOUT="${BOCHS_TIMEOUT:-3600}"
+unset GUEST
+exec env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C regress/testbed run
