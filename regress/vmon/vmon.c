@@ -609,6 +609,24 @@ io_handler(uint16_t port)
 	return (NULL);
 }
 
+/* An access to a port without a device: counted, the port noted. */
+static void
+note_port(uint16_t port)
+{
+	struct vmon_stats *st = &vsh->sh_st;
+	size_t i;
+
+	st->st_io_unhandled++;
+	for (i = 0; i < nitems(st->st_io_ports); i++) {
+		if (st->st_io_ports[i] == port)
+			return;
+		if (st->st_io_ports[i] == 0) {
+			st->st_io_ports[i] = port;
+			return;
+		}
+	}
+}
+
 static void
 exit_inout(struct vm_exit *ve)
 {
@@ -627,7 +645,7 @@ exit_inout(struct vm_exit *ve)
 	if (fn != NULL)
 		irq = fn(vei);
 	else {
-		vsh->sh_st.st_io_unhandled++;
+		note_port(vei->vei_port);
 		if (vei->vei_dir == VEI_DIR_IN)
 			vei_set_in(vei, 0xffffffff);
 	}
@@ -903,6 +921,13 @@ report(void)
 	    (unsigned long long)st->st_console_bytes,
 	    (unsigned long long)st->st_io_unhandled,
 	    (unsigned long long)st->st_resets);
+	if (st->st_io_ports[0] != 0) {
+		printf("vmon: ports without a device:");
+		for (i = 0; i < nitems(st->st_io_ports) &&
+		    st->st_io_ports[i] != 0; i++)
+			printf(" %#x", st->st_io_ports[i]);
+		printf("\n");
+	}
 }
 
 static __dead void
