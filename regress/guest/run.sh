@@ -1,10 +1,11 @@
 #!/bin/sh
 #
-# make guest GUEST=linux: the monitor (regress/vmon) as a testbed
+# make guest GUEST=linux|obsd: the monitor (regress/vmon) as a testbed
 # program booting a real guest, in each emulator configuration
-# (CONFIGS, default qemu-svm).  The guest's files are built by
-# regress/guest/$GUEST/build.sh into build/guest/$GUEST and given to the
-# testbed as boot modules; the program reads them as /testbed/<name>.
+# (CONFIGS, default qemu-svm).  The guest's files (Linux: built by
+# regress/guest/linux/build.sh into build/guest/linux; OpenBSD: the
+# GENERIC.MP kernel of make obsd-generic) are given to the testbed as boot modules;
+# the program reads them as /testbed/<name>.
 # The guest's console is in the serial log (regress/testbed/obj/logs).
 #
 # Environment: GUEST (linux), CONFIGS, MEMORY (MiB of the emulated
@@ -15,10 +16,14 @@ cd "$top"
 GUEST=${GUEST:-linux}
 out=$top/build/guest/$GUEST
 case $GUEST in
-linux)	modules="$out/vmlinuz $out/initramfs.cpio" ;;
-*)	echo "guest: unknown GUEST '$GUEST' (known: linux)" >&2; exit 2 ;;
+linux)	OUT=$out sh regress/guest/linux/build.sh
+	modules="$out/vmlinuz $out/initramfs.cpio" ;;
+obsd)	# GENERIC.MP of make obsd-generic (regress/obsd), as vmd loads it.
+	[ -s build/obsd/bsd.generic ] || make obsd-generic
+	modules="$top/build/obsd/bsd.generic" ;;
+*)	echo "guest: unknown GUEST '$GUEST' (known: linux obsd)" >&2
+	exit 2 ;;
 esac
-OUT=$out sh "regress/guest/$GUEST/build.sh"
 export DRIVER_SRCS="$top/sys/dev/vmm/vmm_glue.c $top/sys/dev/vmm/vmm_kern.c"
 export DRIVER_CPPFLAGS="-I$top/ffi -I$top/ffi/include"
 export DRIVER_LIBS="$top/build/vmm_rs.o"

@@ -13,6 +13,7 @@
 #include "pci.c"
 #include "i8042.c"
 #include "loadfile_linux.c"
+#include "loadfile_elf.c"
 
 #define MARKER	"VMON-GUEST-LINUX: init running"
 

@@ -88,6 +88,8 @@ console_putc(uint8_t c)
 		vsh->sh_marker_seen = 1;
 		vsh->sh_st.st_ns_marker = vmon_nsec() - vsh->sh_t0;
 		vsh->sh_st.st_tsc_marker = rdtsc_now() - vsh->sh_tsc0;
+		if (vcfg.c_marker_stop)
+			vmon_stop(END_MARKER, "the marker appeared");
 	}
 }
 

@@ -2,15 +2,16 @@
  * vmon.c: the processes, the vcpu loop and the event loop of the
  * monitor (see vmon.h).
  *
- *	vmon [-q] [-c cmdline] [-e marker] [-i initrd] [-m MiB] [-n name]
- *	    [-r resets] [-t seconds] [-w seconds] kernel
+ *	vmon [-q] [-c cmdline] [-e | -E marker] [-i initrd] [-m MiB]
+ *	    [-n name] [-r resets] [-t seconds] [-w seconds] kernel
  *
  * The kernel is a Linux bzImage or an ELF kernel (OpenBSD's boot
  * protocol).  The monitor stops when the guest resets (i8042 reset line
  * or triple fault) more often than -r allows, halts with interrupts off,
  * does something vmd cannot emulate, prints nothing for -w seconds or
- * runs for more than -t seconds.  Exit status 0 if the guest ended by a
- * reset or power-off and, with -e, the marker appeared on its console.
+ * runs for more than -t seconds, and with -E when the marker appears on
+ * its console.  Exit status 0 if the guest ended by a reset or power-off
+ * and, with -e, the marker appeared; with -E, if the marker appeared.
  */
 
 #include <err.h>
@@ -430,7 +431,11 @@ load_guest(void)
 	if (linux_probe(&kimg))
 		return (linux_load(&dev_mem, &kimg, rd, vcfg.c_cmdline,
 		    &vsh->sh_boot));
-	warnx("%s: not a Linux bzImage", vcfg.c_kernel);
+	if (elf_probe(&kimg))
+		return (elf_load(&dev_mem, &kimg, vcfg.c_cmdline,
+		    &vsh->sh_boot));
+	warnx("%s: neither a Linux bzImage nor an amd64 ELF kernel",
+	    vcfg.c_kernel);
 	return (-1);
 }
 
@@ -933,9 +938,9 @@ report(void)
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: vmon [-q] [-c cmdline] [-e marker] "
-	    "[-i initrd] [-m MiB] [-n name]\n"
-	    "\t[-r resets] [-t seconds] [-w seconds] kernel\n");
+	fprintf(stderr, "usage: vmon [-q] [-c cmdline] [-e | -E marker] "
+	    "[-i initrd] [-m MiB]\n"
+	    "\t[-n name] [-r resets] [-t seconds] [-w seconds] kernel\n");
 	exit(1);
 }
 
@@ -946,15 +951,19 @@ vmon_main(int argc, char **argv)
 	const char *errstr;
 	int ch, fd, status;
 
+	memset(&vcfg, 0, sizeof(vcfg));
 	vcfg.c_name = "vmon";
 	vcfg.c_cmdline = "";
 	vcfg.c_mem = VMON_MB(256);
 	vcfg.c_watchdog = 60;
-	while ((ch = getopt(argc, argv, "c:e:i:m:n:qr:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:E:e:i:m:n:qr:t:w:")) != -1) {
 		switch (ch) {
 		case 'c':
 			vcfg.c_cmdline = optarg;
 			break;
+		case 'E':
+			vcfg.c_marker_stop = 1;
+			/* FALLTHROUGH */
 		case 'e':
 			vcfg.c_marker = optarg;
 			break;
@@ -1012,7 +1021,8 @@ vmon_main(int argc, char **argv)
 	if (status != 0)
 		return (status);
 	report();
-	if (vsh->sh_end != END_RESET && vsh->sh_end != END_HALT)
+	if (vsh->sh_end != END_RESET && vsh->sh_end != END_HALT &&
+	    vsh->sh_end != END_MARKER)
 		return (1);
 	if (vcfg.c_marker != NULL && !vsh->sh_marker_seen)
 		return (1);

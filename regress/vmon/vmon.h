@@ -51,6 +51,7 @@ enum vmon_end {
 	END_NONE = 0,
 	END_RESET,		/* i8042 reset line, or triple fault */
 	END_HALT,		/* halted with interrupts off (RUN: EIO) */
+	END_MARKER,		/* the marker appeared and -E was given */
 	END_ERROR,		/* the monitor gave up; see sh_why */
 };
 
@@ -103,7 +104,8 @@ struct vmon_config {
 	const char	*c_kernel;	/* path */
 	const char	*c_initrd;	/* path, Linux only */
 	const char	*c_cmdline;
-	const char	*c_marker;	/* stop when the console shows it */
+	const char	*c_marker;	/* expected on the console */
+	int		 c_marker_stop;	/* stop when it shows (-E) */
 	uint64_t	 c_mem;		/* bytes */
 	int		 c_resets;	/* resets to follow before stopping */
 	int		 c_watchdog;	/* seconds without console output */
