@@ -1,6 +1,6 @@
 #!/bin/sh
 #
-# make guest GUEST=linux|obsd: the monitor (regress/vmon) as a testbed
+# make guest GUEST=linux|obsd|hostile: the monitor (regress/vmon) as a testbed
 # program booting a real guest, in each emulator configuration
 # (CONFIGS, default qemu-svm).  The guest's files (Linux: built by
 # regress/guest/linux/build.sh into build/guest/linux; OpenBSD: the
@@ -18,10 +18,15 @@ out=$top/build/guest/$GUEST
 case $GUEST in
 linux)	OUT=$out sh regress/guest/linux/build.sh
 	modules="$out/vmlinuz $out/initramfs.cpio" ;;
+hostile) OUT=$out sh regress/guest/hostile/build.sh
+	modules=
+	for g in halt sleep triple flood chatter unbacked string; do
+		modules="$modules $out/$g"
+	done ;;
 obsd)	# GENERIC.MP of make obsd-generic (regress/obsd), as vmd loads it.
 	[ -s build/obsd/bsd.generic ] || make obsd-generic
 	modules="$top/build/obsd/bsd.generic" ;;
-*)	echo "guest: unknown GUEST '$GUEST' (known: linux obsd)" >&2
+*)	echo "guest: unknown GUEST '$GUEST' (known: linux obsd hostile)" >&2
 	exit 2 ;;
 esac
 export DRIVER_SRCS="$top/sys/dev/vmm/vmm_glue.c $top/sys/dev/vmm/vmm_kern.c"

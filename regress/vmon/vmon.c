@@ -442,14 +442,17 @@ load_guest(void)
 static void
 watchdog(uint64_t now)
 {
+	if (vsh->sh_t0 == 0)
+		return;		/* the guest does not run yet */
 	if (vcfg.c_timeout > 0 &&
 	    now - vsh->sh_t0 > (uint64_t)vcfg.c_timeout * 1000000000ULL)
 		vmon_stop(END_ERROR, "run time limit (%d s) reached",
 		    vcfg.c_timeout);
 	if (vcfg.c_watchdog > 0 && now - vsh->sh_last_progress >
 	    (uint64_t)vcfg.c_watchdog * 1000000000ULL)
-		vmon_stop(END_ERROR, "no console output for %d s: guest hung",
-		    vcfg.c_watchdog);
+		vmon_stop(END_ERROR, "no console output for %d s (%llu exits "
+		    "so far): guest hung", vcfg.c_watchdog,
+		    (unsigned long long)vsh->sh_st.st_exits);
 }
 
 static int
@@ -864,8 +867,9 @@ vm_main(void)
 	}
 	if (pledge("stdio vmm recvfd", NULL) == -1)
 		err(1, "pledge");
-	vsh->sh_t0 = vsh->sh_last_progress = vmon_nsec();
 	vsh->sh_tsc0 = rdtsc_now();
+	vsh->sh_last_progress = vmon_nsec();
+	vsh->sh_t0 = vsh->sh_last_progress;
 	if (reset_vcpu() == 0)
 		vcpu_loop();
 	else
