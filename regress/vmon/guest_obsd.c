@@ -1,8 +1,8 @@
 /*
  * guest_obsd.c: the monitor as a testbed regress program booting the
- * OpenBSD GENERIC.MP kernel of make obsd-generic (make guest GUEST=obsd).  The
- * testbed builds a program from one file and gives it no arguments: this
- * file is the monitor's sources and its command line.
+ * OpenBSD GENERIC.MP kernel of make obsd-generic (make guest GUEST=obsd).
+ * The testbed builds a program from one file and gives it no arguments:
+ * this file is the monitor's sources and its command line.
  */
 
 #include "vmon.c"
