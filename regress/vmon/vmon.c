@@ -625,11 +625,11 @@ note_port(uint16_t port)
 	size_t i;
 
 	st->st_io_unhandled++;
-	for (i = 0; i < nitems(st->st_io_ports); i++) {
-		if (st->st_io_ports[i] == port)
-			return;
-		if (st->st_io_ports[i] == 0) {
-			st->st_io_ports[i] = port;
+	for (i = 0; i < nitems(st->st_io_port); i++) {
+		if (st->st_io_port[i].count == 0)
+			st->st_io_port[i].port = port;
+		if (st->st_io_port[i].port == port) {
+			st->st_io_port[i].count++;
 			return;
 		}
 	}
@@ -930,11 +930,12 @@ report(void)
 	    (unsigned long long)st->st_console_bytes,
 	    (unsigned long long)st->st_io_unhandled,
 	    (unsigned long long)st->st_resets);
-	if (st->st_io_ports[0] != 0) {
-		printf("vmon: ports without a device:");
-		for (i = 0; i < nitems(st->st_io_ports) &&
-		    st->st_io_ports[i] != 0; i++)
-			printf(" %#x", st->st_io_ports[i]);
+	if (st->st_io_port[0].count != 0) {
+		printf("vmon: ports without a device (accesses):");
+		for (i = 0; i < nitems(st->st_io_port) &&
+		    st->st_io_port[i].count != 0; i++)
+			printf(" %#x (%llu)", st->st_io_port[i].port,
+			    (unsigned long long)st->st_io_port[i].count);
 		printf("\n");
 	}
 }

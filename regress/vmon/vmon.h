@@ -64,7 +64,10 @@ struct vmon_stats {
 	}		st_reason[32];		/* in order of first exit */
 	uint64_t	st_exit_other;
 	uint64_t	st_io_unhandled;
-	uint16_t	st_io_ports[16];	/* the first such ports */
+	struct {
+		uint16_t	port;
+		uint64_t	count;
+	}		st_io_port[16];		/* the first such ports */
 	uint64_t	st_inject;		/* interrupts injected */
 	uint64_t	st_inject_irq[16];
 	uint64_t	st_intr_ioctl;		/* VMM_IOC_INTR calls */
