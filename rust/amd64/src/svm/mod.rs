@@ -24,7 +24,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
-use crate::gstate::{FpuArea, GuestState};
+use crate::gstate::{FpuArea, GuestState, NO_EXIT};
 use crate::insn;
 use crate::x86::EFER_SVME;
 use crate::{PerCpuVcpu, MAXCPUS};
@@ -270,6 +270,10 @@ impl<K: Kernel> Svm<K> {
         self.writeregs(v, u64::from(vmm_abi::VM_RWREGS_ALL), vrs);
         // The guest starts with only x87 state enabled.
         v.gs.xcr0 = 1 & xsave;
+        // The next RUN answers no exit: vmd's exit record holds the
+        // answer to an exit of the state just replaced (upstream took RIP
+        // and RAX, or all GPRs, from it and resumed the old state).
+        v.gs.exit_reason = NO_EXIT;
         Ok(())
     }
 
