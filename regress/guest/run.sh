@@ -20,7 +20,7 @@ linux)	OUT=$out sh regress/guest/linux/build.sh
 	modules="$out/vmlinuz $out/initramfs.cpio" ;;
 hostile) OUT=$out sh regress/guest/hostile/build.sh
 	modules=
-	for g in halt sleep triple flood chatter unbacked string; do
+	for g in halt sleep triple reboot flood chatter unbacked string; do
 		modules="$modules $out/$g"
 	done ;;
 obsd)	# GENERIC.MP of make obsd-generic (regress/obsd), as vmd loads it.

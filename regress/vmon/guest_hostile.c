@@ -26,6 +26,7 @@ static const struct hostile {
 	{ "halt", { NULL }, END_HALT, "interrupts off", 0 },
 	{ "sleep", { NULL }, END_ERROR, "guest hung", 0 },
 	{ "triple", { "-r", "2" }, END_RESET, "triple fault", 2 },
+	{ "reboot", { "-r", "1" }, END_HALT, "interrupts off", 1 },
 	{ "flood", { NULL }, END_ERROR, "guest hung", 0 },
 	{ "chatter", { "-q", "-t", "3" }, END_ERROR, "run time limit", 0 },
 	{ "unbacked", { NULL }, END_ERROR, "VMM_IOC_RUN: Invalid argument",

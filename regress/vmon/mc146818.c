@@ -2,8 +2,9 @@
  * mc146818.c: the real-time clock and its NVRAM (ports 0x70-0x71), line
  * 8.  The time is the host's real-time clock at start plus the
  * monitor's clock since; periodic and update-ended interrupts; the
- * memory sizes in the NVRAM as vmd fills them for a BIOS.  Called with
- * the shared lock held.
+ * memory sizes in the NVRAM as vmd fills them for a BIOS.  The clock and
+ * the NVRAM survive a reset of the machine.  Called with the shared lock
+ * held.
  */
 
 #include <string.h>
@@ -199,6 +200,19 @@ mc146818_init(uint64_t mem_lo, uint64_t mem_hi)
 	rtc.regs[NV_MEM4GLO] = (mem_hi >> 16) & 0xff;
 	rtc.regs[NV_MEM4GLO + 1] = (mem_hi >> 24) & 0xff;
 	rtc.regs[NV_MEM4GLO + 2] = (mem_hi >> 32) & 0xff;
+}
+
+/*
+ * The machine resets: the clock and the NVRAM go on (they have their
+ * own battery); as the chip's RESET input does, the interrupt enables
+ * and flags are cleared.
+ */
+void
+mc146818_reset(void)
+{
+	rtc.regs[RTC_STATUSB] &= ~(B_PIE | B_AIE | B_UIE);
+	rtc.regs[RTC_INTR] = 0;
+	rtc.next_periodic = rtc.next_update = 0;
 }
 
 /* Interrupts due by now: 1 to raise line 8; *next: the next one due. */

@@ -705,8 +705,9 @@ vcpu_exit(uint16_t reason, struct vm_exit *ve)
 	}
 }
 
+/* The devices at power-on, or after a reset (the RTC goes on). */
 static void
-devices_init(void)
+devices_init(int reset)
 {
 	uint64_t lo = vcp.vcp_memranges[2].vmr_size, hi = 0;
 
@@ -715,7 +716,10 @@ devices_init(void)
 	vmon_lock();
 	i8259_init();
 	i8253_init();
-	mc146818_init(lo, hi);
+	if (reset)
+		mc146818_reset();
+	else
+		mc146818_init(lo, hi);
 	ns8250_init();
 	pci_init();
 	vmon_unlock();
@@ -778,7 +782,7 @@ vcpu_loop(void)
 			    (unsigned long long)vsh->sh_st.st_resets,
 			    vcfg.c_resets);
 			ns8250_flush();
-			devices_init();
+			devices_init(1);
 			vsh->sh_loaded = 0;
 			vsh->sh_reload = 1;
 			vsh->sh_end = END_NONE;
@@ -856,7 +860,7 @@ vm_main(void)
 	vsh->sh_vm_id = vcp.vcp_id;
 	for (i = 0; i < vcp.vcp_nmemranges; i++)
 		vm_mem.va[i] = vcp.vcp_memranges[i].vmr_va;
-	devices_init();
+	devices_init(0);
 
 	dev = plat_start(dev_main);
 	if (wait_loaded() == -1) {

@@ -155,6 +155,7 @@ uint8_t		vcpu_exit_i8253_misc(struct vm_exit_inout *);
 
 /* mc146818.c */
 void		mc146818_init(uint64_t, uint64_t);
+void		mc146818_reset(void);
 int		mc146818_tick(uint64_t, uint64_t *);
 uint8_t		vcpu_exit_mc146818(struct vm_exit_inout *);
 

@@ -10,7 +10,7 @@ OUT=${OUT:-$top/build/guest/hostile}
 CC=${CC:-cc}
 LD=${LD:-ld}
 mkdir -p "$OUT"
-for c in halt sleep triple flood chatter unbacked string; do
+for c in halt sleep triple reboot flood chatter unbacked string; do
 	$CC -c -DCASE_$c -o "$OUT/$c.o" "$here/hostile.S"
 	$LD -m elf_x86_64 -static -e start -Ttext=0x1001000 -z noexecstack \
 	    -o "$OUT/$c" "$OUT/$c.o"

@@ -8,6 +8,9 @@
  *	sleep	sti; hlt with no timer armed: waits for an interrupt that
  *		never comes
  *	triple	an empty IDT, then int3: a triple fault (a reset)
+ *	reboot	resets through the i8042 once (NVRAM byte 0x40 says whether
+ *		it did), then cli; hlt; should the vcpu go on after the
+ *		reset command, a triple fault
  *	flood	OUT to a port without a device, forever
  *	chatter	console output, forever
  *	unbacked a write to guest-physical memory no range covers
@@ -32,6 +35,23 @@ start:
 	lidt	idt0
 	int3
 	jmp	start
+#elif defined(CASE_reboot)
+	movb	$0x40, %al
+	outb	%al, $0x70
+	inb	$0x71, %al
+	testb	%al, %al
+	jnz	2f
+	movb	$0x40, %al
+	outb	%al, $0x70
+	movb	$1, %al
+	outb	%al, $0x71
+	movb	$0xfe, %al
+	outb	%al, $0x64
+	lidt	idt0		/* still here after the reset: fail */
+	int3
+2:	cli
+	hlt
+	jmp	2b
 #elif defined(CASE_flood)
 1:	outb	%al, $0x80
 	jmp	1b

@@ -197,7 +197,7 @@ void	uvm_tb_unguard_page(vaddr_t);
  * Boot modules (multiboot): files the loader put in memory, named by the
  * last word of their command line, read by programs as /testbed/<name>.
  */
-#define TB_MAXMODS	8
+#define TB_MAXMODS	16
 struct tb_module {
 	char		 m_name[64];
 	const char	*m_data;	/* identity-mapped physical address */
