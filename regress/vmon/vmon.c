@@ -455,6 +455,32 @@ watchdog(uint64_t now)
 		    (unsigned long long)vsh->sh_st.st_exits);
 }
 
+/*
+ * The device process's descriptors: /dev/vmm and the images.  On
+ * OpenBSD the VM process opens them before it pledges and the device
+ * process inherits them, as vmd's device processes get theirs; a
+ * simulated process of the testbed has a file table of its own.
+ */
+static int
+dev_files(void)
+{
+#ifdef VMON_TESTBED
+	if ((dev_fd = open("/dev/vmm", O_RDWR)) == -1) {
+		warn("/dev/vmm");
+		return (-1);
+	}
+#else
+	dev_fd = vm_fd;
+#endif
+	if (kimg.i_fd != -1)
+		return (0);
+	if (vmon_image_open(&kimg, vcfg.c_kernel) == -1 ||
+	    (vcfg.c_initrd != NULL &&
+	    vmon_image_open(&rimg, vcfg.c_initrd) == -1))
+		return (-1);
+	return (0);
+}
+
 static int
 dev_main(void)
 {
@@ -463,10 +489,7 @@ dev_main(void)
 	int pit, rtc;
 	size_t i;
 
-	if ((dev_fd = open("/dev/vmm", O_RDWR)) == -1 ||
-	    vmon_image_open(&kimg, vcfg.c_kernel) == -1 ||
-	    (vcfg.c_initrd != NULL &&
-	    vmon_image_open(&rimg, vcfg.c_initrd) == -1))
+	if (dev_files() == -1)
 		goto fail;
 	if (pledge("stdio vmm proc", NULL) == -1) {
 		warn("pledge");
@@ -847,6 +870,11 @@ vm_main(void)
 		warn("/dev/vmm");
 		return (1);
 	}
+	kimg.i_fd = rimg.i_fd = -1;
+#ifndef VMON_TESTBED
+	if (dev_files() == -1)
+		return (1);
+#endif
 	if (pledge("stdio vmm proc exec recvfd", NULL) == -1)
 		err(1, "pledge");
 	memory_map(vcfg.c_mem);
