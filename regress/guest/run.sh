@@ -6,7 +6,9 @@
 # regress/guest/linux/build.sh into build/guest/linux; OpenBSD: the
 # GENERIC.MP kernel of make obsd-generic) are given to the testbed as boot modules;
 # the program reads them as /testbed/<name>.
-# The guest's console is in the serial log (regress/testbed/obj/logs).
+# The guest's console is in the serial log (regress/testbed/obj/logs);
+# the lines where the guest tells what it found, and the monitor's
+# report, are shown after the run.
 #
 # Environment: GUEST (linux), CONFIGS, MEMORY (MiB of the emulated
 # machine, 1024), QEMU_TIMEOUT (600), BOCHS_TIMEOUT (3600), QEMU_EXTRA.
@@ -15,17 +17,21 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 GUEST=${GUEST:-linux}
 out=$top/build/guest/$GUEST
+# What each guest says about the machine, shown after the run.
 case $GUEST in
 linux)	OUT=$out sh regress/guest/linux/build.sh
-	modules="$out/vmlinuz $out/initramfs.cpio" ;;
+	modules="$out/vmlinuz $out/initramfs.cpio"
+	says='Hypervisor detected|kvm-clock: Using|PIC mode|XT-PIC|^# (kvm-clock|pit|tsc)$|Switched to clocksource' ;;
 hostile) OUT=$out sh regress/guest/hostile/build.sh
 	modules=
 	for g in halt sleep triple reboot flood chatter unbacked string; do
 		modules="$modules $out/$g"
-	done ;;
+	done
+	says='^# (== |vmon: [a-z]*: )' ;;
 obsd)	# GENERIC.MP of make obsd-generic (regress/obsd), as vmd loads it.
 	[ -s build/obsd/bsd.generic ] || make obsd-generic
-	modules="$top/build/obsd/bsd.generic" ;;
+	modules="$top/build/obsd/bsd.generic"
+	says='^# (cpu0|pvbus0|pvclock0|pchb0|com0)' ;;
 *)	echo "guest: unknown GUEST '$GUEST' (known: linux obsd hostile)" >&2
 	exit 2 ;;
 esac
@@ -41,4 +47,15 @@ export MEMORY="${MEMORY:-1024}"
 export QEMU_TIMEOUT="${QEMU_TIMEOUT:-600}"
 export BOCHS_TIMEOUT="${BOCHS_TIMEOUT:-3600}"
 unset GUEST
-exec env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C regress/testbed run
+status=0
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C regress/testbed run ||
+    status=$?
+for c in $CONFIGS; do
+	log=regress/testbed/obj/logs/$c.serial.log
+	[ -f "$log" ] || continue
+	echo "== $c: the guest says"
+	grep -aE "$says" "$log" | sed 's/^# /  /'
+	echo "== $c: the monitor says"
+	grep -aE '^# vmon: ' "$log" | sed 's/^# /  /'
+done
+exit $status
