@@ -2,7 +2,8 @@
  * mc146818.c: the real-time clock and its NVRAM (ports 0x70-0x71), line
  * 8.  The time is the host's real-time clock at start plus the
  * monitor's clock since; periodic and update-ended interrupts; the
- * memory sizes in the NVRAM as vmd fills them for a BIOS.  The clock and
+ * memory sizes in the NVRAM as vmd fills them (the RAM above 16 MiB and
+ * above 4 GiB in 64 KiB units, no further CPUs).  The clock and
  * the NVRAM survive a reset of the machine.  Called with the shared lock
  * held.
  */
@@ -37,12 +38,10 @@
 #define C_PF		0x40
 #define C_UF		0x10
 
-/* NVRAM memory sizes (what PC BIOSes read). */
-#define NV_BASELO	0x15	/* base memory, KiB */
-#define NV_EXTLO	0x17	/* 1-64 MiB, KiB */
-#define NV_EXT2LO	0x30	/* same, second copy */
-#define NV_MEM16LO	0x34	/* 16 MiB-4 GiB, 64 KiB units */
+/* NVRAM bytes vmd fills for a BIOS (SeaBIOS reads them). */
+#define NV_MEM16LO	0x34	/* 16 MiB-4 GiB, 64 KiB units (2 bytes) */
 #define NV_MEM4GLO	0x5b	/* above 4 GiB, 64 KiB units (3 bytes) */
+#define NV_SMP_COUNT	0x5f	/* CPUs besides the first */
 
 static struct rtc {
 	uint8_t		regs[128];
@@ -172,7 +171,7 @@ void
 mc146818_init(uint64_t mem_lo, uint64_t mem_hi)
 {
 	struct timespec ts;
-	uint64_t ext, above16;
+	uint64_t above16;
 
 	if (rtcstate == NULL)
 		rtcstate = vmon_shared_alloc(sizeof(*rtcstate));
@@ -185,13 +184,6 @@ mc146818_init(uint64_t mem_lo, uint64_t mem_hi)
 	rtc.regs[RTC_STATUSD] = 0x80;	/* valid RAM and time */
 	update_regs(rtc.t0);
 
-	rtc.regs[NV_BASELO] = 640 & 0xff;
-	rtc.regs[NV_BASELO + 1] = 640 >> 8;
-	ext = mem_lo / 1024;
-	if (ext > 0xfc00)
-		ext = 0xfc00;
-	rtc.regs[NV_EXTLO] = rtc.regs[NV_EXT2LO] = ext & 0xff;
-	rtc.regs[NV_EXTLO + 1] = rtc.regs[NV_EXT2LO + 1] = ext >> 8;
 	above16 = mem_lo > VMON_MB(15) ? (mem_lo - VMON_MB(15)) >> 16 : 0;
 	if (above16 > 0xffff)
 		above16 = 0xffff;
@@ -200,6 +192,7 @@ mc146818_init(uint64_t mem_lo, uint64_t mem_hi)
 	rtc.regs[NV_MEM4GLO] = (mem_hi >> 16) & 0xff;
 	rtc.regs[NV_MEM4GLO + 1] = (mem_hi >> 24) & 0xff;
 	rtc.regs[NV_MEM4GLO + 2] = (mem_hi >> 32) & 0xff;
+	rtc.regs[NV_SMP_COUNT] = 0;
 }
 
 /*
