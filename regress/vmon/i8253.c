@@ -41,6 +41,8 @@ static struct pit {
 #define pit	pitstate->p_chan
 #define port61	pitstate->p_port61
 
+static void	load_count(struct pit_chan *, uint32_t, uint64_t);
+
 static uint64_t
 ns_to_ticks(uint64_t ns)
 {
@@ -53,9 +55,15 @@ ticks_to_ns(uint64_t t)
 	return ((t / PIT_HZ) * NSEC + (t % PIT_HZ) * NSEC / PIT_HZ);
 }
 
+/*
+ * As vmd starts them: every channel counting down from 0xffff in mode 0,
+ * from now on, without an interrupt until the guest loads a count
+ * (channel 2 counts only while its gate is up).
+ */
 void
 i8253_init(void)
 {
+	uint64_t now = vmon_nsec();
 	int i;
 
 	if (pitstate == NULL)
@@ -64,7 +72,8 @@ i8253_init(void)
 	for (i = 0; i < 3; i++) {
 		pit[i].c_gate = (i != 2);
 		pit[i].c_rw = 3;
-		pit[i].c_count = 65536;
+		load_count(&pit[i], 0xffff, now);
+		pit[i].c_fired = 1;
 	}
 	port61 = 0;
 }
