@@ -1,14 +1,15 @@
 #!/bin/sh
 #
-# make guest GUEST=linux|obsd|hostile: the monitor (regress/vmon) as a testbed
-# program booting a real guest, in each emulator configuration
+# make guest GUEST=linux|obsd|hostile: the monitor (regress/vmon) as a
+# testbed program booting a real guest, in each emulator configuration
 # (CONFIGS, default qemu-svm).  The guest's files (Linux: built by
 # regress/guest/linux/build.sh into build/guest/linux; OpenBSD: the
-# GENERIC.MP kernel of make obsd-generic) are given to the testbed as boot modules;
-# the program reads them as /testbed/<name>.
-# The guest's console is in the serial log (regress/testbed/obj/logs);
-# the lines where the guest tells what it found, and the monitor's
-# report, are shown after the run.
+# GENERIC.MP kernel of make obsd-generic; the hostile guests: built by
+# regress/guest/hostile/build.sh) are given to the testbed as boot
+# modules; the program reads them as /testbed/<name>.  The guest's
+# console is in the serial log (regress/testbed/obj/logs); the lines
+# where the guest tells what it found, and the monitor's report, are
+# shown after the run.
 #
 # Environment: GUEST (linux), CONFIGS, MEMORY (MiB of the emulated
 # machine, 1024), QEMU_TIMEOUT (600), BOCHS_TIMEOUT (3600), QEMU_EXTRA.
@@ -21,7 +22,8 @@ out=$top/build/guest/$GUEST
 case $GUEST in
 linux)	OUT=$out sh regress/guest/linux/build.sh
 	modules="$out/vmlinuz $out/initramfs.cpio"
-	says='Hypervisor detected|kvm-clock: Using|PIC mode|XT-PIC|^# (kvm-clock|pit|tsc)$|Switched to clocksource' ;;
+	says='Hypervisor detected|kvm-clock: Using|PIC mode|XT-PIC'
+	says="$says"'|^# (kvm-clock|pit|tsc)$|Switched to clocksource' ;;
 hostile) OUT=$out sh regress/guest/hostile/build.sh
 	modules=
 	for g in halt sleep triple reboot flood chatter unbacked string; do
