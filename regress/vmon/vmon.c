@@ -210,11 +210,18 @@ vmon_nsec(void)
 	return ((uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
 }
 
+/*
+ * The two processes may run at the same time (OpenBSD) or be switched
+ * while one holds the lock (a testbed with preemption): the waiter lets
+ * the other run.
+ */
 void
 vmon_lock(void)
 {
-	while (__atomic_exchange_n(&vsh->sh_lock.l_held, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(&vsh->sh_lock.l_held, 1, __ATOMIC_ACQUIRE)) {
 		__asm volatile("pause");
+		plat_yield();
+	}
 }
 
 void
