@@ -121,6 +121,14 @@ plat_wait(void)
 {
 	(void)tb_yield();
 }
+
+/* The device process waits for its next timer (or the VM process). */
+static void
+plat_wait_until(uint64_t when)
+{
+	(void)when;
+	(void)tb_yield();
+}
 #else
 static void *
 plat_shared(void)
@@ -178,6 +186,20 @@ plat_wait(void)
 {
 	struct timespec ts = { 0, 100000 };
 
+	nanosleep(&ts, NULL);
+}
+
+/* Sleeps until `when' (monitor clock), 10 ms at most. */
+static void
+plat_wait_until(uint64_t when)
+{
+	struct timespec ts = { 0, 10000000 };
+	uint64_t now = vmon_nsec();
+
+	if (when <= now)
+		return;
+	if (when - now < (uint64_t)ts.tv_nsec)
+		ts.tv_nsec = when - now;
 	nanosleep(&ts, NULL);
 }
 #endif
@@ -539,7 +561,7 @@ dev_main(void)
 		if (rtc)
 			assert_irq(dev_fd, IRQ_RTC);
 		watchdog(now);
-		plat_wait();
+		plat_wait_until(next);
 	}
 	close(dev_fd);
 	return (0);
