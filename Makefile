@@ -17,6 +17,9 @@
 #   make bench      exit-path figures in instructions (QEMU -icount)
 #   make regress    run the regress programs in the emulator testbed
 #                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
+#   make guest      GUEST=linux|obsd|hostile: the monitor (regress/vmon)
+#                   boots a real guest in the testbed (CONFIGS, default
+#                   qemu-svm); make guests: hostile and linux on qemu-svm
 #   make obsd-regress  the regress programs as processes of a real
 #                   OpenBSD kernel (build/obsd/bsd.rd) in QEMU
 #                   (OBSD_MACHINES="qemu-svm qemu-svm-smp2", PROG=x.c)
@@ -153,6 +156,15 @@ regress: kobj
 demo:
 	sh regress/demo.sh
 
+GUEST ?=	linux
+guest: kobj
+	GUEST=$(GUEST) sh regress/guest/run.sh
+
+# make test's share: the hostile guests and Linux, on qemu-svm.
+guests: kobj
+	GUEST=hostile CONFIGS=qemu-svm sh regress/guest/run.sh
+	GUEST=linux CONFIGS=qemu-svm sh regress/guest/run.sh
+
 bench: kobj
 	mkdir -p build
 	sh regress/bench.sh
@@ -178,7 +190,7 @@ bench-profile: kobj
 # regress last: its "N passed, N failed" line closes the output.
 test: fmt-check clippy unit sanitize miri abi check-kobj check-glue \
 	check-glue-openbsd man-lint fuzz-smoke \
-	bench regress
+	bench guests regress
 
 clean:
 	$(CARGO) clean
@@ -187,4 +199,4 @@ clean:
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress bench bench-profile \
-	demo test clean obsd-kernel obsd-generic obsd-regress
+	demo guest guests test clean obsd-kernel obsd-generic obsd-regress

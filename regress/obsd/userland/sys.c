@@ -56,6 +56,7 @@ long	__sys_pledge(const char *, const char *);
 long	__sys_unveil(const char *, const char *);
 long	__sys_kill(pid_t, int);
 long	__sys_mimmutable(void *, size_t);
+long	__sys_lseek(int, off_t, int);
 long	__sys_getrlimit(int, struct rlimit *);
 long	__sys_setrlimit(int, const struct rlimit *);
 long	__sys_sysctl(const int *, u_int, void *, size_t *, void *, size_t);
@@ -139,6 +140,16 @@ tbsys_write(int fd, const void *buf, size_t len, size_t *np)
 
 	if (r >= 0)
 		*np = (size_t)r;
+	return (error_of(r));
+}
+
+int
+tbsys_lseek(int fd, off_t off, int whence, off_t *retp)
+{
+	long r = __sys_lseek(fd, off, whence);
+
+	if (r >= 0)
+		*retp = r;
 	return (error_of(r));
 }
 

@@ -9,6 +9,10 @@
 #define STDOUT_FILENO	1
 #define STDERR_FILENO	2
 
+#define SEEK_SET	0
+#define SEEK_CUR	1
+#define SEEK_END	2
+
 #define _SC_PAGESIZE	28
 #define _SC_PAGE_SIZE	_SC_PAGESIZE
 #define _SC_NPROCESSORS_CONF	502
@@ -18,6 +22,12 @@
 int	 close(int) __TB_LIBC(close);
 ssize_t	 read(int, void *, size_t) __TB_LIBC(read);
 ssize_t	 write(int, const void *, size_t) __TB_LIBC(write);
+off_t	 lseek(int, off_t, int) __TB_LIBC(lseek);
+int	 getopt(int, char * const *, const char *) __TB_LIBC(getopt);
+extern char	*optarg __TB_LIBC(optarg);
+extern int	 optind __TB_LIBC(optind);
+extern int	 opterr __TB_LIBC(opterr);
+extern int	 optopt __TB_LIBC(optopt);
 pid_t	 getpid(void) __TB_LIBC(getpid);
 pid_t	 getppid(void) __TB_LIBC(getppid);
 uid_t	 getuid(void) __TB_LIBC(getuid);

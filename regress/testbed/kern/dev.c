@@ -214,6 +214,24 @@ dev_open(struct proc *p, dev_t dev, int fflags, struct file **fpp)
 	return (0);
 }
 
+/* A boot module by name (see tb_modules), for reading. */
+int
+module_open(const char *name, int fflags, struct file **fpp)
+{
+	int i;
+
+	for (i = 0; i < tb_nmodules; i++) {
+		if (strcmp(tb_modules[i].m_name, name) != 0)
+			continue;
+		if (fflags & FWRITE)
+			return (EACCES);
+		*fpp = file_alloc(DTYPE_MODULE, fflags, 0);
+		(*fpp)->f_module = &tb_modules[i];
+		return (0);
+	}
+	return (ENOENT);
+}
+
 /* Drop a file reference; the last one closes the device. */
 int
 file_close(struct proc *p, struct file *fp)

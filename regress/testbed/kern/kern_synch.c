@@ -28,11 +28,14 @@
 #include <sys/rwlock.h>
 #include <sys/mutex.h>
 
+#include <machine/cpufunc.h>
+
 #include "tb.h"
 
 static tb_sleep_hook_t	 tb_sleep_hook;
 static void		*tb_sleep_hook_arg;
-static uint64_t		 tb_nsecs = 1000000000ULL;	/* uptime */
+static uint64_t		 tb_nsecs_slept;	/* expired timeouts */
+static uint64_t		 tb_nsecs_last;	/* last uptime handed out */
 
 LIST_HEAD(processlist, process);
 extern struct processlist tb_allprocess;
@@ -89,7 +92,7 @@ tb_sleep(const volatile void *ident, int prio, const char *wmesg,
 	p->p_wchan = NULL;
 	p->p_stat = SONPROC;
 	if (nsecs != INFSLP) {
-		tb_nsecs += nsecs;
+		tb_nsecs_slept += nsecs;
 		return (EWOULDBLOCK);
 	}
 	panic("deadlock: sleeping on %s with no runnable thread (pid %d)",
@@ -296,13 +299,23 @@ mtx_owned(struct mutex *mtx)
 	return (mtx->mtx_owner == curcpu());
 }
 
-/* The simulated clock. */
+/*
+ * The clock: the TSC at tsc_frequency (below), from 1 s, plus every
+ * timeout a sleep let expire at once.  A guest's pvclock is this clock
+ * extended by the same TSC, so the two must agree.  Strictly increasing,
+ * so that two readings always differ.
+ */
 
 uint64_t
 nsecuptime(void)
 {
-	tb_nsecs += 1000;
-	return (tb_nsecs);
+	uint64_t ns;
+
+	ns = 1000000000ULL + rdtsc() + tb_nsecs_slept;
+	if (ns <= tb_nsecs_last)
+		ns = tb_nsecs_last + 1;
+	tb_nsecs_last = ns;
+	return (ns);
 }
 
 uint64_t
@@ -329,9 +342,10 @@ nanoboottime(struct timespec *ts)
 }
 
 /*
- * A 1 GHz TSC, as far as the kernel's bookkeeping is concerned, and
- * invariant (tsc.c's tsc_is_invariant), so that vmm's guests see leaf
- * 0x15 made up from it.
+ * A 1 GHz TSC, as far as the kernel's bookkeeping is concerned (exact
+ * under QEMU's -icount shift=0; nsecuptime() above counts it as such),
+ * and invariant (tsc.c's tsc_is_invariant), so that vmm's guests see
+ * leaf 0x15 made up from it.
  */
 uint64_t tsc_frequency = 1000000000ULL;
 int tsc_is_invariant = 1;

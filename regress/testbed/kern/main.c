@@ -24,6 +24,7 @@
 #define MB_BOOT_MAGIC	0x2badb002
 #define MBI_MEMORY	0x001
 #define MBI_CMDLINE	0x004
+#define MBI_MODS	0x008
 #define MBI_MMAP	0x040
 
 struct mb_info {
@@ -46,6 +47,13 @@ struct mb_mmap {
 	uint32_t	type;		/* 1: available RAM */
 } __packed;
 
+struct mb_mod {
+	uint32_t	mod_start;
+	uint32_t	mod_end;
+	uint32_t	string;		/* its command line */
+	uint32_t	reserved;
+} __packed;
+
 #define TB_MAXRANGES	32
 
 extern char		__load_start[], __kernel_end[];
@@ -56,6 +64,8 @@ const char		*tb_curtest;
 int			 tb_curtestno;
 static int		 tb_npass, tb_nfail, tb_plan;
 static char		 tb_cmdline[256];
+struct tb_module	 tb_modules[TB_MAXMODS];
+int			 tb_nmodules;
 
 static struct tb_jmpbuf	 prog_jmp;
 static int		 prog_status;
@@ -96,6 +106,58 @@ mb_memory(uint32_t magic, uint32_t mbi_pa, struct tb_memrange *r)
 	if (n == 0)
 		panic("multiboot: no memory information");
 	return (n);
+}
+
+/*
+ * The loader's modules: named by the last word of their command line
+ * (QEMU's -initrd "file name", GRUB's "module /path name"), without any
+ * directory.  Their memory, and the list, are taken out of the free
+ * pages; the module table is kept here.
+ */
+static void
+mb_modules(uint32_t mbi_pa)
+{
+	const struct mb_info *mbi = (const struct mb_info *)(uintptr_t)mbi_pa;
+	const struct mb_mod *mod;
+	struct tb_module *m;
+	const char *cmd, *w, *p;
+	uint32_t i;
+	size_t len;
+
+	if ((mbi->flags & MBI_MODS) == 0 || mbi->mods_count == 0)
+		return;
+	mod = (const struct mb_mod *)(uintptr_t)mbi->mods_addr;
+	pmem_exclude(mbi->mods_addr,
+	    mbi->mods_addr + mbi->mods_count * sizeof(*mod));
+	for (i = 0; i < mbi->mods_count; i++) {
+		pmem_exclude(mod[i].mod_start, mod[i].mod_end);
+		if (tb_nmodules == TB_MAXMODS) {
+			printf("# module %u ignored: more than %d\n", i,
+			    TB_MAXMODS);
+			continue;
+		}
+		m = &tb_modules[tb_nmodules++];
+		m->m_data = (const char *)(uintptr_t)mod[i].mod_start;
+		m->m_size = mod[i].mod_end - mod[i].mod_start;
+		cmd = mod[i].string ? (const char *)(uintptr_t)mod[i].string :
+		    "";
+		/* The last word, then its last path component. */
+		len = strlen(cmd);
+		while (len > 0 && cmd[len - 1] == ' ')
+			len--;
+		for (w = cmd + len; w > cmd && w[-1] != ' '; w--)
+			;
+		for (p = w; p < cmd + len; p++)
+			if (*p == '/')
+				w = p + 1;
+		len = cmd + len - w;
+		if (len >= sizeof(m->m_name))
+			len = sizeof(m->m_name) - 1;
+		memcpy(m->m_name, w, len);
+		m->m_name[len] = '\0';
+		printf("# module %s: %zu bytes at 0x%lx\n", m->m_name,
+		    m->m_size, (u_long)mod[i].mod_start);
+	}
 }
 
 int	tb_curtest_skipped;
@@ -339,6 +401,7 @@ kmain(uint32_t magic, uint32_t mbi)
 	n = mb_memory(magic, mbi, ranges);
 	cpu_init();
 	pmem_init(ranges, n, (paddr_t)__load_start, (paddr_t)__kernel_end);
+	mb_modules(mbi);
 	printf("# memory: %zu KiB usable, kernel 0x%lx-0x%lx%s%s\n",
 	    ptoa(pmem_pages_total()) / 1024, (paddr_t)__load_start,
 	    (paddr_t)__kernel_end, tb_cmdline[0] ? ", cmdline: " : "",

@@ -176,6 +176,25 @@ pmem_free(paddr_t pa, size_t npages)
 	pmem_npages_free += npages;
 }
 
+/*
+ * Take [start, end) out of the free pages for good, before anything is
+ * allocated: memory the boot loader filled (modules, their list).
+ */
+void
+pmem_exclude(paddr_t start, paddr_t end)
+{
+	u_long pg;
+
+	for (pg = atop(trunc_page(start)); pg < atop(round_page(end)) &&
+	    pg < PMEM_MAXPAGES; pg++) {
+		if (BIT_TEST(pmem_freemap, pg)) {
+			BIT_CLR(pmem_freemap, pg);
+			pmem_npages_free--;
+			pmem_npages_total--;
+		}
+	}
+}
+
 /* Carve out pages for good (not counted as in use), e.g. the heap. */
 paddr_t
 pmem_reserve(size_t npages)

@@ -25,7 +25,9 @@
 #include <sys/mman.h>
 #include <sys/atomic.h>
 #include <sys/kernel.h>
+#include <sys/time.h>
 #include <uvm/uvm_extern.h>
+#include <unistd.h>
 
 #include "tb.h"
 #include "tb_file.h"
@@ -71,7 +73,8 @@ tb_syscall(sysfn_t fn, struct sysargs *args)
 }
 
 /*
- * open(2): only "/dev/vmm" exists.
+ * open(2): "/dev/vmm", and the boot modules as "/testbed/<name>" (read
+ * only).
  */
 static int
 sys_open(struct proc *p, struct sysargs *sa)
@@ -85,9 +88,13 @@ sys_open(struct proc *p, struct sysargs *sa)
 		return (error);
 	if ((flags & O_ACCMODE) == O_ACCMODE)
 		return (EINVAL);
-	if (strcmp(path, "/dev/vmm") != 0)
+	if (strncmp(path, "/testbed/", 9) == 0)
+		error = module_open(path + 9, FFLAGS(flags) & FMASK, &fp);
+	else if (strcmp(path, "/dev/vmm") == 0)
+		error = dev_open(p, makedev(VMM_MAJOR, 0),
+		    FFLAGS(flags) & FMASK, &fp);
+	else
 		return (ENOENT);
-	error = dev_open(p, makedev(VMM_MAJOR, 0), FFLAGS(flags) & FMASK, &fp);
 	if (error)
 		return (error);
 	error = fd_alloc(p->p_p, fp, &fd);
@@ -301,6 +308,23 @@ sys_read(struct proc *p, struct sysargs *sa)
 		sa->ret = 0;		/* end of file */
 		return (0);
 	}
+	if (fp->f_type == DTYPE_MODULE) {
+		const struct tb_module *m = fp->f_module;
+		size_t len = sa->a[2];
+		int error;
+
+		if (fp->f_offset >= (off_t)m->m_size)
+			len = 0;
+		else if (len > m->m_size - fp->f_offset)
+			len = m->m_size - fp->f_offset;
+		error = copyout(m->m_data + fp->f_offset, (void *)sa->a[1],
+		    len);
+		if (error)
+			return (error);
+		fp->f_offset += len;
+		sa->ret = len;
+		return (0);
+	}
 	return (ENODEV);
 }
 
@@ -314,6 +338,72 @@ tbsys_read(int fd, void *buf, size_t len, size_t *retp)
 	if (error == 0)
 		*retp = sa.ret;
 	return (error);
+}
+
+/* lseek(2) on a boot module; other files are not seekable. */
+static int
+sys_lseek(struct proc *p, struct sysargs *sa)
+{
+	struct file *fp;
+	off_t off = sa->a[1];
+
+	if ((fp = fd_getfile(p->p_p, sa->a[0])) == NULL)
+		return (EBADF);
+	if (fp->f_type != DTYPE_MODULE)
+		return (ESPIPE);
+	switch (sa->a[2]) {
+	case SEEK_SET:
+		break;
+	case SEEK_CUR:
+		off += fp->f_offset;
+		break;
+	case SEEK_END:
+		off += fp->f_module->m_size;
+		break;
+	default:
+		return (EINVAL);
+	}
+	if (off < 0)
+		return (EINVAL);
+	fp->f_offset = off;
+	sa->ret = off;
+	return (0);
+}
+
+int
+tbsys_lseek(int fd, off_t off, int whence, off_t *retp)
+{
+	struct sysargs sa = { { fd, (long)off, whence }, 0 };
+	int error;
+
+	error = tb_syscall(sys_lseek, &sa);
+	if (error == 0)
+		*retp = sa.ret;
+	return (error);
+}
+
+/*
+ * clock_gettime(2): the kernel's uptime clock (TSC based, kern_synch.c);
+ * the real-time clock adds the boot time.
+ */
+int
+tbsys_clock_gettime(int clock, struct timespec *ts)
+{
+	struct timespec bt;
+
+	switch (clock) {
+	case CLOCK_REALTIME:
+		nanouptime(ts);
+		nanoboottime(&bt);
+		ts->tv_sec += bt.tv_sec;
+		return (0);
+	case CLOCK_MONOTONIC:
+	case CLOCK_UPTIME:
+	case CLOCK_BOOTTIME:
+		nanouptime(ts);
+		return (0);
+	}
+	return (EINVAL);
 }
 
 /*

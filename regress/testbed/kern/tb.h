@@ -85,6 +85,7 @@ paddr_t	pmem_alloc(size_t, paddr_t, int);
 paddr_t	pmem_alloc_range(size_t, paddr_t, paddr_t, paddr_t, paddr_t, int);
 void	pmem_free(paddr_t, size_t);
 paddr_t	pmem_reserve(size_t);
+void	pmem_exclude(paddr_t, paddr_t);
 size_t	pmem_pages_in_use(void);
 size_t	pmem_pages_free(void);
 size_t	pmem_pages_total(void);
@@ -205,6 +206,19 @@ extern char __user_bss_start[], __user_bss_end[];
 extern vaddr_t tb_ustack_lo, tb_ustack_hi;
 void	uvm_tb_guard_page(vaddr_t);
 void	uvm_tb_unguard_page(vaddr_t);
+
+/*
+ * Boot modules (multiboot): files the loader put in memory, named by the
+ * last word of their command line, read by programs as /testbed/<name>.
+ */
+#define TB_MAXMODS	16
+struct tb_module {
+	char		 m_name[64];
+	const char	*m_data;	/* identity-mapped physical address */
+	size_t		 m_size;
+};
+extern struct tb_module tb_modules[TB_MAXMODS];
+extern int	tb_nmodules;
 
 /* Devices and files */
 void	tb_autoconf(void);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifndef LIBC_OPENBSD
 #include <testbed.h>
@@ -353,6 +354,87 @@ read(int fd, void *buf, size_t len)
 		return (seterr(error));
 	return ((ssize_t)n);
 }
+
+/*
+ * getopt(3): POSIX, with OpenBSD's messages; no optreset.
+ */
+char	*optarg;
+int	 optind = 1, opterr = 1, optopt;
+static int optpos;		/* in argv[optind]; 0: at its start */
+
+int
+getopt(int argc, char * const *argv, const char *optstring)
+{
+	const char *arg, *o;
+
+	optarg = NULL;
+	if (optpos == 0) {
+		if (optind >= argc || (arg = argv[optind]) == NULL ||
+		    arg[0] != '-' || arg[1] == '\0')
+			return (-1);
+		if (strcmp(arg, "--") == 0) {
+			optind++;
+			return (-1);
+		}
+		optpos = 1;
+	}
+	arg = argv[optind];
+	optopt = arg[optpos++];
+	if (optopt == ':' || (o = strchr(optstring, optopt)) == NULL) {
+		if (arg[optpos] == '\0') {
+			optind++;
+			optpos = 0;
+		}
+		if (opterr && optstring[0] != ':')
+			fprintf(stderr, "%s: unknown option -- %c\n",
+			    getprogname(), optopt);
+		return ('?');
+	}
+	if (o[1] != ':') {
+		if (arg[optpos] == '\0') {
+			optind++;
+			optpos = 0;
+		}
+		return (optopt);
+	}
+	if (arg[optpos] != '\0')
+		optarg = (char *)arg + optpos;
+	else if (optind + 1 < argc)
+		optarg = argv[++optind];
+	else {
+		optind++;
+		optpos = 0;
+		if (optstring[0] == ':')
+			return (':');
+		if (opterr)
+			fprintf(stderr, "%s: option requires an argument "
+			    "-- %c\n", getprogname(), optopt);
+		return ('?');
+	}
+	optind++;
+	optpos = 0;
+	return (optopt);
+}
+
+off_t
+lseek(int fd, off_t off, int whence)
+{
+	off_t ret;
+	int error;
+
+	error = tbsys_lseek(fd, off, whence, &ret);
+	if (error)
+		return (seterr(error));
+	return (ret);
+}
+
+#ifndef LIBC_OPENBSD	/* testbed only */
+int
+clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	return (seterr(tbsys_clock_gettime(clock, ts)));
+}
+#endif
 
 ssize_t
 write(int fd, const void *buf, size_t len)

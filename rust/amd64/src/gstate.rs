@@ -10,6 +10,11 @@ use vmm_abi::{
     VCPU_REGS_RSP,
 };
 
+/// `GuestState::exit_reason` when the vcpu has no exit vmd may be
+/// answering (the `VM_EXIT_NONE` value): after creation on VMX and after
+/// every RESETCPU.
+pub const NO_EXIT: u32 = 0xffff;
+
 /// Guest state kept outside the VMCB/VMCS.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]

@@ -10,6 +10,7 @@ struct timespec {
 	long	tv_nsec;
 };
 
+#define CLOCK_REALTIME	0
 #define CLOCK_MONOTONIC	3
 
 int	nanosleep(const struct timespec *, struct timespec *);

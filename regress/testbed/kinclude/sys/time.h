@@ -1,7 +1,8 @@
 /*
- * Testbed <sys/time.h>.  There is no clock: nsecuptime() returns a
- * simulated time that advances a little on every call and by the full
- * timeout whenever a timed sleep expires.
+ * Testbed <sys/time.h>.  nsecuptime() counts the TSC at the kernel's
+ * tsc_frequency (1 GHz) and moves ahead by the full timeout whenever a
+ * timed sleep expires (there is no one to wait for); clock_gettime(2)
+ * reads the same clock.
  */
 
 #ifndef _SYS_TIME_H_
@@ -18,6 +19,12 @@ struct timespec {
 	time_t		tv_sec;
 	long		tv_nsec;
 };
+
+/* clock_gettime(2) clocks, OpenBSD's values. */
+#define CLOCK_REALTIME		0
+#define CLOCK_MONOTONIC		3
+#define CLOCK_UPTIME		5
+#define CLOCK_BOOTTIME		6
 
 #ifdef _KERNEL
 #define SEC_TO_NSEC(s)	((uint64_t)(s) * 1000000000ULL)

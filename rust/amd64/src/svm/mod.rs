@@ -24,7 +24,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
-use crate::gstate::{FpuArea, GuestState};
+use crate::gstate::{FpuArea, GuestState, NO_EXIT};
 use crate::insn;
 use crate::x86::EFER_SVME;
 use crate::{PerCpuVcpu, MAXCPUS};
@@ -79,9 +79,6 @@ pub struct SvmVcpu<K: Kernel> {
     seves: bool,
     n_cr3: u64,
 }
-
-/// No exit recorded (the VM_EXIT_NONE value; no SVM exit code has it).
-const NO_EXIT: u32 = 0xffff;
 
 impl<K: Kernel> Drop for Svm<K> {
     fn drop(&mut self) {

@@ -26,7 +26,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
-use crate::gstate::{FpuArea, GuestState};
+use crate::gstate::{FpuArea, GuestState, NO_EXIT};
 use crate::x86::{
     CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
@@ -184,9 +184,6 @@ struct VcpuSt<K: Kernel> {
     /// window bit toggles at run time).
     procbased: u32,
 }
-
-/// No exit recorded yet (the VM_EXIT_NONE value).
-const NO_EXIT: u32 = 0xffff;
 
 fn msr_slot(area: &MsrArea, slot: usize) -> u64 {
     area.get(slot).map_or(0, |e| e[1])
