@@ -24,10 +24,12 @@
 #   OBSD_MACHINES  default "qemu-svm qemu-svm-smp2" (boot.sh also knows
 #                  bochs-vmx and bochs-svm)
 #   OBSD_TIMEOUT   seconds per boot (default: boot.sh's)
+#   OBSD_OBJ       the kernel's build directory, as for kernel.sh
+#                  (build/obsd)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-obj=$top/build/obsd
+obj=$(cd "${OBSD_OBJ:-$top/build/obsd}" && pwd)
 machines=${OBSD_MACHINES:-"qemu-svm qemu-svm-smp2"}
 
 extra=
@@ -39,7 +41,8 @@ done
 # The userland's make is GNU make; nothing of the caller's make (PROG
 # included) may leak into it.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$here/userland" rd \
-    KERNEL="$obj/bsd" BSDRD="$obj/bsd.rd" EXTRA_PROGS="$extra"
+    OBJ="$obj/userland" KERNEL="$obj/bsd" BSDRD="$obj/bsd.rd" \
+    EXTRA_PROGS="$extra"
 
 mkdir -p "$obj/logs"
 total_pass=0
