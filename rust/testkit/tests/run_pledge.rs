@@ -218,15 +218,32 @@ fn intr_kicks_the_cpu_the_vcpu_runs_on_only_while_it_runs() {
 fn terminate_and_suspend_kick_a_running_vcpu() {
     let e = env();
     let id = e.create_vm("t");
-    let (vmpid, runner) = e.spawn_running_vcpu(id);
-    e.vmm.activate(Activate::Quiesce);
+    // The runs stay in guest mode until released, so that each kick finds
+    // the vcpu there (a run that saw the request by itself first would
+    // leave guest mode with no IPI needed: a race, not a failure).
+    let wait_kicks = |n: usize| {
+        while e.k.kicks().len() < n {
+            std::thread::yield_now();
+        }
+    };
+    let (vmpid, runner) = e.spawn_running_vcpu_until_released(id);
+    let vmm = e.vmm;
+    let suspend = std::thread::spawn(move || vmm.activate(Activate::Quiesce));
+    wait_kicks(1);
     assert_eq!(e.k.kicks(), vec![VCPU_CPU], "suspend: one IPI");
+    e.vmm.backend().release.store(true, Ordering::SeqCst);
     assert_eq!(runner.join().unwrap(), (Ok(()), VM_EXIT_NONE as u16));
+    suspend.join().unwrap();
+    e.vmm.backend().release.store(false, Ordering::SeqCst);
     e.vmm.activate(Activate::Wakeup);
-    let (vmpid2, runner) = e.spawn_running_vcpu(id);
-    e.terminate(id).unwrap();
+    let (vmpid2, runner) = e.spawn_running_vcpu_until_released(id);
+    let term = e.spawn_ioctl(e.root, VMM_IOC_TERM, vm_terminate_params { vtp_vm_id: id });
+    wait_kicks(2);
     assert_eq!(e.k.kicks(), vec![VCPU_CPU, VCPU_CPU], "TERM: one IPI");
+    e.vmm.backend().release.store(true, Ordering::SeqCst);
     assert_eq!(runner.join().unwrap(), (Ok(()), VM_EXIT_NONE as u16));
+    assert_eq!(term.join().unwrap(), Ok(()));
+    e.vmm.backend().release.store(false, Ordering::SeqCst);
     // Nothing runs: a second VM's TERM and a suspend send none.
     let id2 = e.create_vm("u");
     e.terminate(id2).unwrap();
