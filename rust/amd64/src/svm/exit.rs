@@ -97,7 +97,6 @@ pub(super) fn run<K: Kernel>(
         gpa: req.pvclock_gpa,
         version: req.pvclock_version,
     };
-    let ranges = vm.ranges;
     // Some while the guest's FPU state is loaded and GIF is clear, across
     // the exits that go straight back to the guest (switch::Live); the
     // CPU is published in `req.curcpu` for as long.
@@ -180,7 +179,7 @@ pub(super) fn run<K: Kernel>(
             switch::leave(&k, v, l);
         }
 
-        let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv, ranges);
+        let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv);
         v.irqready = v.gs.rflags & PSL_I != 0;
         let intr = req.intr.load(Ordering::Acquire) != 0;
         intr_seen = intr;
@@ -340,7 +339,6 @@ fn handle_exit<K: Kernel>(
     exit: &mut vmm_abi::vm_exit,
     ev: &mut vcpu_inject_event,
     pv: &crate::pvclock::PvClock<'_>,
-    ranges: &[vmm_abi::vm_mem_range],
 ) -> KResult<Next> {
     let reason = v.gs.exit_reason;
     let rflags = v.gs.rflags;
@@ -401,7 +399,7 @@ fn handle_exit<K: Kernel>(
             Next::Resume
         }
         SVM_VMEXIT_MSR => {
-            if msr_exit(svm, vm, v, ev, pv, ranges) {
+            if msr_exit(svm, vm, v, ev, pv) {
                 v.gs.rip = v.gs.rip.wrapping_add(insn_len(svm, v, 2));
             }
             update_rip = true;
@@ -546,14 +544,21 @@ fn msr_exit<K: Kernel>(
     v: &mut SvmVcpu<K>,
     ev: &mut vcpu_inject_event,
     pv: &crate::pvclock::PvClock<'_>,
-    ranges: &[vmm_abi::vm_mem_range],
 ) -> bool {
     // RDMSR/WRMSR take the MSR number from ECX; RCX's upper half is
     // ignored, as by the CPU.
     let msrno = v.gs.rcx as u32;
     if v.vmcb.exitinfo1 == 1 {
         let val = (v.gs.rdx << 32) | (v.vmcb.rax & 0xffff_ffff);
-        match wrmsr_shared(&svm.k, vm.pmap, ranges, pv, &mut v.shadow_pat, msrno, val) {
+        match wrmsr_shared(
+            &svm.k,
+            vm.pmap,
+            vm.ranges,
+            pv,
+            &mut v.shadow_pat,
+            msrno,
+            val,
+        ) {
             Wrmsr::Done => true,
             Wrmsr::Fault => {
                 queue_ex(ev, 13);
