@@ -4,7 +4,8 @@
 #                   host build
 #   make test       everything CI runs: format, lints, host tests, ABI
 #                   table, kernel object checks, emulator regress
-#   make demo       a guest running under the Rust vmm in QEMU
+#   make demo       a real guest kernel (Linux) boots under the Rust vmm
+#                   in QEMU; installs what it needs first (tools/setup.sh)
 #   make abi        print the /dev/vmm ABI table (checked three ways)
 #   make kobj       build/vmm_rs.o, the one object an OpenBSD kernel links
 #   make check-kobj verify that object (IBT, GOT, panic path, SSE, ...)
@@ -153,6 +154,7 @@ fuzz-smoke:
 regress: kobj
 	sh regress/run.sh
 
+# GUEST=linux|openbsd, CONFIG=, KERNEL=/INITRD=/CMDLINE= (regress/demo.sh)
 demo:
 	sh regress/demo.sh
 

@@ -96,7 +96,9 @@ cd "../compile/$conf"
 set --
 [ -n "${OBSD_CC:-}" ] && set -- "$@" CC="$OBSD_CC --target=x86_64-unknown-openbsd"
 [ -n "${OBSD_LD:-}" ] && set -- "$@" LD="$OBSD_LD"
-nice -n 10 bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
+# GNU make's flags (MAKEFLAGS "w" when this runs two makes deep, as under
+# make demo) mean something else to bmake: none reach it.
+nice -n 10 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
 cp bsd "$out"
 [ "$what" = test ] && cp bsd.gdb "$obj/bsd.gdb"
 echo "built $out"

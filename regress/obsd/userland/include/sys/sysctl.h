@@ -10,6 +10,8 @@
 #define CTL_MACHDEP	7		/* machine dependent: <machine/cpu.h> */
 #define CTL_DDB		9		/* the kernel debugger: <ddb/db_var.h> */
 
+#define KERN_VERSION	4		/* CTL_KERN: the kernel's version string */
+
 int	sysctl(const int *, u_int, void *, size_t *, void *, size_t);
 
 #endif /* !_OBSD_SYS_SYSCTL_H_ */
