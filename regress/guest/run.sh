@@ -4,7 +4,8 @@
 # testbed program booting a real guest, in each emulator configuration
 # (CONFIGS, default qemu-svm).  The guest's files (Linux: built by
 # regress/guest/linux/build.sh into build/guest/linux; OpenBSD: the
-# GENERIC.MP kernel of make obsd-generic; the hostile guests: built by
+# RUSTVMM-TEST kernel of make obsd-kernel with its ramdisk userland
+# (build/obsd/bsd.rd); the hostile guests: built by
 # regress/guest/hostile/build.sh) are given to the testbed as boot
 # modules; the program reads them as /testbed/<name>.  The guest's
 # console is in the serial log (regress/testbed/obj/logs); the lines
@@ -30,10 +31,18 @@ hostile) OUT=$out sh regress/guest/hostile/build.sh
 		modules="$modules $out/$g"
 	done
 	says='^# (== |vmon: [a-z]*: )' ;;
-obsd)	# GENERIC.MP of make obsd-generic (regress/obsd), as vmd loads it.
-	[ -s build/obsd/bsd.generic ] || make obsd-generic
-	modules="$top/build/obsd/bsd.generic"
-	says='^# (cpu0|pvbus0|pvclock0|pchb0|com0)' ;;
+obsd)	# The RUSTVMM-TEST kernel of make obsd-kernel (regress/obsd) with
+	# its ramdisk userland, as vmd loads a kernel: to its init.
+	if [ ! -s build/obsd/bsd.rd ] || [ build/obsd/bsd -nt build/obsd/bsd.rd ]
+	then
+		[ -s build/obsd/bsd ] || make obsd-kernel
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		    make -s -C regress/obsd/userland rd \
+		    OBJ="$top/build/obsd/userland" KERNEL="$top/build/obsd/bsd" \
+		    BSDRD="$top/build/obsd/bsd.rd"
+	fi
+	modules="$top/build/obsd/bsd.rd"
+	says='^# (cpu0: [A-Z]|pvbus0|pvclock0|pchb0|com0|init: )' ;;
 *)	echo "guest: unknown GUEST '$GUEST' (known: linux obsd hostile)" >&2
 	exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 /*
  * guest_obsd.c: the monitor as a testbed regress program booting the
- * OpenBSD GENERIC.MP kernel of make obsd-generic (make guest GUEST=obsd).
+ * OpenBSD 7.6 kernel of make obsd-kernel (make guest GUEST=obsd).
  * The testbed builds a program from one file and gives it no arguments:
  * this file is the monitor's sources and its command line.
  */
@@ -16,17 +16,18 @@
 #include "loadfile_elf.c"
 
 /*
- * There is no disk: the kernel asks for a root device, which is as far
- * as it can go.
+ * The RUSTVMM-TEST kernel of make obsd-kernel with its ramdisk userland
+ * (build/obsd/bsd.rd): its init, finding no vmm(4) in the guest, prints
+ * the kernel's version and this marker.
  */
-#define MARKER	"root device"
+#define MARKER	"OBSD-USERLAND: init running"
 
 int
 main(void)
 {
 	char *argv[] = {
 		"vmon", "-n", "openbsd", "-m", "256", "-E", MARKER,
-		"-w", "120", "/testbed/bsd.generic", NULL
+		"-w", "120", "/testbed/bsd.rd", NULL
 	};
 
 	return (vmon_main(nitems(argv) - 1, argv));
