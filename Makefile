@@ -15,7 +15,8 @@
 #                   and what the rest of that kernel needs from vmm
 #   make kernel     on OpenBSD: SYSDIR=/usr/src/sys [CONFIG=...], stage and
 #                   build a kernel with the Rust vmm
-#   make bench      exit-path figures in instructions (QEMU -icount)
+#   make bench      exit-path figures in instructions (QEMU -icount), and
+#                   real guests' boots (make bench-guests: on Bochs too)
 #   make regress    run the regress programs in the emulator testbed
 #                   (CONFIGS="qemu-svm bochs-vmx bochs-svm", PROG=x.c)
 #   make guest      GUEST=linux|obsd|hostile: the monitor (regress/vmon)
@@ -185,6 +186,11 @@ obsd-generic: kobj
 obsd-regress: obsd-kernel
 	sh regress/obsd/regress.sh
 
+# make bench with the real guests on the Bochs machines too (minutes each).
+bench-guests: kobj
+	mkdir -p build
+	BENCH_GUEST_CONFIGS="qemu-svm bochs-vmx bochs-svm" sh regress/bench.sh
+
 # Per-function instruction profile of one in-kernel exit (needs python3).
 bench-profile: kobj
 	sh regress/bench/profile.sh
@@ -200,5 +206,5 @@ clean:
 
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
-	man-lint unit sanitize fuzz-smoke regress bench bench-profile \
+	man-lint unit sanitize fuzz-smoke regress bench bench-guests bench-profile \
 	demo guest guests test clean obsd-kernel obsd-generic obsd-regress

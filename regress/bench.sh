@@ -17,6 +17,7 @@ CONFIGS=$configs SELFTESTS=0 PROG=regress/bench/exits.c \
     QEMU_ICOUNT=shift=0 sh regress/run.sh > build/bench.out 2>&1 ||
     { cat build/bench.out; exit 1; }
 mkdir -p bench
+
 for c in $configs; do
 	case $c in
 	bochs-vmx)
@@ -26,7 +27,57 @@ for c in $configs; do
 	esac
 	sed -n "s/^# bench \([^ ]*\) \([0-9]*\) \(.*\)\$/bench \1 $c \2 \3/p" \
 	    "$logs/$c.serial.log"
-done | tee build/bench.txt
+done > build/bench.txt
+
+# Real guests under the monitor (regress/vmon, as make guest runs them),
+# on BENCH_GUEST_CONFIGS (qemu-svm here; make bench-guests: also
+# bochs-vmx and bochs-svm, minutes each): host instructions to the
+# guest's console marker (the TSC counts instructions: QEMU's -icount
+# shift=0, Bochs's instruction clock), exits to the monitor, interrupts
+# injected (ceilings in bench/limits.txt); wall time and the exits by
+# reason are reported, not checked.  The OpenBSD guest needs
+# ../shared/openbsd (make obsd-kernel); without it, a SKIP line.
+guest_configs=${BENCH_GUEST_CONFIGS-qemu-svm}
+guests="linux obsd"
+[ -d ../shared/openbsd ] || {
+	guests=linux
+	echo "bench: SKIP guest-obsd: no ../shared/openbsd beside the checkout"
+}
+[ -n "$guest_configs" ] || guests=
+: >build/bench-guests.txt
+: >build/bench-guest-exits.txt
+for g in $guests; do
+	t0=$(date +%s)
+	GUEST=$g CONFIGS=$guest_configs sh regress/guest/run.sh \
+	    >build/bench-guest-$g.out 2>&1 ||
+	    { cat build/bench-guest-$g.out; exit 1; }
+	for c in $guest_configs; do
+		l=$logs/$c.serial.log
+		wall=$(($(stat -c %Y "$l") - t0))
+		awk -v g="$g" -v c="$c" -v wall="$wall" '
+		/^# vmon: marker .* after / {
+			for (i = 1; i <= NF; i++) if ($i == "TSC") t = $(i - 1)
+			marker = t
+		}
+		/^# vmon: run .* exits to the monitor/ {
+			for (i = 1; i <= NF; i++) if ($i == "exits") e = $(i - 1)
+		}
+		/^# vmon: [0-9]+ interrupts injected/ { irq = $3 }
+		END {
+			if (marker == "" || e == "" || irq == "") exit 1
+			printf "bench guest-%s-insns %s %s insns\n", g, c, marker
+			printf "bench guest-%s-exits %s %s exits\n", g, c, e
+			printf "bench guest-%s-irqs %s %s irqs\n", g, c, irq
+			printf "bench guest-%s-wall %s %s s\n", g, c, wall
+		}' "$l" >>build/bench-guests.txt ||
+		    { echo "bench: no figures from $g on $c ($l)"; exit 1; }
+		sed -n "s/^# vmon:   exit \(0x[0-9a-f]*\) (\(.*\)): \([0-9]*\)\$/$g $c \1 \2: \3/p" \
+		    "$l" >>build/bench-guest-exits.txt
+	done
+done
+
+cat build/bench-guests.txt >> build/bench.txt
+cat build/bench.txt
 {
 	echo "name,config,value,unit"
 	awk '{print $2 "," $3 "," $4 "," $5}' build/bench.txt
@@ -50,6 +101,25 @@ done | tee build/bench.txt
 	echo "| figure | config | value | unit |"
 	echo "|---|---|---|---|"
 	awk '{print "| " $2 " | " $3 " | " $4 " | " $5 " |"}' build/bench.txt
+	if [ -s build/bench-guest-exits.txt ]; then
+		echo
+		echo "## Real guests"
+		echo
+		echo "\`guest-G-insns\`: host instructions (the guest's among them)"
+		echo "from the monitor's start to the guest's console marker (Linux:"
+		echo "its init running; OpenBSD: its init running); \`-exits\`: exits"
+		echo "to the monitor (VMM_IOC_RUN returns); \`-irqs\`: interrupts"
+		echo "injected; \`-wall\`: this machine's seconds for the whole"
+		echo "emulator run (not checked).  Exits by reason:"
+		echo
+		echo "| guest | config | exit | count |"
+		echo "|---|---|---|---|"
+		awk '{r = $4; for (i = 5; i < NF; i++) r = r " " $i
+		    sub(/:$/, "", r)
+		    print "| " $1 " | " $2 " | " $3 " " r " | " $NF " |"}' \
+		    build/bench-guest-exits.txt
+		echo
+	fi
 	# The history of the exit-path figures and what changed them.
 	if [ -f bench/notes.md ]; then cat bench/notes.md; fi
 } > bench/results.md
@@ -78,10 +148,25 @@ END {
 # figures must also be close to their ceilings (at most `room` percent
 # below), so that a regression of that size always crosses the ceiling:
 # when the code gets faster, the ceiling has to come down with it.
-awk -v room=5 'NR == FNR { if ($0 !~ /^#/ && NF == 3) lim[$1 " " $2] = $3; next }
+awk -v room=5 -v gcfg=" $guest_configs " -v guests=" $guests " '
+NR == FNR {
+	if ($0 !~ /^#/ && NF == 3) {
+		# A guest figure is only wanted from the guests and
+		# configurations that ran.
+		if ($1 ~ /^guest-/) {
+			split($1, p, "-")
+			if (index(guests, " " p[2] " ") == 0 ||
+			    index(gcfg, " " $2 " ") == 0)
+				next
+		}
+		lim[$1 " " $2] = $3
+	}
+	next
+}
 {
 	k = $2 " " $3
 	seen[k] = 1
+	if ($5 == "s") next
 	if (!(k in lim)) { printf "bench: %s has no ceiling in bench/limits.txt\n", k; bad = 1; next }
 	if ($4 + 0 > lim[k] + 0) { printf "bench: %s = %s, above its ceiling %s\n", k, $4, lim[k]; bad = 1 }
 	if (($2 == "io-roundtrip" || $2 == "cpuid-roundtrip") &&
