@@ -193,10 +193,11 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// argument would have to stay valid until the call returns.
     ///
     /// # Safety
-    /// `r` points to live storage from [`Kernel::refcnt_storage`] holding
-    /// one of the caller's references, which this call drops.  The
-    /// implementation must not access `*r` after the decrement (it may use
-    /// the address as a wait channel).
+    /// `r` points to storage from [`Kernel::refcnt_storage`] that is live
+    /// until the decrement (as when the caller holds one of its
+    /// references, the one this call drops).  The implementation must not
+    /// access `*r` after the decrement (it may use the address as a wait
+    /// channel).
     unsafe fn refcnt_rele_wake(&self, r: NonNull<Self::RefCntStorage>);
     /// Drops the caller's reference and sleeps until no other is left.
     fn refcnt_finalize(&self, r: &Self::RefCntStorage, wmesg: &'static CStr);

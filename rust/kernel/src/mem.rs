@@ -13,8 +13,10 @@ use crate::{KResult, Kernel, PoolId, PAGE_SIZE};
 
 /// A `T` in a kernel pool (pool_get(9)); freed with pool_put(9) on drop.
 ///
-/// Gives shared access only: objects with kernel locks inside must not
-/// move once placed.
+/// The object stays at its address until it is freed or moved out
+/// ([`PoolBox::into_inner`]), both of which take the box by value, so no
+/// thread can be holding, waiting for or sleeping on a kernel lock or
+/// count inside it then.
 pub struct PoolBox<K: Kernel, T> {
     k: K,
     pool: PoolId,
