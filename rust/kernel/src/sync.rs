@@ -19,8 +19,13 @@ use crate::{KResult, Kernel, PoolId};
 /// A reader/writer lock protecting a `T` (rwlock(9)).
 ///
 /// The kernel lock is initialised when the `RwLock` is made, so every
-/// `RwLock` is ready for use; it may move while no guard exists (the
-/// kernel's lock does not depend on its address while nobody holds it).
+/// `RwLock` is ready for use (there is no separate initialisation that
+/// could reset a held lock); it may move while no guard exists: the
+/// kernel's lock does not depend on its address while nobody holds it
+/// (OpenBSD's `rw_init` stores the owner word and the name; WITNESS keeps
+/// a lock's address only while it is held, or when the lock is
+/// initialised before `WITNESS_INITIALIZE`, which runs before autoconf
+/// attaches vmm).
 pub struct RwLock<K: Kernel, T> {
     k: K,
     raw: K::RwLockStorage,
