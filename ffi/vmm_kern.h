@@ -9,11 +9,19 @@
  *
  * Include <sys/types.h> (or the host compat header) first.
  *
+ * Two parts: the machine-independent services, which the MI driver
+ * (rust/core) uses through the Rust trait `Kernel`, and the amd64 ones
+ * below them, which only the MD driver (rust/amd64) uses, through
+ * `KernelAmd64`.
+ *
  * Conventions: functions that can fail return 0 or an errno value.
  * Pointers to opaque structures are kernel objects the Rust side never
- * looks into.  Storage structures (vmmk_rwlock, vmmk_refcnt) are embedded
- * in Rust-owned memory that never moves once initialised; the glue checks
- * at compile time that the kernel object fits.
+ * looks into; it holds a reference to each one it passes (uvm objects,
+ * pmaps).  Storage structures (vmmk_rwlock, vmmk_refcnt) are embedded in
+ * Rust-owned memory, initialised there, and moved only while no thread
+ * holds, waits for or sleeps on them (neither kernel object depends on
+ * its address then); the glue checks at compile time that the kernel
+ * object fits.
  */
 #ifndef VMM_KERN_H
 #define VMM_KERN_H
@@ -31,6 +39,10 @@ struct vmmk_refcnt {
 struct vmmk_proc;	/* struct proc */
 struct vmmk_uobj;	/* struct uvm_object (anonymous guest memory) */
 struct vmmk_pmap;	/* struct pmap (a guest-physical address space) */
+
+/*
+ * Machine-independent services.
+ */
 
 /* Reader/writer locks, rwlock(9). */
 void	vmmk_rw_init(struct vmmk_rwlock *, const char *);
@@ -85,8 +97,9 @@ int	vmmk_map_guest(struct vmmk_proc *, vaddr_t *, size_t,
 int	vmmk_map_immutable(struct vmmk_proc *, vaddr_t, vaddr_t);
 void	vmmk_unmap(struct vmmk_proc *, vaddr_t, vaddr_t);
 
-/* Guest-physical address spaces, pmap(9). */
+/* Guest-physical address spaces, pmap(9); destroy drops a reference. */
 struct vmmk_pmap	*vmmk_pmap_create(void);
+void	 vmmk_pmap_reference(struct vmmk_pmap *);
 void	 vmmk_pmap_destroy(struct vmmk_pmap *);
 void	 vmmk_pmap_remove(struct vmmk_pmap *, vaddr_t, vaddr_t);
 size_t	 vmmk_pmap_resident_count(struct vmmk_pmap *);
@@ -107,6 +120,14 @@ int	 vmmk_pledge_fail(struct vmmk_proc *, int);
 #define VMMK_CHECK_YIELD	0x2
 int	 vmmk_thread_check(void);
 
+/* Time: nanouptime (ns), nanoboottime. */
+uint64_t vmmk_nanouptime(void);
+void	 vmmk_nanoboottime(uint64_t *, uint32_t *);
+
+/* Console; the Rust side formats nothing itself. */
+void	vmmk_log(const char *, unsigned long, unsigned long);
+__attribute__((__noreturn__)) void	vmmk_panic(const char *);
+
 /*
  * amd64 services of the machine-dependent layer.
  */
@@ -120,11 +141,9 @@ int	 vmmk_guest_fault(struct vmmk_proc *, struct vmmk_pmap *, vaddr_t,
 	    paddr_t);
 /* Copy guest-physical memory out (0) or in (1) through the direct map. */
 int	 vmmk_guest_rw(struct vmmk_pmap *, paddr_t, void *, size_t, int);
-/* Time: TSC frequency (Hz), invariant TSC, nanouptime (ns), nanoboottime. */
+/* The TSC: frequency (Hz), invariant. */
 uint64_t vmmk_tsc_frequency(void);
 int	 vmmk_tsc_is_invariant(void);
-uint64_t vmmk_nanouptime(void);
-void	 vmmk_nanoboottime(uint64_t *, uint32_t *);
 /* CPUF_VMM of the current CPU; start/stop on the others and wait. */
 int	 vmmk_cpu_vmm_on(void);
 void	 vmmk_cpu_set_vmm_on(int);
@@ -144,9 +163,5 @@ uint64_t vmmk_xsave_mask(void);
 size_t	 vmmk_fpu_area_size(void);
 int	 vmmk_fpu_enter_guest(void *, int, uint64_t);
 uint64_t vmmk_fpu_exit_guest(void *);
-
-/* Console; the Rust side formats nothing itself. */
-void	vmmk_log(const char *, unsigned long, unsigned long);
-__attribute__((__noreturn__)) void	vmmk_panic(const char *);
 
 #endif /* VMM_KERN_H */

@@ -12,7 +12,7 @@
 
 use crate::insn::CpuidResult;
 use crate::x86::CR4_OSXSAVE;
-use vmm_kernel::Kernel;
+use vmm_kernel::KernelAmd64;
 
 /// Bits of leaf 1 ECX.
 mod ecx1 {
@@ -335,7 +335,7 @@ fn xsave_size_for(h: &impl HostCpuid, host: &CpuidHost, xcr0: u64) -> u32 {
 /// guest), so both stay hidden here: `pkru` and `cet` are false.  (XSETBV,
 /// `exitpolicy::xsetbv_value`, takes the kernel's `xsave_mask`, which
 /// never has PKRU; with `pkru` on it must allow [`CpuidHost::guest_xcr0_mask`].)
-pub fn host_for_backend<K: Kernel>(k: &K) -> CpuidHost {
+pub fn host_for_backend<K: KernelAmd64>(k: &K) -> CpuidHost {
     CpuidHost::probe(
         &LiveCpuid,
         HostState {

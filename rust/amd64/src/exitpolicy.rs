@@ -9,8 +9,9 @@ use vmm_abi::{
     vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, vm_mem_range, VCPU_INJECT_EX,
 };
 use vmm_core::{RunCheck, NOCPU};
+use vmm_kernel::mem::PmapBox;
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
-use vmm_kernel::Kernel;
+use vmm_kernel::KernelAmd64;
 
 use crate::pvclock::{self, PvClock};
 
@@ -63,7 +64,7 @@ pub(crate) fn after_exit(
 /// entry and makes it exit at once.  `SeqCst`: pairs with the requests'
 /// store-then-load of `curcpu`.
 #[inline]
-pub(crate) fn take_cpu<K: Kernel>(
+pub(crate) fn take_cpu<K: KernelAmd64>(
     k: &K,
     curcpu: &AtomicU32,
     cpu: u32,
@@ -190,9 +191,9 @@ pub(crate) enum Wrmsr {
 
 /// WRMSR of ECX = `msr` with `val`: the pvclock MSRs and the shadowed,
 /// validated PAT.
-pub(crate) fn wrmsr_shared<K: Kernel>(
+pub(crate) fn wrmsr_shared<K: KernelAmd64>(
     k: &K,
-    pmap: K::Pmap,
+    pmap: &PmapBox<K>,
     ranges: &[vm_mem_range],
     pv: &PvClock<'_>,
     shadow_pat: &mut u64,

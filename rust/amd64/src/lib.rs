@@ -99,7 +99,7 @@ pub(crate) mod x86;
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};
 use vmm_core::{Backend, Mode, RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::PmapBox;
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use svm::{Svm, SvmVcpu, SvmVm};
 use vmm_kernel::mem::PageBox;
@@ -122,7 +122,7 @@ pub fn pat_is_valid(pat: u64) -> bool {
 /// drives.  Every machine-dependent entry dispatches here, once.  (It lives
 /// once, in the driver's static: the size of a variant does not matter.)
 #[allow(clippy::large_enum_variant)]
-pub enum Amd64<K: Kernel> {
+pub enum Amd64<K: KernelAmd64> {
     /// No usable CPU support: /dev/vmm cannot be opened.
     Unsupported,
     /// AMD SVM with RVI.
@@ -132,7 +132,7 @@ pub enum Amd64<K: Kernel> {
 }
 
 /// Per-VM state of the chosen backend.
-pub enum VmState<K: Kernel> {
+pub enum VmState<K: KernelAmd64> {
     /// SVM.
     Svm(SvmVm<K>),
     /// VMX.
@@ -140,14 +140,14 @@ pub enum VmState<K: Kernel> {
 }
 
 /// Per-vcpu state of the chosen backend.
-pub enum VcpuState<K: Kernel> {
+pub enum VcpuState<K: KernelAmd64> {
     /// SVM.
     Svm(SvmVcpu<K>),
     /// VMX.
     Vmx(VmxVcpu<K>),
 }
 
-impl<K: Kernel> Amd64<K> {
+impl<K: KernelAmd64> Amd64<K> {
     /// `vmm_attach_machdep`: picks the backend for what the CPU offers and
     /// prints the attach line's tail.
     pub fn attach(k: K) -> Self {
@@ -215,7 +215,7 @@ impl<K: Kernel> Amd64<K> {
     }
 }
 
-impl<K: Kernel> Backend<K> for Amd64<K> {
+impl<K: KernelAmd64> Backend<K> for Amd64<K> {
     type VmState = VmState<K>;
     type VcpuState = VcpuState<K>;
 
@@ -259,6 +259,12 @@ impl<K: Kernel> Backend<K> for Amd64<K> {
 
     fn running(&self) -> bool {
         self.kernel().is_some_and(|k| k.cpu_vmm_on())
+    }
+
+    fn kick(&self, cpu: u32) {
+        if let Some(k) = self.kernel() {
+            k.cpu_kick(cpu);
+        }
     }
 
     fn vm_init(&self, pmap: &PmapBox<K>, _ranges: &[vm_mem_range]) -> KResult<VmState<K>> {

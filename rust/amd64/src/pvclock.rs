@@ -7,7 +7,8 @@
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use vmm_abi::vm_mem_range;
-use vmm_kernel::Kernel;
+use vmm_kernel::mem::PmapBox;
+use vmm_kernel::KernelAmd64;
 
 /// `KVM_MSR_WALL_CLOCK`.
 pub const MSR_WALL_CLOCK: u64 = 0x4b56_4d00;
@@ -57,7 +58,7 @@ pub fn register(ranges: &[vm_mem_range], value: u64, pv: &PvClock<'_>) -> bool {
 /// Runs before every entry, so the common disabled case is kept inline and
 /// the write itself out of line.
 #[inline]
-pub fn update<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>) {
+pub fn update<K: KernelAmd64>(k: &K, pm: &PmapBox<K>, pv: &PvClock<'_>) {
     let value = pv.gpa.load(Ordering::Relaxed);
     if value & ENABLE != 0 {
         write_time_info(k, pm, pv, value & !0xf);
@@ -66,7 +67,7 @@ pub fn update<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>) {
 
 #[cold]
 #[inline(never)]
-fn write_time_info<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>, gpa: u64) {
+fn write_time_info<K: KernelAmd64>(k: &K, pm: &PmapBox<K>, pv: &PvClock<'_>, gpa: u64) {
     let freq = k.tsc_frequency();
     let mul: u32 = (1_000_000_000u64 << 20)
         .checked_div(freq)
@@ -80,7 +81,7 @@ fn write_time_info<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>, gpa: u64) {
     };
     // Odd version while the update is in progress.
     put(&mut ti, 0, &((v << 1) | 1).to_le_bytes());
-    if k.guest_write(pm, gpa, ti.get(..4).unwrap_or(&[])).is_err() {
+    if pm.guest_write(gpa, ti.get(..4).unwrap_or(&[])).is_err() {
         return;
     }
     put(&mut ti, 8, &crate::insn::rdtsc().to_le_bytes());
@@ -88,18 +89,23 @@ fn write_time_info<K: Kernel>(k: &K, pm: K::Pmap, pv: &PvClock<'_>, gpa: u64) {
     put(&mut ti, 24, &mul.to_le_bytes());
     put(&mut ti, 28, &TSC_SHIFT.to_le_bytes());
     put(&mut ti, 29, &[FLAG_TSC_STABLE]);
-    let _ = k.guest_write(pm, gpa.wrapping_add(8), ti.get(8..).unwrap_or(&[]));
+    let _ = pm.guest_write(gpa.wrapping_add(8), ti.get(8..).unwrap_or(&[]));
     put(&mut ti, 0, &(v << 1).to_le_bytes());
-    let _ = k.guest_write(pm, gpa, ti.get(..4).unwrap_or(&[]));
+    let _ = pm.guest_write(gpa, ti.get(..4).unwrap_or(&[]));
 }
 
 /// The guest asked for the wall clock at `gpa`; false means #GP.
-pub fn wall_clock<K: Kernel>(k: &K, pm: K::Pmap, ranges: &[vm_mem_range], gpa: u64) -> bool {
+pub fn wall_clock<K: KernelAmd64>(
+    k: &K,
+    pm: &PmapBox<K>,
+    ranges: &[vm_mem_range],
+    gpa: u64,
+) -> bool {
     if !gpa_valid(ranges, gpa, 12) || (gpa & 0xfff).saturating_add(12) > 4096 {
         return false;
     }
     let mut ver = [0u8; 4];
-    if k.guest_read(pm, gpa, &mut ver).is_err() {
+    if pm.guest_read(gpa, &mut ver).is_err() {
         return false;
     }
     let v = u32::from_le_bytes(ver) | 1;
@@ -114,9 +120,9 @@ pub fn wall_clock<K: Kernel>(k: &K, pm: K::Pmap, ranges: &[vm_mem_range], gpa: u
     if let Some(d) = wc.get_mut(8..12) {
         d.copy_from_slice(&nsec.to_le_bytes());
     }
-    if k.guest_write(pm, gpa, &wc).is_err() {
+    if pm.guest_write(gpa, &wc).is_err() {
         return false;
     }
-    let _ = k.guest_write(pm, gpa, &v.wrapping_add(1).to_le_bytes());
+    let _ = pm.guest_write(gpa, &v.wrapping_add(1).to_le_bytes());
     true
 }

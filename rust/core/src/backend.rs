@@ -50,12 +50,13 @@ pub struct RunRequest<'a> {
     pub intr_pending: bool,
     /// `vc_intr`: also set asynchronously by `VMM_IOC_INTR`.
     pub intr: &'a AtomicU16,
-    /// `vc_curcpu`: the backend stores the CPU it runs the guest on
-    /// (`Kernel::cpu_id`) when it takes the CPU for the guest (interrupts
-    /// or GIF off), before it looks at `check()` and `intr` once more, and
-    /// [`crate::NOCPU`] when it gives the CPU back; from then on, and only
-    /// then, a request (`intr`, termination, suspend) comes with an IPI to
-    /// that CPU, which makes the guest exit.  `SeqCst` both ways.
+    /// `vc_curcpu`: the backend stores the CPU it runs the guest on (its
+    /// own CPU number, `KernelAmd64::cpu_id` on amd64) when it takes the
+    /// CPU for the guest (interrupts or GIF off), before it looks at
+    /// `check()` and `intr` once more, and [`crate::NOCPU`] when it gives
+    /// the CPU back; from then on, and only then, a request (`intr`,
+    /// termination, suspend) comes with [`Backend::kick`] of that CPU,
+    /// which makes the guest exit.  `SeqCst` both ways.
     pub curcpu: &'a AtomicU32,
     /// `vc_pvclock_system_gpa`: the paravirtual clock registration.
     pub pvclock_gpa: &'a AtomicU64,
@@ -94,6 +95,13 @@ pub trait Backend<K: Kernel>: Send + Sync + Sized + 'static {
     fn stop(&self);
     /// Virtualisation is enabled on the current CPU (`CPUF_VMM`).
     fn running(&self) -> bool;
+    /// Makes a guest in guest mode on CPU `cpu` (as the run loop published
+    /// it in [`RunRequest::curcpu`]) exit, so that its run loop looks at
+    /// what was just asked of it (upstream's `X86_IPI_NOP` to
+    /// `vc_curcpu`).  No default: a backend that cannot interrupt its
+    /// guests would leave `VMM_IOC_INTR`, termination and suspend waiting
+    /// for the guest's next exit.
+    fn kick(&self, cpu: u32);
     /// Before suspend, for each vcpu (with its lock held): flush what the
     /// CPU caches of it (VMX: VMCLEAR).  Errors stop the sweep.
     fn quiesce_vcpu(&self, _vcpu: &mut Self::VcpuState) -> KResult {

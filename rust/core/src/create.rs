@@ -154,13 +154,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 return Err(Errno::ENOMEM);
             };
             // The mapping's reference.
-            let for_map = uao.clone_ref();
             let mut va = vmr.vmr_va;
-            if let Err(e) = k.map_guest(p, &mut va, size, for_map.raw()) {
+            if let Err(e) = uao.clone_ref().map(p, &mut va, size) {
                 self.log(c"vm_create: uvm_map failed: %lu\n", e.to_raw() as u64, 0);
                 return Err(Errno::ENOMEM);
             }
-            let _ = for_map.into_raw();
             let end = va.saturating_add(size as u64);
             // Userland must not be able to change or remove the mapping.
             if let Err(e) = k.map_immutable(p, va, end) {
@@ -244,8 +242,6 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         let md = self.backend.vcpu_init(vm, id, vcp).inspect_err(|_| {
             self.log(c"vm_create: failed to init vcpu %lu\n", u64::from(id), 0);
         })?;
-        let vcpu = place::vcpu::<K, B>(k, id, md).ok_or(Errno::ENOMEM)?;
-        vcpu.inner.init(c"vcpu");
-        Ok(vcpu)
+        place::vcpu::<K, B>(k, id, md).ok_or(Errno::ENOMEM)
     }
 }

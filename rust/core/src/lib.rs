@@ -73,26 +73,25 @@ pub struct Vmm<K: Kernel, B: Backend<K>> {
 }
 
 impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
-    /// `vmm_attach`: a driver around `backend`, whose locks and counts must
-    /// be initialised with [`Vmm::init`] once it is at its final address.
+    /// `vmm_attach`: a driver around `backend`, whose reference count and
+    /// pools [`Vmm::init`] sets up once it is at its final address.
     /// `None` if the VM table cannot be allocated.
     pub fn new(k: K, backend: B) -> Option<Self> {
         Some(Vmm {
             k,
             backend,
-            slock: RwLock::new(k, Status::Active),
+            slock: RwLock::new(k, Status::Active, c"vmmslk"),
             refcnt: RefCount::new(k),
             quiescing: AtomicBool::new(false),
-            vms: RwLock::new(k, VmList::new(k)?),
+            vms: RwLock::new(k, VmList::new(k)?, c"vm_list"),
             vcpu_max: vmm_abi::VMM_MAX_VCPUS as usize,
         })
     }
 
-    /// Second half of `vmm_attach`, in place: locks, counts and pools.
+    /// Second half of `vmm_attach`, in place: the reference count and the
+    /// pools.
     pub fn init(&self) {
-        self.slock.init(c"vmmslk");
         self.refcnt.init();
-        self.vms.init(c"vm_list");
         vm::init_pools::<K, B>(self.k);
     }
 

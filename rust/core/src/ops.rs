@@ -228,13 +228,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 result = Err(Errno::EINVAL);
                 break;
             };
-            let for_map = uao.clone_ref();
-            if let Err(e) = self.k.map_guest(p, va, dst.vmr_size, for_map.raw()) {
+            if let Err(e) = uao.clone_ref().map(p, va, dst.vmr_size) {
                 self.log(c"vm_share_mem: uvm_map failed: %lu\n", e.to_raw() as u64, 0);
                 result = Err(e);
                 break;
             }
-            let _ = for_map.into_raw();
             *d = true;
             let end = va.saturating_add(dst.vmr_size as u64);
             if let Err(e) = self.k.map_immutable(p, *va, end) {
@@ -328,7 +326,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     pub(crate) fn kick(&self, vcpu: &Vcpu<K, B>) {
         let cpu = vcpu.curcpu.load(Ordering::SeqCst);
         if cpu != NOCPU {
-            self.k.cpu_kick(cpu);
+            self.backend.kick(cpu);
         }
     }
 }

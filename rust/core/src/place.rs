@@ -27,8 +27,8 @@ use crate::backend::Backend;
 use crate::vm::{Vcpu, VcpuInner, Vm, VmLink, NAME_LEN, NRANGES, VCPUS_PER_VM};
 
 /// A STOPPED vcpu `id` with machine-dependent state `md`, an empty exit
-/// record and nothing to inject (`vcpu_init`'s pool object); its lock
-/// still needs [`RwLock::init`].  `None` if the pool has no object.
+/// record and nothing to inject (`vcpu_init`'s pool object), its lock
+/// initialised.  `None` if the pool has no object.
 pub(crate) fn vcpu<K: Kernel, B: Backend<K>>(
     k: K,
     id: u32,
@@ -47,7 +47,8 @@ pub(crate) fn vcpu<K: Kernel, B: Backend<K>>(
             addr_of_mut!((*v).curcpu).write(AtomicU32::new(crate::vm::NOCPU));
             addr_of_mut!((*v).pvclock_gpa).write(AtomicU64::new(0));
             addr_of_mut!((*v).pvclock_version).write(AtomicU32::new(0));
-            let inner: *mut VcpuInner<K, B> = RwLock::write_in_place(addr_of_mut!((*v).inner), k);
+            let inner: *mut VcpuInner<K, B> =
+                RwLock::write_in_place(addr_of_mut!((*v).inner), k, c"vcpu");
             addr_of_mut!((*inner).md).write(md);
             write_bytes(
                 addr_of_mut!((*inner).exit).cast::<u8>(),

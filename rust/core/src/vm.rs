@@ -56,7 +56,7 @@ pub struct Vcpu<K: Kernel, B: Backend<K>> {
     /// [`NOCPU`].  The backend's run loop sets it while it holds the CPU
     /// for the guest (interrupts or GIF off between its entries and
     /// exits) and clears it when it lets go; `VMM_IOC_INTR`, `VMM_IOC_TERM`
-    /// and suspend send that CPU an IPI (`Kernel::cpu_kick`) so that the
+    /// and suspend send that CPU an IPI (`Backend::kick`) so that the
     /// guest exits and the loop sees the request.
     pub curcpu: AtomicU32,
     /// `vc_pvclock_system_gpa` [a].

@@ -1,23 +1,36 @@
 //! The kernel-services boundary of the Rust vmm(4).
 //!
-//! [`Kernel`] lists everything the driver needs from the host kernel, in
-//! Rust terms.  Two implementations exist: `vmm-openbsd` (the C functions of
-//! `ffi/vmm_kern.h`, implemented by `sys/` on OpenBSD's kernel API) and
-//! `vmm-testkit` (a host test double with threads, an accounting allocator
-//! and simulated processes).
+//! Two traits list everything the driver needs from the host kernel, in
+//! Rust terms: [`Kernel`], the machine-independent services (locks,
+//! reference counts, pools, pages, guest-memory objects, pmaps as such,
+//! user copies, the current process and its pledge, the scheduler's
+//! flags, time, the console), which is all the machine-independent driver
+//! (`vmm-core`) may ask for; and [`amd64::KernelAmd64`], the amd64
+//! services on top of it (nested-paging pmaps and guest-physical memory,
+//! the TSC, per-CPU state and IPIs, the FPU/XCR0 swap) that only the
+//! machine-dependent driver (`vmm-amd64`) uses.  Two implementations
+//! exist: `vmm-openbsd` (the C functions of `ffi/vmm_kern.h`, implemented
+//! by `sys/` on OpenBSD's kernel API) and `vmm-testkit` (a host test
+//! double with threads, an accounting allocator and simulated processes).
 //!
-//! On top of the trait this crate builds the safe types the driver uses,
-//! in the spirit of Rust-for-Linux's `kernel` crate: [`sync::RwLock`] with
-//! RAII guards, [`sync::RefCount`], [`mem::PoolBox`], [`mem::Pages`],
-//! [`mem::KBuf`], reference-owning handles for guest-memory objects and
-//! pmaps, and typed user copies.  This crate and the FFI crates are the only
-//! places with `unsafe`; the driver core forbids it.
+//! A trait method that takes a raw handle (a lock's storage, a pool or
+//! page pointer, a memory-object or pmap handle) whose misuse could be
+//! undefined behaviour is an `unsafe fn` stating what its caller must
+//! prove; the driver never calls one.  It uses the safe types this crate
+//! builds on the traits instead, in the spirit of Rust-for-Linux's `kernel`
+//! crate: [`sync::RwLock`] with RAII guards, [`sync::RefCount`],
+//! [`sync::SharedOwner`]/[`sync::SharedRef`], [`mem::PoolBox`],
+//! [`mem::Pages`], [`mem::KBuf`], the reference-owning handles
+//! [`mem::UaoRef`] and [`mem::PmapBox`] (whose amd64 operations are in
+//! [`amd64`]), and typed user copies.  This crate and the FFI crates are
+//! the only places with `unsafe`; the driver core forbids it.
 
 #![no_std]
 
 use core::ffi::CStr;
 use core::ptr::NonNull;
 
+pub mod amd64;
 pub mod errno;
 pub mod mem;
 pub mod once;
@@ -25,6 +38,7 @@ pub mod pod;
 pub mod sync;
 pub mod user;
 
+pub use amd64::KernelAmd64;
 pub use errno::{Errno, KResult};
 
 /// The page size of amd64.
@@ -64,56 +78,107 @@ pub struct ThreadCheck {
     pub yield_cpu: bool,
 }
 
-/// The services the driver needs from the kernel.
+/// The machine-independent services the driver needs from the kernel.
 ///
 /// # Safety
 ///
 /// Implementations must honour the contracts stated on each method: in
 /// particular that pool and page memory is valid, zeroed, suitably aligned
 /// and exclusively owned until it is given back, that lock storage behaves
-/// as a reader/writer lock once initialised, and that copyin/copyout only
-/// touch the kernel memory they are given.
+/// as a reader/writer lock once initialised (and may be moved while no
+/// thread holds it or sleeps with it), that copyin/copyout only touch the
+/// kernel memory they are given, and that every safe method is sound for
+/// any argument: a misbalanced use of a safe method (a reference count
+/// released once too often, say) may panic or hang the kernel but is
+/// never undefined behaviour.
 pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// Storage of one reader/writer lock; interior-mutable.
     type RwLockStorage: Send + Sync;
     /// Storage of one reference count; interior-mutable.
     type RefCntStorage: Send + Sync;
-    /// A process (`struct proc *`).
+    /// The current thread's process (`struct proc *`), as
+    /// [`Kernel::curproc`] gives it.  The process cannot go away while
+    /// its own thread runs in the kernel, so an implementation whose handle
+    /// is a pointer makes it neither `Send` nor `Sync`: it then cannot
+    /// outlive the system call that got it (the driver keeps no handle in
+    /// a VM, which must be `Send`), and the methods that take one are safe.
     type Proc: Copy + PartialEq;
     /// An anonymous memory object backing guest RAM (`struct uvm_object *`).
+    /// Only [`mem::UaoRef`] holds one with a reference; the operations on
+    /// a bare handle are `unsafe`.
     type Uobj: Copy + Send + Sync;
-    /// A guest-physical address space (`struct pmap *`).
+    /// A guest-physical address space (`struct pmap *`).  Only
+    /// [`mem::PmapBox`] holds one with a reference; the operations on a
+    /// bare handle are `unsafe`.
     type Pmap: Copy + Send + Sync;
+
+    // ---- reader/writer locks, rwlock(9); only through sync::RwLock ----
 
     /// New, not yet initialised lock storage.
     fn rw_storage(&self) -> Self::RwLockStorage;
-    /// Initialises the lock in place; it must not move afterwards.
-    fn rw_init(&self, l: &Self::RwLockStorage, name: &'static CStr);
+    /// Initialises the lock (`rw_init`).
+    ///
+    /// # Safety
+    /// No thread holds `l`, waits for it or sleeps with it, and it is not
+    /// used by any thread until this returns.
+    unsafe fn rw_init(&self, l: &Self::RwLockStorage, name: &'static CStr);
     /// Shared acquire; may sleep.
-    fn rw_enter_read(&self, l: &Self::RwLockStorage);
+    ///
+    /// # Safety
+    /// `l` was initialised by [`Kernel::rw_init`]; the hold is released
+    /// by this thread with [`Kernel::rw_exit_read`].
+    unsafe fn rw_enter_read(&self, l: &Self::RwLockStorage);
     /// Shared acquire that a signal may interrupt (`RW_READ|RW_INTR`).
-    fn rw_enter_read_intr(&self, l: &Self::RwLockStorage) -> KResult;
+    ///
+    /// # Safety
+    /// As for [`Kernel::rw_enter_read`] (when it succeeds).
+    unsafe fn rw_enter_read_intr(&self, l: &Self::RwLockStorage) -> KResult;
     /// Exclusive acquire; may sleep.
-    fn rw_enter_write(&self, l: &Self::RwLockStorage);
+    ///
+    /// # Safety
+    /// `l` was initialised by [`Kernel::rw_init`]; the hold is released
+    /// by this thread with [`Kernel::rw_exit_write`].
+    unsafe fn rw_enter_write(&self, l: &Self::RwLockStorage);
     /// Exclusive acquire without sleeping; `EBUSY` if contended.
-    fn rw_enter_write_try(&self, l: &Self::RwLockStorage) -> KResult;
+    ///
+    /// # Safety
+    /// As for [`Kernel::rw_enter_write`] (when it succeeds).
+    unsafe fn rw_enter_write_try(&self, l: &Self::RwLockStorage) -> KResult;
     /// Releases a shared hold.
-    fn rw_exit_read(&self, l: &Self::RwLockStorage);
+    ///
+    /// # Safety
+    /// This thread holds `l` for reading and gives up that hold.
+    unsafe fn rw_exit_read(&self, l: &Self::RwLockStorage);
     /// Releases an exclusive hold.
-    fn rw_exit_write(&self, l: &Self::RwLockStorage);
+    ///
+    /// # Safety
+    /// This thread holds `l` for writing and gives up that hold.
+    unsafe fn rw_exit_write(&self, l: &Self::RwLockStorage);
     /// Sleeps on `ident`, dropping `l` (held in any mode) while asleep and
     /// taking it again before returning; a signal interrupts it
     /// (`rwsleep_nsec(ident, l, PWAIT|PCATCH, wmesg, INFSLP)`).
-    fn rwsleep_intr(
+    ///
+    /// # Safety
+    /// This thread holds `l` (in either mode), and what it protects is
+    /// consistent: other threads take it while this one sleeps.  `ident`
+    /// is only compared, never dereferenced.
+    unsafe fn rwsleep_intr(
         &self,
         ident: *const (),
         l: &Self::RwLockStorage,
         wmesg: &'static CStr,
     ) -> KResult;
-    /// Wakes every sleeper on `ident`.
+    /// Wakes every sleeper on `ident` (only compared, never dereferenced).
     fn wakeup(&self, ident: *const ());
 
-    /// New, not yet initialised reference-count storage.
+    // ---- reference counts, refcnt_init(9) -------------------------------
+    //
+    // A count guards no memory by itself (the types that free an object on
+    // its last reference keep their count private), so a misbalanced use
+    // of these is a logic error that panics or hangs, not UB.
+
+    /// New reference-count storage, holding no reference until
+    /// [`Kernel::refcnt_init`].
     fn refcnt_storage(&self) -> Self::RefCntStorage;
     /// Sets the count to 1.
     fn refcnt_init(&self, r: &Self::RefCntStorage);
@@ -128,15 +193,19 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// argument would have to stay valid until the call returns.
     ///
     /// # Safety
-    /// `r` points to initialised storage holding one of the caller's
-    /// references, which this call drops.  The implementation must not
+    /// `r` points to storage from [`Kernel::refcnt_storage`] that is live
+    /// until the decrement (as when the caller holds one of its
+    /// references, the one this call drops).  The implementation must not
     /// access `*r` after the decrement (it may use the address as a wait
     /// channel).
     unsafe fn refcnt_rele_wake(&self, r: NonNull<Self::RefCntStorage>);
     /// Drops the caller's reference and sleeps until no other is left.
     fn refcnt_finalize(&self, r: &Self::RefCntStorage, wmesg: &'static CStr);
 
-    /// Sets up a pool of objects of `size` bytes aligned to `align`.
+    // ---- memory: through mem::{PoolBox, Pages, KBuf} --------------------
+
+    /// Sets up a pool of objects of `size` bytes aligned to `align`.  Only
+    /// the first call for a pool counts; later ones are ignored.
     fn pool_init(&self, pool: PoolId, size: usize, align: usize, name: &'static CStr);
     /// A zeroed object from the pool, for an object of `size` bytes aligned
     /// to `align`; `None` if memory is exhausted or the pool was set up for
@@ -165,30 +234,64 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// `va` came from `pages_alloc(npages)` and is not used afterwards.
     unsafe fn pages_free(&self, va: NonNull<u8>, npages: usize);
 
-    /// A new anonymous memory object of `size` bytes with one reference.
+    // ---- guest-memory objects, uao(9): through mem::UaoRef --------------
+
+    /// A new anonymous memory object of `size` bytes with one reference,
+    /// the caller's.
     fn uao_create(&self, size: usize) -> Option<Self::Uobj>;
     /// Adds a reference to `u`.
-    fn uao_reference(&self, u: Self::Uobj);
+    ///
+    /// # Safety
+    /// The caller holds a reference to `u`.
+    unsafe fn uao_reference(&self, u: Self::Uobj);
     /// Drops a reference to `u`; the last one frees it.
-    fn uao_detach(&self, u: Self::Uobj);
+    ///
+    /// # Safety
+    /// The caller holds a reference to `u` and gives it up.
+    unsafe fn uao_detach(&self, u: Self::Uobj);
 
-    /// Maps `u` read/write, not inherited, concealed into `p`; the mapping
-    /// owns one reference.  `va` is a hint in and the address out.
-    fn map_guest(&self, p: Self::Proc, va: &mut u64, size: usize, u: Self::Uobj) -> KResult;
+    /// Maps `u` read/write, not inherited, concealed into `p`; on success
+    /// the mapping owns one reference, which the caller gave.  `va` is a
+    /// hint in and the address out.
+    ///
+    /// # Safety
+    /// The caller holds a reference to `u`, which it gives up if this
+    /// succeeds (and keeps if it fails).
+    unsafe fn map_guest(&self, p: Self::Proc, va: &mut u64, size: usize, u: Self::Uobj) -> KResult;
     /// Makes `[start, end)` of `p` immutable.
     fn map_immutable(&self, p: Self::Proc, start: u64, end: u64) -> KResult;
     /// Removes `[start, end)` from `p` (the kernel may remove immutable
     /// mappings), dropping the mappings' object references.
     fn unmap(&self, p: Self::Proc, start: u64, end: u64);
 
-    /// A new guest-physical address space.
+    // ---- guest-physical address spaces, pmap(9): through mem::PmapBox ---
+
+    /// A new guest-physical address space with one reference, the
+    /// caller's.
     fn pmap_create(&self) -> Option<Self::Pmap>;
-    /// Destroys a pmap.
-    fn pmap_destroy(&self, pm: Self::Pmap);
+    /// Adds a reference to `pm` (`pmap_reference`).
+    ///
+    /// # Safety
+    /// The caller holds a reference to `pm`.
+    unsafe fn pmap_reference(&self, pm: Self::Pmap);
+    /// Drops a reference to `pm`; the last one destroys it
+    /// (`pmap_destroy`).
+    ///
+    /// # Safety
+    /// The caller holds a reference to `pm` and gives it up.
+    unsafe fn pmap_destroy(&self, pm: Self::Pmap);
     /// Removes the mappings of `[sva, eva)` from `pm`.
-    fn pmap_remove(&self, pm: Self::Pmap, sva: u64, eva: u64);
+    ///
+    /// # Safety
+    /// The caller holds a reference to `pm`.
+    unsafe fn pmap_remove(&self, pm: Self::Pmap, sva: u64, eva: u64);
     /// Pages currently mapped in `pm`.
-    fn pmap_resident_count(&self, pm: Self::Pmap) -> usize;
+    ///
+    /// # Safety
+    /// The caller holds a reference to `pm`.
+    unsafe fn pmap_resident_count(&self, pm: Self::Pmap) -> usize;
+
+    // ---- the current process ---------------------------------------------
 
     /// Copies from the current process's memory at `uaddr`.
     fn copyin(&self, uaddr: u64, dst: &mut [u8]) -> KResult;
@@ -208,73 +311,13 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// CPU back.  One call for both, on the exit path.
     fn thread_check(&self) -> ThreadCheck;
 
-    /// Prints `fmt` (a printf(9) format taking up to two `unsigned long`).
-    fn log(&self, fmt: &'static CStr, a: u64, b: u64);
+    // ---- time and the console --------------------------------------------
 
-    // ---- amd64 services of the machine-dependent layer ----------------
-
-    /// Makes `pm` a nested page table of AMD (RVI) or Intel (EPT) format
-    /// (`pmap_convert`).
-    fn pmap_convert(&self, pm: Self::Pmap, ept: bool);
-    /// Physical address of the top-level table of `pm` (`pm_pdirpa`).
-    fn pmap_root(&self, pm: Self::Pmap) -> u64;
-    /// Records the EPT pointer the VM uses (`pm->eptp`), which the pmap
-    /// needs for its own EPT invalidations.
-    fn pmap_set_eptp(&self, pm: Self::Pmap, eptp: u64);
-    /// The host-physical address `gpa` maps to in `pm`, if mapped.
-    fn pmap_extract(&self, pm: Self::Pmap, gpa: u64) -> Option<u64>;
-    /// Resolves a nested fault: wires the page of process `p` at `hva`
-    /// (faulting it in) and maps guest page `gpa` to it, read/write/execute,
-    /// in `pm`.  May sleep.
-    fn guest_fault(&self, p: Self::Proc, pm: Self::Pmap, hva: u64, gpa: u64) -> KResult;
-    /// Copies guest-physical memory at `gpa` (as mapped in `pm`) into
-    /// `buf`; `EFAULT` if a page is not mapped.
-    fn guest_read(&self, pm: Self::Pmap, gpa: u64, buf: &mut [u8]) -> KResult;
-    /// Copies `buf` to guest-physical memory at `gpa`; `EFAULT` if a page is
-    /// not mapped.
-    fn guest_write(&self, pm: Self::Pmap, gpa: u64, buf: &[u8]) -> KResult;
-    /// The TSC frequency in Hz (0 if unknown).
-    fn tsc_frequency(&self) -> u64;
-    /// Whether the kernel found the TSC invariant (`tsc_is_invariant`).
-    fn tsc_is_invariant(&self) -> bool;
     /// Nanoseconds since boot (`nanouptime`).
     fn nanouptime(&self) -> u64;
     /// The wall-clock time of boot (`nanoboottime`): seconds, nanoseconds.
     fn nanoboottime(&self) -> (u64, u32);
-    /// Whether virtualisation is on for the current CPU (`CPUF_VMM`).
-    fn cpu_vmm_on(&self) -> bool;
-    /// Records that it is on or off for the current CPU.
-    fn cpu_set_vmm_on(&self, on: bool);
-    /// Runs the driver's per-CPU start (or stop) on every other CPU and
-    /// waits until each has done it (an IPI to `vmm_rs_start_cpu`).
-    fn broadcast_vmm(&self, start: bool);
-    /// A small number identifying the current CPU.
-    fn cpu_id(&self) -> u32;
-    /// Interrupts CPU `cpu` (a [`Kernel::cpu_id`]) so that a guest in
-    /// guest mode there exits (`x86_send_ipi(ci, X86_IPI_NOP)`).  `cpu`
-    /// may be the current CPU: with interrupts off the IPI stays pending
-    /// and the next VM entry exits at once.  An unknown `cpu` is ignored.
-    fn cpu_kick(&self, cpu: u32);
-    /// VMX: prepares the current CPU's VMXON region (allocated per CPU by
-    /// the kernel's `cpu_init_vmm`) with `revision` and returns its
-    /// physical address; `None` if this CPU has none.
-    fn cpu_vmxon_region(&self, revision: u32) -> Option<u64>;
-    /// VMX: records `pm` as the EPT pmap the current CPU runs a guest with
-    /// (`ci_ept_pmap`), so that the pmap's EPT invalidations of other CPUs
-    /// (`pmap_shootept`, which sends its IPIs to the CPUs where the pmap
-    /// is active) reach this one.  Call before invalidating the CPU's own
-    /// cached translations for it.
-    fn cpu_set_ept_pmap(&self, pm: Self::Pmap);
-    /// The XSAVE features the kernel enabled (`xsave_mask`; 0 if none).
-    fn xsave_mask(&self) -> u64;
-    /// Size of the FPU save area the kernel uses.
-    fn fpu_area_size(&self) -> usize;
-    /// Before entering a guest, with interrupts (or GIF) off: saves the
-    /// thread's user FPU state if it is live, loads the guest's from `area`
-    /// if `loaded` says it holds one, and loads the guest's XCR0.  `EINVAL`
-    /// if the CPU refuses that XCR0.
-    fn fpu_enter_guest(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult;
-    /// After the guest, still with interrupts off: returns the guest's XCR0,
-    /// restores the host's, and saves the guest FPU state into `area`.
-    fn fpu_exit_guest(&self, area: &mut [u8]) -> u64;
+
+    /// Prints `fmt` (a printf(9) format taking up to two `unsigned long`).
+    fn log(&self, fmt: &'static CStr, a: u64, b: u64);
 }

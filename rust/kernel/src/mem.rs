@@ -9,12 +9,14 @@ use core::mem::{align_of, size_of, ManuallyDrop};
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use crate::{Kernel, PoolId, PAGE_SIZE};
+use crate::{KResult, Kernel, PoolId, PAGE_SIZE};
 
 /// A `T` in a kernel pool (pool_get(9)); freed with pool_put(9) on drop.
 ///
-/// Gives shared access only: objects with kernel locks inside must not
-/// move once placed.
+/// The object stays at its address until it is freed or moved out
+/// ([`PoolBox::into_inner`]), both of which take the box by value, so no
+/// thread can be holding, waiting for or sleeping on a kernel lock or
+/// count inside it then.
 pub struct PoolBox<K: Kernel, T> {
     k: K,
     pool: PoolId,
@@ -237,35 +239,44 @@ impl<K: Kernel> UaoRef<K> {
 
     /// Another reference to the same object.
     pub fn clone_ref(&self) -> Self {
-        self.k.uao_reference(self.u);
+        // SAFETY: `self` holds a reference to the object.
+        unsafe { self.k.uao_reference(self.u) };
         UaoRef {
             k: self.k,
             u: self.u,
         }
     }
 
-    /// The raw handle, for a call that consumes a reference itself
-    /// (mapping it); see [`UaoRef::into_raw`].
-    pub fn raw(&self) -> K::Uobj {
-        self.u
-    }
-
-    /// Gives the reference away (a mapping now owns it).
-    pub fn into_raw(self) -> K::Uobj {
-        ManuallyDrop::new(self).u
+    /// Maps the object into process `p` (see [`Kernel::map_guest`]; `va`
+    /// is a hint in and the address out), giving this reference to the
+    /// mapping; if that fails, the reference is dropped.
+    pub fn map(self, p: K::Proc, va: &mut u64, size: usize) -> KResult {
+        // SAFETY: `self` holds a reference; the mapping takes it over on
+        // success (then it is forgotten here), and on failure it is still
+        // ours and `self`'s drop gives it up.
+        unsafe { self.k.map_guest(p, va, size, self.u) }?;
+        core::mem::forget(self);
+        Ok(())
     }
 }
 
 impl<K: Kernel> Drop for UaoRef<K> {
     fn drop(&mut self) {
-        self.k.uao_detach(self.u);
+        // SAFETY: `self` holds a reference and gives it up, once.
+        unsafe { self.k.uao_detach(self.u) };
     }
 }
 
-/// A guest-physical address space; destroyed on drop.
+/// One reference to a guest-physical address space; the last one to go
+/// destroys it.
+///
+/// The machine-independent driver makes it and removes mappings from it;
+/// the machine-dependent driver keeps a reference of its own
+/// ([`PmapBox::clone_ref`]) for the amd64 operations of
+/// [`crate::amd64`].
 pub struct PmapBox<K: Kernel> {
-    k: K,
-    pm: K::Pmap,
+    pub(crate) k: K,
+    pub(crate) pm: K::Pmap,
 }
 
 impl<K: Kernel> PmapBox<K> {
@@ -277,25 +288,39 @@ impl<K: Kernel> PmapBox<K> {
         })
     }
 
-    /// The raw handle.
+    /// Another reference to the same pmap.
+    pub fn clone_ref(&self) -> Self {
+        // SAFETY: `self` holds a reference to the pmap.
+        unsafe { self.k.pmap_reference(self.pm) };
+        PmapBox {
+            k: self.k,
+            pm: self.pm,
+        }
+    }
+
+    /// The raw handle, for comparison only: every operation on a bare
+    /// handle is `unsafe`.
     pub fn raw(&self) -> K::Pmap {
         self.pm
     }
 
     /// Removes the mappings of `[sva, eva)`.
     pub fn remove(&self, sva: u64, eva: u64) {
-        self.k.pmap_remove(self.pm, sva, eva);
+        // SAFETY: `self` holds a reference to the pmap.
+        unsafe { self.k.pmap_remove(self.pm, sva, eva) }
     }
 
     /// Pages currently mapped.
     pub fn resident_count(&self) -> usize {
-        self.k.pmap_resident_count(self.pm)
+        // SAFETY: `self` holds a reference to the pmap.
+        unsafe { self.k.pmap_resident_count(self.pm) }
     }
 }
 
 impl<K: Kernel> Drop for PmapBox<K> {
     fn drop(&mut self) {
-        self.k.pmap_destroy(self.pm);
+        // SAFETY: `self` holds a reference and gives it up, once.
+        unsafe { self.k.pmap_destroy(self.pm) }
     }
 }
 

@@ -18,8 +18,14 @@ use crate::{KResult, Kernel, PoolId};
 
 /// A reader/writer lock protecting a `T` (rwlock(9)).
 ///
-/// It must be [`RwLock::init`]ialised at its final address before use, and
-/// never moves afterwards (containers hand out `&` only).
+/// The kernel lock is initialised when the `RwLock` is made, so every
+/// `RwLock` is ready for use (there is no separate initialisation that
+/// could reset a held lock); it may move while no guard exists: the
+/// kernel's lock does not depend on its address while nobody holds it
+/// (OpenBSD's `rw_init` stores the owner word and the name; WITNESS keeps
+/// a lock's address only while it is held, or when the lock is
+/// initialised before `WITNESS_INITIALIZE`, which runs before autoconf
+/// attaches vmm).
 pub struct RwLock<K: Kernel, T> {
     k: K,
     raw: K::RwLockStorage,
@@ -34,58 +40,77 @@ unsafe impl<K: Kernel, T: Send> Send for RwLock<K, T> {}
 unsafe impl<K: Kernel, T: Send + Sync> Sync for RwLock<K, T> {}
 
 impl<K: Kernel, T> RwLock<K, T> {
-    /// A lock around `v`; call [`RwLock::init`] once it is in place.
-    pub fn new(k: K, v: T) -> Self {
-        RwLock {
+    /// A lock named `name` around `v`.
+    pub fn new(k: K, v: T, name: &'static CStr) -> Self {
+        let l = RwLock {
             k,
             raw: k.rw_storage(),
             data: UnsafeCell::new(v),
-        }
-    }
-
-    /// Initialises the kernel lock at its final address.
-    pub fn init(&self, name: &'static CStr) {
-        self.k.rw_init(&self.raw, name);
+        };
+        // SAFETY: the storage was just made; nobody else can see it.
+        unsafe { k.rw_init(&l.raw, name) };
+        l
     }
 
     /// Shared access; may sleep.
     pub fn read(&self) -> ReadGuard<'_, K, T> {
-        self.k.rw_enter_read(&self.raw);
-        ReadGuard { lock: self }
+        // SAFETY: initialised in `new`/`write_in_place`; the guard
+        // releases the hold on this thread (guards are not `Send`).
+        unsafe { self.k.rw_enter_read(&self.raw) };
+        ReadGuard {
+            lock: self,
+            _thread: PhantomData,
+        }
     }
 
     /// Shared access that a signal may interrupt.
     pub fn read_intr(&self) -> KResult<ReadGuard<'_, K, T>> {
-        self.k.rw_enter_read_intr(&self.raw)?;
-        Ok(ReadGuard { lock: self })
+        // SAFETY: as in `read`.
+        unsafe { self.k.rw_enter_read_intr(&self.raw) }?;
+        Ok(ReadGuard {
+            lock: self,
+            _thread: PhantomData,
+        })
     }
 
     /// Exclusive access; may sleep.
     pub fn write(&self) -> WriteGuard<'_, K, T> {
-        self.k.rw_enter_write(&self.raw);
-        WriteGuard { lock: self }
+        // SAFETY: as in `read`.
+        unsafe { self.k.rw_enter_write(&self.raw) };
+        WriteGuard {
+            lock: self,
+            _thread: PhantomData,
+        }
     }
 
     /// Exclusive access without sleeping; `EBUSY` if contended.
     pub fn try_write(&self) -> KResult<WriteGuard<'_, K, T>> {
-        self.k.rw_enter_write_try(&self.raw)?;
-        Ok(WriteGuard { lock: self })
+        // SAFETY: as in `read`.
+        unsafe { self.k.rw_enter_write_try(&self.raw) }?;
+        Ok(WriteGuard {
+            lock: self,
+            _thread: PhantomData,
+        })
     }
 
-    /// Writes a lock into `this` (memory being built in place, see
-    /// [`crate::mem::PoolBox::new_in_place`]) and returns where its data
-    /// goes, for the caller to initialise; [`RwLock::init`] once done.
+    /// Writes a lock named `name` into `this` (memory being built in
+    /// place, see [`crate::mem::PoolBox::new_in_place`]) and returns where
+    /// its data goes, for the caller to initialise before the lock is used.
     ///
     /// # Safety
-    /// `this` is valid for writes and aligned; the data must be
-    /// initialised through the returned pointer before the lock is used.
+    /// `this` is valid for writes and aligned, and no other thread sees
+    /// it before the data is initialised through the returned pointer.
     #[inline(always)]
-    pub unsafe fn write_in_place(this: *mut Self, k: K) -> *mut T {
+    pub unsafe fn write_in_place(this: *mut Self, k: K, name: &'static CStr) -> *mut T {
         // SAFETY: `this` is valid for writes (caller); only addresses of
-        // its fields are formed, no reference to the uninitialised lock.
+        // its fields are formed, and a reference to the storage only once
+        // it is written.  Nobody else sees the storage yet, so it may be
+        // initialised.
         unsafe {
             addr_of_mut!((*this).k).write(k);
-            addr_of_mut!((*this).raw).write(k.rw_storage());
+            let raw = addr_of_mut!((*this).raw);
+            raw.write(k.rw_storage());
+            k.rw_init(&*raw, name);
             UnsafeCell::raw_get(addr_of!((*this).data))
         }
     }
@@ -96,16 +121,22 @@ impl<K: Kernel, T> RwLock<K, T> {
     }
 }
 
-/// A shared hold of an [`RwLock`].
+/// A shared hold of an [`RwLock`]; not `Send`: the thread that took the
+/// hold gives it up.
 pub struct ReadGuard<'a, K: Kernel, T> {
     lock: &'a RwLock<K, T>,
+    _thread: NotSend,
 }
 
 impl<K: Kernel, T> ReadGuard<'_, K, T> {
     /// Sleeps on `ident` with the lock dropped while asleep (rwsleep(9),
     /// interruptible); the lock is held again on return, error or not.
+    // `ident` is a wait channel, only compared, never dereferenced.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn sleep_intr(&mut self, ident: *const (), wmesg: &'static CStr) -> KResult {
-        self.lock.k.rwsleep_intr(ident, &self.lock.raw, wmesg)
+        // SAFETY: this thread holds the lock for reading (the guard), and
+        // the data is consistent: readers do not change it.
+        unsafe { self.lock.k.rwsleep_intr(ident, &self.lock.raw, wmesg) }
     }
 }
 
@@ -119,19 +150,29 @@ impl<K: Kernel, T> Deref for ReadGuard<'_, K, T> {
 
 impl<K: Kernel, T> Drop for ReadGuard<'_, K, T> {
     fn drop(&mut self) {
-        self.lock.k.rw_exit_read(&self.lock.raw);
+        // SAFETY: the guard is this thread's read hold, given up once.
+        unsafe { self.lock.k.rw_exit_read(&self.lock.raw) };
     }
 }
 
-/// An exclusive hold of an [`RwLock`].
+/// An exclusive hold of an [`RwLock`]; not `Send`, as [`ReadGuard`].
 pub struct WriteGuard<'a, K: Kernel, T> {
     lock: &'a RwLock<K, T>,
+    _thread: NotSend,
 }
+
+/// Makes a guard neither `Send` nor `Sync` (rwlock(9) holds belong to a
+/// thread).
+type NotSend = PhantomData<*const ()>;
 
 impl<K: Kernel, T> WriteGuard<'_, K, T> {
     /// Like [`ReadGuard::sleep_intr`], for a write hold.
+    // `ident` is a wait channel, only compared, never dereferenced.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn sleep_intr(&mut self, ident: *const (), wmesg: &'static CStr) -> KResult {
-        self.lock.k.rwsleep_intr(ident, &self.lock.raw, wmesg)
+        // SAFETY: this thread holds the lock for writing (the guard); the
+        // data is whatever safe code left behind the `&mut`, a valid `T`.
+        unsafe { self.lock.k.rwsleep_intr(ident, &self.lock.raw, wmesg) }
     }
 }
 
@@ -152,7 +193,8 @@ impl<K: Kernel, T> DerefMut for WriteGuard<'_, K, T> {
 
 impl<K: Kernel, T> Drop for WriteGuard<'_, K, T> {
     fn drop(&mut self) {
-        self.lock.k.rw_exit_write(&self.lock.raw);
+        // SAFETY: the guard is this thread's write hold, given up once.
+        unsafe { self.lock.k.rw_exit_write(&self.lock.raw) };
     }
 }
 

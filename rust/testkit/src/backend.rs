@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_exit, VCPU_REGS_RIP, VM_RWREGS_GPRS};
 use vmm_core::{Backend, Mode, RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{Pages, PmapBox};
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use crate::HostKernel;
 
@@ -116,6 +116,10 @@ impl Backend<HostKernel> for TestBackend {
     }
     fn running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
+    }
+    fn kick(&self, cpu: u32) {
+        // As amd64's: an IPI, which the double records.
+        self.k.cpu_kick(cpu);
     }
     fn quiesce_vcpu(&self, _vcpu: &mut TestVcpu) -> KResult {
         self.quiesced.fetch_add(1, Ordering::SeqCst);

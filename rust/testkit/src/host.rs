@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use vmm_kernel::{pledge, Errno, KResult, Kernel, PoolId, PAGE_SIZE};
+use vmm_kernel::{pledge, Errno, KResult, Kernel, KernelAmd64, PoolId, PAGE_SIZE};
 
 /// How long a blocked lock or sleep may wait before the test is declared
 /// deadlocked.
@@ -76,6 +76,8 @@ impl std::fmt::Debug for Uobj {
 }
 
 pub struct Pmap {
+    /// References (`pmap_reference`/`pmap_destroy`).
+    refs: AtomicUsize,
     resident: AtomicUsize,
     removes: Mutex<Vec<(u64, u64)>>,
 }
@@ -711,29 +713,34 @@ unsafe impl Kernel for HostKernel {
             kernel: self.0,
         }
     }
-    fn rw_init(&self, l: &HostRwLock, name: &'static CStr) {
+    unsafe fn rw_init(&self, l: &HostRwLock, name: &'static CStr) {
         *l.name.lock().unwrap() = name.to_str().unwrap_or("?");
         l.inited.store(true, Ordering::SeqCst);
     }
-    fn rw_enter_read(&self, l: &HostRwLock) {
+    unsafe fn rw_enter_read(&self, l: &HostRwLock) {
         l.enter(false, None, false).unwrap();
     }
-    fn rw_enter_read_intr(&self, l: &HostRwLock) -> KResult {
+    unsafe fn rw_enter_read_intr(&self, l: &HostRwLock) -> KResult {
         l.enter(false, Some(self.cur()), false)
     }
-    fn rw_enter_write(&self, l: &HostRwLock) {
+    unsafe fn rw_enter_write(&self, l: &HostRwLock) {
         l.enter(true, None, false).unwrap();
     }
-    fn rw_enter_write_try(&self, l: &HostRwLock) -> KResult {
+    unsafe fn rw_enter_write_try(&self, l: &HostRwLock) -> KResult {
         l.enter(true, None, true)
     }
-    fn rw_exit_read(&self, l: &HostRwLock) {
+    unsafe fn rw_exit_read(&self, l: &HostRwLock) {
         l.exit(false);
     }
-    fn rw_exit_write(&self, l: &HostRwLock) {
+    unsafe fn rw_exit_write(&self, l: &HostRwLock) {
         l.exit(true);
     }
-    fn rwsleep_intr(&self, ident: *const (), l: &HostRwLock, _wmesg: &'static CStr) -> KResult {
+    unsafe fn rwsleep_intr(
+        &self,
+        ident: *const (),
+        l: &HostRwLock,
+        _wmesg: &'static CStr,
+    ) -> KResult {
         let write = l.held_for_write();
         let ident = ident as usize;
         let seen = self.chan_gen(ident);
@@ -793,7 +800,9 @@ unsafe impl Kernel for HostKernel {
     }
 
     fn pool_init(&self, pool: PoolId, size: usize, align: usize, _name: &'static CStr) {
-        self.0.pools.lock().unwrap()[pool as usize] = Some((size, align));
+        // As the kernel glue: the first call counts, later ones are
+        // ignored (a pool in use keeps its object size).
+        self.0.pools.lock().unwrap()[pool as usize].get_or_insert((size, align));
     }
     fn pool_get(&self, pool: PoolId, size: usize, align: usize) -> Option<NonNull<u8>> {
         let (psize, palign) = self.0.pools.lock().unwrap()[pool as usize].expect("pool_init");
@@ -871,15 +880,15 @@ unsafe impl Kernel for HostKernel {
         self.0.uaos.fetch_add(1, Ordering::SeqCst);
         Some(UobjH(u))
     }
-    fn uao_reference(&self, u: UobjH) {
+    unsafe fn uao_reference(&self, u: UobjH) {
         let prev = u.0.refs.fetch_add(1, Ordering::SeqCst);
         assert!(prev > 0, "uao_reference on a freed object");
     }
-    fn uao_detach(&self, u: UobjH) {
+    unsafe fn uao_detach(&self, u: UobjH) {
         self.uobj_rele(u);
     }
 
-    fn map_guest(&self, p: ProcH, va: &mut u64, size: usize, u: UobjH) -> KResult {
+    unsafe fn map_guest(&self, p: ProcH, va: &mut u64, size: usize, u: UobjH) -> KResult {
         if self.should_fail(Fail::MapGuest) {
             return Err(Errno::ENOMEM);
         }
@@ -949,14 +958,25 @@ unsafe impl Kernel for HostKernel {
         }
         self.0.pmaps.fetch_add(1, Ordering::SeqCst);
         if let Some(pm) = self.0.free_pmaps.lock().unwrap().pop() {
+            pm.refs.store(1, Ordering::SeqCst);
             return Some(PmapH(pm));
         }
         Some(PmapH(Box::leak(Box::new(Pmap {
+            refs: AtomicUsize::new(1),
             resident: AtomicUsize::new(0),
             removes: Mutex::new(Vec::new()),
         }))))
     }
-    fn pmap_destroy(&self, pm: PmapH) {
+    unsafe fn pmap_reference(&self, pm: PmapH) {
+        let prev = pm.0.refs.fetch_add(1, Ordering::SeqCst);
+        assert!(prev > 0, "pmap_reference on a destroyed pmap");
+    }
+    unsafe fn pmap_destroy(&self, pm: PmapH) {
+        let refs = pm.0.refs.fetch_sub(1, Ordering::SeqCst);
+        assert!(refs > 0, "pmap_destroy of a destroyed pmap");
+        if refs > 1 {
+            return;
+        }
         let prev = self.0.pmaps.fetch_sub(1, Ordering::SeqCst);
         assert!(prev > 0, "pmap_destroy of more than were created");
         if self.0.recycle.load(Ordering::SeqCst) {
@@ -965,10 +985,10 @@ unsafe impl Kernel for HostKernel {
             self.0.free_pmaps.lock().unwrap().push(pm.0);
         }
     }
-    fn pmap_remove(&self, pm: PmapH, sva: u64, eva: u64) {
+    unsafe fn pmap_remove(&self, pm: PmapH, sva: u64, eva: u64) {
         pm.0.removes.lock().unwrap().push((sva, eva));
     }
-    fn pmap_resident_count(&self, pm: PmapH) -> usize {
+    unsafe fn pmap_resident_count(&self, pm: PmapH) -> usize {
         pm.0.resident.load(Ordering::SeqCst)
     }
 
@@ -1018,22 +1038,45 @@ unsafe impl Kernel for HostKernel {
         }
     }
 
-    fn pmap_convert(&self, _pm: PmapH, _ept: bool) {}
-    fn pmap_root(&self, pm: PmapH) -> u64 {
+    fn nanouptime(&self) -> u64 {
+        1_000
+    }
+    fn nanoboottime(&self) -> (u64, u32) {
+        (1_767_225_600, 0)
+    }
+    fn log(&self, fmt: &'static CStr, a: u64, b: u64) {
+        let s = fmt
+            .to_string_lossy()
+            .replacen("%lu", &a.to_string(), 1)
+            .replacen("%lu", &b.to_string(), 1);
+        let mut log = self.0.log.lock().unwrap();
+        // Bounded, so that long fuzzing runs do not grow without limit.
+        if log.len() >= 4096 {
+            log.remove(0);
+        }
+        log.push(s);
+    }
+}
+
+// SAFETY: the amd64 services of the double touch only its own
+// bookkeeping and the slices they are given.
+unsafe impl KernelAmd64 for HostKernel {
+    unsafe fn pmap_convert(&self, _pm: PmapH, _ept: bool) {}
+    unsafe fn pmap_root(&self, pm: PmapH) -> u64 {
         pm.0 as *const Pmap as u64
     }
-    fn pmap_set_eptp(&self, _pm: PmapH, _eptp: u64) {}
-    fn pmap_extract(&self, _pm: PmapH, _gpa: u64) -> Option<u64> {
+    unsafe fn pmap_set_eptp(&self, _pm: PmapH, _eptp: u64) {}
+    unsafe fn pmap_extract(&self, _pm: PmapH, _gpa: u64) -> Option<u64> {
         None
     }
-    fn guest_fault(&self, _p: ProcH, pm: PmapH, _hva: u64, _gpa: u64) -> KResult {
+    unsafe fn guest_fault(&self, _p: ProcH, pm: PmapH, _hva: u64, _gpa: u64) -> KResult {
         pm.0.resident.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
-    fn guest_read(&self, _pm: PmapH, _gpa: u64, _buf: &mut [u8]) -> KResult {
+    unsafe fn guest_read(&self, _pm: PmapH, _gpa: u64, _buf: &mut [u8]) -> KResult {
         Err(Errno::EFAULT)
     }
-    fn guest_write(&self, _pm: PmapH, _gpa: u64, _buf: &[u8]) -> KResult {
+    unsafe fn guest_write(&self, _pm: PmapH, _gpa: u64, _buf: &[u8]) -> KResult {
         Err(Errno::EFAULT)
     }
     fn tsc_frequency(&self) -> u64 {
@@ -1041,12 +1084,6 @@ unsafe impl Kernel for HostKernel {
     }
     fn tsc_is_invariant(&self) -> bool {
         true
-    }
-    fn nanouptime(&self) -> u64 {
-        1_000
-    }
-    fn nanoboottime(&self) -> (u64, u32) {
-        (1_767_225_600, 0)
     }
     fn cpu_vmm_on(&self) -> bool {
         self.0.cpu_vmm.load(Ordering::SeqCst)
@@ -1064,34 +1101,21 @@ unsafe impl Kernel for HostKernel {
     fn cpu_vmxon_region(&self, _revision: u32) -> Option<u64> {
         Some(0x2000)
     }
-    fn cpu_set_ept_pmap(&self, _pm: PmapH) {}
+    unsafe fn cpu_set_ept_pmap(&self, _pm: PmapH) {}
     fn xsave_mask(&self) -> u64 {
         0x7
     }
     fn fpu_area_size(&self) -> usize {
         832
     }
-    fn fpu_enter_guest(&self, _area: &mut [u8], _loaded: bool, xcr0: u64) -> KResult {
+    unsafe fn fpu_enter_guest(&self, _area: &mut [u8], _loaded: bool, xcr0: u64) -> KResult {
         if xcr0 & 1 == 0 {
             return Err(Errno::EINVAL);
         }
         Ok(())
     }
-    fn fpu_exit_guest(&self, _area: &mut [u8]) -> u64 {
+    unsafe fn fpu_exit_guest(&self, _area: &mut [u8]) -> u64 {
         0x7
-    }
-
-    fn log(&self, fmt: &'static CStr, a: u64, b: u64) {
-        let s = fmt
-            .to_string_lossy()
-            .replacen("%lu", &a.to_string(), 1)
-            .replacen("%lu", &b.to_string(), 1);
-        let mut log = self.0.log.lock().unwrap();
-        // Bounded, so that long fuzzing runs do not grow without limit.
-        if log.len() >= 4096 {
-            log.remove(0);
-        }
-        log.push(s);
     }
 }
 

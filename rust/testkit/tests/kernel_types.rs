@@ -1,6 +1,6 @@
 //! The safe kernel types of vmm-kernel on the host double: lock guards,
-//! shared objects and their finalisation, pool boxes, page arrays, Once,
-//! Pod views.
+//! shared objects and their finalisation, pool boxes, page arrays, pmap
+//! and memory-object references, Once, Pod views.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -11,7 +11,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use vmm_kernel::mem::{KBuf, PageArray, Pages, PoolBox};
+use vmm_kernel::mem::{KBuf, PageArray, Pages, PmapBox, PoolBox, UaoRef};
 use vmm_kernel::once::Once;
 use vmm_kernel::pod::{as_bytes, from_bytes_mut};
 use vmm_kernel::sync::{RwLock, SharedOwner};
@@ -28,8 +28,7 @@ impl Drop for Dropped<'_> {
 #[test]
 fn rwlock_guards_exclude_writers_and_try_write_is_ebusy() {
     let k = HostKernel::new();
-    let l = RwLock::new(k, 5u32);
-    l.init(c"t");
+    let l = RwLock::new(k, 5u32, c"t");
     {
         let r1 = l.read();
         let r2 = l.read();
@@ -162,4 +161,39 @@ fn pod_views_check_length_and_alignment() {
     *from_bytes_mut::<u64>(&mut bytes[8..]).unwrap() = 0x0102;
     assert_eq!(buf[1], 0x0102);
     assert_eq!(as_bytes(&0x0304u16), &[4, 3]);
+}
+
+#[test]
+fn pmap_references_keep_it_until_the_last_box_goes() {
+    // The amd64 backend keeps a reference of its own (`clone_ref`) for the
+    // nested-paging operations: the pmap must outlive the driver's box
+    // while it is held, and go with the last reference.
+    let k = HostKernel::new();
+    let a = PmapBox::create(k).unwrap();
+    let b = a.clone_ref();
+    drop(a);
+    assert_eq!(k.snapshot().pmaps, 1, "the second reference keeps it");
+    b.remove(0, 0x1000);
+    assert_eq!(k.pmap_removes(b.raw()), vec![(0, 0x1000)]);
+    drop(b);
+    assert_eq!(k.snapshot().pmaps, 0, "the last reference destroys it");
+}
+
+#[test]
+fn uao_mapping_takes_the_reference_only_when_it_succeeds() {
+    let k = HostKernel::new();
+    let pid = k.spawn(0);
+    k.switch(pid);
+    let p = k.curproc();
+    let u = UaoRef::create(k, 0x2000).unwrap();
+    k.fail_nth(Fail::MapGuest, 0);
+    let mut va = 0;
+    assert!(u.clone_ref().map(p, &mut va, 0x2000).is_err());
+    assert_eq!(k.snapshot().uaos, 1, "a failed map gave its reference back");
+    u.clone_ref().map(p, &mut va, 0x2000).unwrap();
+    drop(u);
+    assert_eq!(k.snapshot().uaos, 1, "the mapping holds the object");
+    assert_eq!(k.snapshot().mappings, 1);
+    k.unmap(p, va, va + 0x2000);
+    assert_eq!(k.snapshot().uaos, 0, "unmapping dropped the last reference");
 }

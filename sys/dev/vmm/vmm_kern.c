@@ -273,6 +273,12 @@ vmmk_pmap_create(void)
 }
 
 void
+vmmk_pmap_reference(struct vmmk_pmap *pm)
+{
+	pmap_reference(PMAP(pm));
+}
+
+void
 vmmk_pmap_destroy(struct vmmk_pmap *pm)
 {
 	pmap_destroy(PMAP(pm));

@@ -13,7 +13,7 @@ use vmm_abi::{
     VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use super::switch;
 use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
@@ -37,7 +37,7 @@ const TYPE_EXCEPTION: u64 = 3 << 8;
 /// FFXSR, TCE.
 const EFER_WRITABLE: u64 = 0xfd01;
 
-pub(super) fn run<K: Kernel>(
+pub(super) fn run<K: KernelAmd64>(
     svm: &Svm<K>,
     vm: &SvmVm<K>,
     v: &mut SvmVcpu<K>,
@@ -109,7 +109,7 @@ pub(super) fn run<K: Kernel>(
             // pmap.  A live stretch ends at every exit but CPUID, the
             // interrupt window and most MSRs, and with the run (when the
             // scheduler wants the CPU at the latest).
-            crate::pvclock::update(&k, vm.pmap, &pv);
+            crate::pvclock::update(&k, &vm.pmap, &pv);
             let this = k.cpu_id();
             if cpu != Some(this) {
                 host_pa = match svm.host_areas.pa(this) {
@@ -212,7 +212,7 @@ pub(super) fn run<K: Kernel>(
 /// injected NMI blocks them until the handler's IRET, which is
 /// intercepted to see it.
 #[cold]
-fn inject_nmi<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
+fn inject_nmi<K: KernelAmd64>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
     if v.nmi_blocked {
         return;
     }
@@ -228,7 +228,7 @@ fn inject_nmi<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
 /// the guest exits anywhere but at that IRET (its intercept recorded the
 /// RIP), and NMIs are unblocked.
 #[cold]
-fn nmi_unblock<K: Kernel>(v: &mut SvmVcpu<K>) {
+fn nmi_unblock<K: KernelAmd64>(v: &mut SvmVcpu<K>) {
     if v.nmi_iret_rip.is_some_and(|r| r != v.vmcb.rip) {
         v.nmi_blocked = false;
         v.nmi_iret_rip = None;
@@ -243,7 +243,7 @@ fn nmi_unblock<K: Kernel>(v: &mut SvmVcpu<K>) {
 /// exception the guest raised itself comes again when its instruction
 /// runs again (RIP is still on it), with the double-fault rules applied
 /// by the CPU rather than to an injected event.
-fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
+fn reinject<K: KernelAmd64>(v: &mut SvmVcpu<K>, sent: u64) {
     // The CPU clears EVENTINJ once the event is taken; so do we, so that
     // only what this function decides is delivered again.
     v.vmcb.eventinj = 0;
@@ -266,7 +266,7 @@ fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
 /// scheduler or vmd's interrupt ends the run.  Everything else (host
 /// interrupts and NMIs, nested faults, XSETBV, which changes the XCR0 the
 /// next load sets, exits to vmd, failures) leaves first.
-fn stays_in_kernel<K: Kernel>(v: &SvmVcpu<K>) -> bool {
+fn stays_in_kernel<K: KernelAmd64>(v: &SvmVcpu<K>) -> bool {
     match v.gs.exit_reason {
         SVM_VMEXIT_CPUID | SVM_VMEXIT_VINTR => true,
         SVM_VMEXIT_MSR => msr_stays_in_kernel(v.gs.rcx as u32),
@@ -282,7 +282,7 @@ fn stays_in_kernel<K: Kernel>(v: &SvmVcpu<K>) -> bool {
 /// #UD and the other vectors without an error code are accepted (upstream
 /// terminated the vcpu for #UD).  NMIs are injected as NMIs.
 #[inline(always)]
-fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult {
+fn inject<K: KernelAmd64>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult {
     if v.vmcb.eventinj & EVENT_VALID != 0 {
         return Ok(());
     }
@@ -324,7 +324,7 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
 
 /// The length of the instruction that exited: from NRIPS when the CPU has
 /// it, else `fallback` (upstream always assumes the fixed lengths).
-fn insn_len<K: Kernel>(svm: &Svm<K>, v: &SvmVcpu<K>, fallback: u64) -> u64 {
+fn insn_len<K: KernelAmd64>(svm: &Svm<K>, v: &SvmVcpu<K>, fallback: u64) -> u64 {
     if svm.caps.nrips && v.vmcb.nrip > v.vmcb.rip {
         v.vmcb.nrip.wrapping_sub(v.vmcb.rip)
     } else {
@@ -332,7 +332,7 @@ fn insn_len<K: Kernel>(svm: &Svm<K>, v: &SvmVcpu<K>, fallback: u64) -> u64 {
     }
 }
 
-fn handle_exit<K: Kernel>(
+fn handle_exit<K: KernelAmd64>(
     svm: &Svm<K>,
     vm: &VmRun<'_, SvmVm<K>>,
     v: &mut SvmVcpu<K>,
@@ -469,7 +469,7 @@ fn handle_exit<K: Kernel>(
 
 /// `svm_handle_inout`: describes the port access for vmd; RIP is not
 /// advanced (vmd adds `vei_insn_len`).
-fn ioio<K: Kernel>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
+fn ioio<K: KernelAmd64>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
     let info = v.vmcb.exitinfo1;
     let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
     vei.vei_dir = if info & 1 != 0 {
@@ -496,7 +496,7 @@ fn ioio<K: Kernel>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
 
 /// `svm_handle_np_fault`: guest RAM is faulted in and the guest resumes;
 /// an MMIO range goes to vmd; anything else fails the vcpu.
-fn np_fault<K: Kernel>(
+fn np_fault<K: KernelAmd64>(
     svm: &Svm<K>,
     vm: &VmRun<'_, SvmVm<K>>,
     v: &mut SvmVcpu<K>,
@@ -518,7 +518,7 @@ fn np_fault<K: Kernel>(
         } else {
             // No decode assists (QEMU, Bochs, older CPUs): read the bytes
             // through the guest's page tables, as vmd needs them.
-            let (bytes, n) = super::fetch::insn_bytes(&svm.k, vm.pmap, &v.vmcb);
+            let (bytes, n) = super::fetch::insn_bytes(&vm.pmap, &v.vmcb);
             if n > 0 {
                 vee.vee_insn_len = n as u8;
                 vee.vee_insn_bytes = bytes;
@@ -533,12 +533,12 @@ fn np_fault<K: Kernel>(
     let page = gpa & !0xfff;
     let hva = r.vmr_va.wrapping_add(page.wrapping_sub(r.vmr_gpa));
     let k = svm.k;
-    k.guest_fault(k.curproc(), vm.pmap, hva, page)?;
+    vm.pmap.guest_fault(k.curproc(), hva, page)?;
     Ok(Next::Resume)
 }
 
 /// `svm_handle_msr`; true if RIP advances (no #GP was queued).
-fn msr_exit<K: Kernel>(
+fn msr_exit<K: KernelAmd64>(
     svm: &Svm<K>,
     vm: &VmRun<'_, SvmVm<K>>,
     v: &mut SvmVcpu<K>,
@@ -552,7 +552,7 @@ fn msr_exit<K: Kernel>(
         let val = (v.gs.rdx << 32) | (v.vmcb.rax & 0xffff_ffff);
         match wrmsr_shared(
             &svm.k,
-            vm.pmap,
+            &vm.pmap,
             vm.ranges,
             pv,
             &mut v.shadow_pat,
@@ -603,7 +603,7 @@ fn msr_exit<K: Kernel>(
 
 /// `vmm_handle_xsetbv`; true if RIP advances.  Unlike upstream, a refused
 /// XSETBV leaves RIP on the instruction, so the #GP is precise.
-fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
+fn xsetbv<K: KernelAmd64>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
     match xsetbv_value(
         svm.k.xsave_mask(),
         v.vmcb.cpl,

@@ -20,7 +20,7 @@ use vmm_abi::{
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{PageBox, Pages, PmapBox, PoolBox};
-use vmm_kernel::{Errno, KResult, Kernel, PoolId};
+use vmm_kernel::{Errno, KResult, KernelAmd64, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
@@ -34,7 +34,7 @@ use vmcb::{
 };
 
 /// The SVM backend.
-pub struct Svm<K: Kernel> {
+pub struct Svm<K: KernelAmd64> {
     pub(crate) k: K,
     caps: SvmCaps,
     /// Per CPU, the vcpu that last ran there (for IBPB), by address.
@@ -48,14 +48,14 @@ pub struct Svm<K: Kernel> {
 
 /// Per-VM state: the nested page table (the memory map stays in the MI
 /// VM and comes with each run, `RunRequest::ranges`).
-pub struct SvmVm<K: Kernel> {
-    pmap: K::Pmap,
+pub struct SvmVm<K: KernelAmd64> {
+    pmap: PmapBox<K>,
     n_cr3: u64,
 }
 
 /// Per-vcpu state: 7 pages (VMCB, 2-page MSRPM, host save area, 3-page
 /// IOPM) like upstream, plus the registers outside the VMCB.
-pub struct SvmVcpu<K: Kernel> {
+pub struct SvmVcpu<K: KernelAmd64> {
     fpu: PoolBox<K, FpuArea>,
     fpu_loaded: bool,
     vmcb: PageBox<K, Vmcb>,
@@ -80,14 +80,14 @@ pub struct SvmVcpu<K: Kernel> {
     n_cr3: u64,
 }
 
-impl<K: Kernel> Drop for Svm<K> {
+impl<K: KernelAmd64> Drop for Svm<K> {
     fn drop(&mut self) {
         // Exclusively owned: no guest can be running on any CPU.
         self.host_areas.free_all(&self.k);
     }
 }
 
-impl<K: Kernel> Svm<K> {
+impl<K: KernelAmd64> Svm<K> {
     /// The backend for CPUs with `caps`.
     pub fn new(k: K, caps: SvmCaps) -> Option<Self> {
         ASIDS.set_max(caps.max_asid);
@@ -137,10 +137,10 @@ impl<K: Kernel> Svm<K> {
     }
 
     pub(crate) fn vm_init(&self, pmap: &PmapBox<K>) -> KResult<SvmVm<K>> {
-        self.k.pmap_convert(pmap.raw(), false);
+        pmap.convert(false);
         Ok(SvmVm {
-            pmap: pmap.raw(),
-            n_cr3: self.k.pmap_root(pmap.raw()),
+            pmap: pmap.clone_ref(),
+            n_cr3: pmap.root(),
         })
     }
 

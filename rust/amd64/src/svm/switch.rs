@@ -29,7 +29,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use vmm_kernel::mem::PageBox;
 use vmm_kernel::pod::Zeroable;
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use super::{SvmVcpu, MAXCPUS};
 use crate::gstate::GuestState;
@@ -134,11 +134,11 @@ unsafe impl Zeroable for HostArea {}
 /// suspend), so it is not part of the pages a VM holds.
 /// The table of slots is a page of its own (4 KiB: it is made in place,
 /// not on the kernel stack).
-pub(super) struct HostAreas<K: Kernel> {
+pub(super) struct HostAreas<K: KernelAmd64> {
     slots: PageBox<K, [HostArea; MAXCPUS]>,
 }
 
-impl<K: Kernel> HostAreas<K> {
+impl<K: KernelAmd64> HostAreas<K> {
     /// An empty table; `None` if its page cannot be had.
     pub(super) fn new(k: K) -> Option<Self> {
         Some(HostAreas {
@@ -242,7 +242,7 @@ pub(super) struct Live(());
 /// when the CPU has IBPB) held a vcpu other than `me`, and names `v`'s
 /// host save area in VM_HSAVE_PA.  On error GIF is set again and the host
 /// FPU state is intact.
-pub(super) fn load_guest<K: Kernel>(
+pub(super) fn load_guest<K: KernelAmd64>(
     k: &K,
     v: &mut SvmVcpu<K>,
     last: Option<&AtomicUsize>,
@@ -251,7 +251,11 @@ pub(super) fn load_guest<K: Kernel>(
     // SAFETY: SVME is on for this CPU; GIF is set again on the error path
     // here and in `leave`.
     unsafe { insn::clgi() };
-    if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
+    // SAFETY: GIF is clear until `leave` (or just below); the area is
+    // an `FpuArea` (64-byte aligned), holding what `leave` saved when
+    // `fpu_loaded` says so.
+    let r = unsafe { k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) };
+    if let Err(e) = r {
         // SAFETY: as for clgi.
         unsafe { insn::stgi() };
         return Err(e);
@@ -273,7 +277,7 @@ pub(super) fn load_guest<K: Kernel>(
 /// `reset_regs`, and `host_pa` is the page of [`HostAreas`] of the CPU
 /// `live` was made on (the caller looked it up for that CPU, and no
 /// migration is possible while `live` exists).
-pub(super) fn run_guest<K: Kernel>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
+pub(super) fn run_guest<K: KernelAmd64>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
     // SAFETY: GIF clear, SVME on, HSAVE_PA set to this vcpu's area, the
     // guest FPU/XCR0 loaded (all by `load_guest`, witnessed by `_live`),
     // the VMCB consistent, `gs` this vcpu's state and `host_pa` this
@@ -293,9 +297,11 @@ pub(super) fn gif_window(_live: &Live) {
 /// Ends the guest's hold on the CPU: saves its FPU state and XCR0,
 /// restores the host's, and sets GIF (the host takes a pending interrupt
 /// or NMI here).
-pub(super) fn leave<K: Kernel>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
+pub(super) fn leave<K: KernelAmd64>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
     let Live(()) = live;
-    v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
+    // SAFETY: `live` proves `load_guest` entered the guest's FPU state
+    // with GIF clear since; the area is an `FpuArea`.
+    v.gs.xcr0 = unsafe { k.fpu_exit_guest(&mut v.fpu.0) };
     v.fpu_loaded = true;
     // SAFETY: GIF was cleared by `load_guest`; setting it is what ends
     // the guest's hold.

@@ -8,7 +8,8 @@ use vmm_abi::{
     VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::mem::PmapBox;
+use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use super::switch::{self, ret, Current};
 use super::vmcs::{
@@ -35,7 +36,7 @@ const INTST_NMI: u32 = 1 << 3;
 /// Valid bit of the interruption-information fields.
 const INFO_VALID: u32 = 1 << 31;
 
-pub(super) fn run<K: Kernel>(
+pub(super) fn run<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmxVm<K>,
     v: &mut VmxVcpu<K>,
@@ -96,9 +97,9 @@ pub(super) fn run<K: Kernel>(
             // pmap.  A live stretch ends at every exit but CPUID, the
             // interrupt window and most MSRs, and with the run (when the
             // scheduler wants the CPU at the latest).
-            crate::pvclock::update(&k, vm.pmap, &pv);
+            crate::pvclock::update(&k, &vm.pmap, &pv);
             if !cur.host_state_current() {
-                if let Err(e) = prepare_cpu(vmx, vm.pmap, &mut cur, st) {
+                if let Err(e) = prepare_cpu(vmx, &vm.pmap, &mut cur, st) {
                     break Err(e);
                 }
             }
@@ -116,7 +117,7 @@ pub(super) fn run<K: Kernel>(
                         .last_vcpu
                         .get(cur.cpu() as usize)
                         .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
-                match cur.load_guest(&st.gs, &mut st.fpu.0, st.fpu_loaded, ibpb) {
+                match cur.load_guest(&st.gs, &mut st.fpu, st.fpu_loaded, ibpb) {
                     Ok(l) => {
                         take_cpu(&k, req.curcpu, cur.cpu(), req.intr, intr_seen, &check);
                         live.insert(l)
@@ -137,7 +138,7 @@ pub(super) fn run<K: Kernel>(
             l.interrupt_window();
         } else if let Some(l) = live.take() {
             give_cpu(req.curcpu);
-            cur.leave(&mut st.gs, &mut st.fpu.0, l);
+            cur.leave(&mut st.gs, &mut st.fpu, l);
             st.fpu_loaded = true;
         }
         if r != ret::EXIT {
@@ -170,7 +171,7 @@ pub(super) fn run<K: Kernel>(
     };
     if let Some(l) = live.take() {
         give_cpu(req.curcpu);
-        cur.leave(&mut st.gs, &mut st.fpu.0, l);
+        cur.leave(&mut st.gs, &mut st.fpu, l);
         st.fpu_loaded = true;
     }
     let exit_reason = result?;
@@ -192,7 +193,7 @@ pub(super) fn run<K: Kernel>(
 /// the run.  Everything else (host interrupts and NMIs, EPT violations,
 /// XSETBV, which changes the XCR0 the next load sets, CR accesses, exits
 /// to vmd, failed entries) leaves first.
-fn stays_in_kernel<K: Kernel>(st: &VcpuSt<K>, exit: ExitReason) -> bool {
+fn stays_in_kernel<K: KernelAmd64>(st: &VcpuSt<K>, exit: ExitReason) -> bool {
     if exit.entry_failed {
         return false;
     }
@@ -208,14 +209,14 @@ fn stays_in_kernel<K: Kernel>(st: &VcpuSt<K>, exit: ExitReason) -> bool {
 /// recorded as running the VM's EPT pmap first (`ci_ept_pmap`, as
 /// upstream's vcpu_run_vmx does), so that from then on the pmap's EPT
 /// shootdowns reach it; the INVEPT after it drops what it cached before.
-fn prepare_cpu<K: Kernel>(
+fn prepare_cpu<K: KernelAmd64>(
     vmx: &Vmx<K>,
-    pmap: K::Pmap,
+    pmap: &PmapBox<K>,
     cur: &mut Current<'_, K>,
     st: &mut VcpuSt<K>,
 ) -> KResult {
     cur.write_host_state(st.host_msrs.as_mut_slice())?;
-    vmx.k.cpu_set_ept_pmap(pmap);
+    pmap.set_cpu_ept();
     let cap = vmx.caps.ept_vpid;
     if cur.invept(cap, st.eptp).is_err() {
         vmx.k.log(c"vmm: vmx: INVEPT failed\n", 0, 0);
@@ -229,7 +230,7 @@ fn prepare_cpu<K: Kernel>(
 }
 
 /// VMLAUNCH/VMRESUME fell through: says why.
-fn entry_failed<K: Kernel>(vmx: &Vmx<K>, cur: &Current<'_, K>, r: u64, launched: bool) {
+fn entry_failed<K: KernelAmd64>(vmx: &Vmx<K>, cur: &Current<'_, K>, r: u64, launched: bool) {
     let k = vmx.k;
     let insn = u64::from(launched);
     match r {
@@ -259,7 +260,7 @@ fn entry_failed<K: Kernel>(vmx: &Vmx<K>, cur: &Current<'_, K>, r: u64, launched:
 
 /// Reads what every exit needs: reason, RIP, RFLAGS; re-queues an event
 /// whose delivery the exit interrupted (upstream dropped it).
-fn read_exit<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult<ExitReason> {
+fn read_exit<K: KernelAmd64>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult<ExitReason> {
     let raw = cur.read(Ro32::ExitReason)?;
     st.gs.exit_reason = raw & 0xffff;
     st.gs.rip = cur.read(GuestNat::Rip)?;
@@ -296,7 +297,7 @@ fn read_exit<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult
 /// the guest's gate DPL is not checked), with an error code for the
 /// vectors that push one when the guest is in protected mode (#CP only
 /// on CPUs with CET).  NMIs are injected as NMIs when not blocked.
-fn inject<K: Kernel>(
+fn inject<K: KernelAmd64>(
     vmx: &Vmx<K>,
     cur: &mut Current<'_, K>,
     st: &VcpuSt<K>,
@@ -359,7 +360,7 @@ fn inject<K: Kernel>(
 /// The RIP update after an emulated instruction: RIP past it, STI and
 /// MOV-SS blocking gone, and a single-step trap if RFLAGS.TF was set
 /// (without replacing an event already queued, unlike upstream).
-fn skip<K: Kernel>(
+fn skip<K: KernelAmd64>(
     cur: &mut Current<'_, K>,
     st: &mut VcpuSt<K>,
     ev: &mut vcpu_inject_event,
@@ -382,7 +383,7 @@ fn skip<K: Kernel>(
 }
 
 /// The guest's CPL: 0 in real mode, else SS.DPL.
-fn guest_cpl<K: Kernel>(cur: &Current<'_, K>) -> KResult<u8> {
+fn guest_cpl<K: KernelAmd64>(cur: &Current<'_, K>) -> KResult<u8> {
     if cur.read(GuestNat::Cr0)? & CR0_PE == 0 {
         return Ok(0);
     }
@@ -390,7 +391,7 @@ fn guest_cpl<K: Kernel>(cur: &Current<'_, K>) -> KResult<u8> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn handle_exit<K: Kernel>(
+fn handle_exit<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
@@ -539,7 +540,7 @@ fn handle_exit<K: Kernel>(
 
 /// `vmx_handle_inout`: describes the port access for vmd; RIP is not
 /// advanced (vmd adds `vei_insn_len`).
-fn io<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exit) -> KResult {
+fn io<K: KernelAmd64>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exit) -> KResult {
     let q = IoQual::decode(cur.read(RoNat::ExitQualification)?);
     let len = cur.read(Ro32::ExitInsnLen)?;
     let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
@@ -559,7 +560,7 @@ fn io<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, out: &mut vmm_abi::vm_exi
 /// (whatever the access: every EPT leaf is RWX, so a violation on RAM
 /// means "not there yet"); an MMIO range goes to vmd with the instruction
 /// length; anything else fails the vcpu.
-fn ept_violation<K: Kernel>(
+fn ept_violation<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
@@ -598,7 +599,7 @@ fn ept_violation<K: Kernel>(
     let page = gpa & !0xfff;
     let hva = r.vmr_va.wrapping_add(page.wrapping_sub(r.vmr_gpa));
     // The fault may sleep: the VMCS is cleared around it.
-    cur.while_released(|| k.guest_fault(k.curproc(), vm.pmap, hva, page))??;
+    cur.while_released(|| vm.pmap.guest_fault(k.curproc(), hva, page))??;
     Ok(Next::Resume)
 }
 
@@ -606,7 +607,7 @@ fn ept_violation<K: Kernel>(
 /// PAT is shadowed and validated, a few identification MSRs read as 0,
 /// other reads fault, other writes are dropped.  True if RIP advances (no
 /// #GP was queued).
-fn msr_exit<K: Kernel>(
+fn msr_exit<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     st: &mut VcpuSt<K>,
@@ -620,7 +621,7 @@ fn msr_exit<K: Kernel>(
     let ranges = vm.ranges;
     if write {
         let val = (st.gs.rdx << 32) | (st.gs.rax & 0xffff_ffff);
-        match wrmsr_shared(&vmx.k, vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
+        match wrmsr_shared(&vmx.k, &vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
             Wrmsr::Done => true,
             Wrmsr::Fault => {
                 queue_ex(ev, 13);
@@ -657,7 +658,7 @@ fn msr_exit<K: Kernel>(
 
 /// `vmm_handle_xsetbv`; true if RIP advances.  A refused XSETBV leaves
 /// RIP on the instruction, so the #GP is precise (upstream advanced it).
-fn xsetbv<K: Kernel>(
+fn xsetbv<K: KernelAmd64>(
     vmx: &Vmx<K>,
     cur: &Current<'_, K>,
     st: &mut VcpuSt<K>,
@@ -677,7 +678,7 @@ fn xsetbv<K: Kernel>(
 }
 
 /// General-purpose register `n` in instruction-encoding order.
-fn gpr<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, n: u8) -> KResult<u64> {
+fn gpr<K: KernelAmd64>(cur: &Current<'_, K>, st: &VcpuSt<K>, n: u8) -> KResult<u64> {
     let g = &st.gs;
     Ok(match n {
         0 => g.rax,
@@ -699,7 +700,7 @@ fn gpr<K: Kernel>(cur: &Current<'_, K>, st: &VcpuSt<K>, n: u8) -> KResult<u64> {
     })
 }
 
-fn set_gpr<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u64) -> KResult {
+fn set_gpr<K: KernelAmd64>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u64) -> KResult {
     let g = &mut st.gs;
     match n {
         0 => g.rax = v,
@@ -735,7 +736,7 @@ fn set_gpr<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>, n: u8, v: u6
 /// where CR0.TS is host-owned, that is if the CPU's fixed-bit MSRs pin
 /// it.  MOV from CR0/CR4 never exits (the read shadows answer it) and
 /// neither does MOV from CR3 (CR3-store exiting is off).
-fn cr_access<K: Kernel>(
+fn cr_access<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
@@ -786,7 +787,7 @@ fn cr_access<K: Kernel>(
 }
 
 /// CR0 as the guest sees it.
-fn guest_cr0<K: Kernel>(cur: &Current<'_, K>) -> KResult<u64> {
+fn guest_cr0<K: KernelAmd64>(cur: &Current<'_, K>) -> KResult<u64> {
     Ok(guest_view(
         cur.read(GuestNat::Cr0)?,
         cur.read(CtlNat::Cr0Mask)?,
@@ -801,12 +802,12 @@ fn lmsw(cr0: u64, src: u16) -> u64 {
 }
 
 /// The guest EFER (slot 0 of the guest MSR area).
-fn guest_efer<K: Kernel>(st: &VcpuSt<K>) -> u64 {
+fn guest_efer<K: KernelAmd64>(st: &VcpuSt<K>) -> u64 {
     msr_slot(&st.guest_msrs, 0)
 }
 
 /// `vmx_handle_cr0_write`; false to refuse with #GP.
-fn cr0_write<K: Kernel>(
+fn cr0_write<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
@@ -853,7 +854,7 @@ fn cr0_write<K: Kernel>(
 }
 
 /// `vmx_handle_cr4_write`; false to refuse with #GP.
-fn cr4_write<K: Kernel>(
+fn cr4_write<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,
@@ -884,7 +885,7 @@ fn cr4_write<K: Kernel>(
 /// guest's CR3 (bits 31:5; upstream ignored bits 11:5), read through
 /// vmd's mapping of guest RAM.
 #[inline(always)]
-fn load_pdptes<K: Kernel>(
+fn load_pdptes<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
     cur: &mut Current<'_, K>,

@@ -22,7 +22,7 @@ use vmm_abi::{
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::{PageBox, PmapBox, PoolBox};
-use vmm_kernel::{Errno, KResult, Kernel, PoolId};
+use vmm_kernel::{Errno, KResult, KernelAmd64, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
@@ -135,7 +135,7 @@ pub mod ctl {
 }
 
 /// The VMX backend.
-pub struct Vmx<K: Kernel> {
+pub struct Vmx<K: KernelAmd64> {
     pub(crate) k: K,
     caps: VmxCaps,
     cr0: CrFixed,
@@ -150,20 +150,20 @@ pub struct Vmx<K: Kernel> {
 
 /// Per-VM state: the EPT root (the memory map stays in the MI VM and
 /// comes with each run, `RunRequest::ranges`).
-pub struct VmxVm<K: Kernel> {
-    pmap: K::Pmap,
+pub struct VmxVm<K: KernelAmd64> {
+    pmap: PmapBox<K>,
     eptp: u64,
 }
 
 /// Per-vcpu state: 4 pages (VMCS, MSR bitmap, guest and host MSR areas)
 /// plus the registers outside the VMCS.
-pub struct VmxVcpu<K: Kernel> {
+pub struct VmxVcpu<K: KernelAmd64> {
     vmcs: Vmcs<K>,
     st: VcpuSt<K>,
 }
 
 /// Everything of a vcpu but its VMCS (so both can be borrowed at once).
-struct VcpuSt<K: Kernel> {
+struct VcpuSt<K: KernelAmd64> {
     fpu: PoolBox<K, FpuArea>,
     fpu_loaded: bool,
     msr_bitmap: PageBox<K, MsrBitmap>,
@@ -195,7 +195,7 @@ fn msr_slot_set(area: &mut MsrArea, slot: usize, v: u64) {
     }
 }
 
-impl<K: Kernel> Vmx<K> {
+impl<K: KernelAmd64> Vmx<K> {
     /// The backend for CPUs with `caps`.  The VMXON regions are the
     /// kernel's, one per CPU (`cpu_init_vmm`), as upstream.
     pub fn new(k: K, caps: VmxCaps) -> Option<Self> {
@@ -258,19 +258,19 @@ impl<K: Kernel> Vmx<K> {
             self.k.log(c"vmm: vmx: no 4-level EPT walk\n", 0, 0);
             return Err(Errno::EINVAL);
         }
-        self.k.pmap_convert(pmap.raw(), true);
+        pmap.convert(true);
         // The EPT PML4 is the pmap's top-level page (`pm_pdirpa`), as
         // upstream builds its EPTP from it; the low bits are ours.
-        let root = self.k.pmap_root(pmap.raw()) & 0x000f_ffff_ffff_f000;
+        let root = pmap.root() & 0x000f_ffff_ffff_f000;
         // Walk length 4 (encoded as 3) and write-back paging structures
         // when the CPU allows them, else uncached.
         let wb = if caps.ept_vpid_has(14) { 6 } else { 0 };
         let eptp = root | (3 << 3) | wb;
         // The pmap invalidates EPT translations with it (upstream set it
         // in vcpu_init_vmx).
-        self.k.pmap_set_eptp(pmap.raw(), eptp);
+        pmap.set_eptp(eptp);
         Ok(VmxVm {
-            pmap: pmap.raw(),
+            pmap: pmap.clone_ref(),
             eptp,
         })
     }
@@ -642,7 +642,7 @@ fn guest_view(real: u64, mask: u64, shadow: u64) -> u64 {
     (real & !mask) | (shadow & mask)
 }
 
-fn read_regs<K: Kernel>(
+fn read_regs<K: KernelAmd64>(
     cur: &Current<'_, K>,
     st: &VcpuSt<K>,
     mask: u64,

@@ -43,10 +43,10 @@ use core::arch::{asm, naked_asm};
 use core::mem::offset_of;
 
 use vmm_kernel::mem::{PageBox, Pages};
-use vmm_kernel::{Errno, KResult, Kernel, PAGE_SIZE};
+use vmm_kernel::{Errno, KResult, KernelAmd64, PAGE_SIZE};
 
 use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
-use crate::gstate::GuestState;
+use crate::gstate::{FpuArea, GuestState};
 use crate::insn::{self, msr, VmFail};
 use crate::x86::{CR0_TS, CR4_VMXE, PSL_I};
 
@@ -88,11 +88,11 @@ pub const L1D_FLUSH_SIZE: usize = 64 * 1024;
 /// `.bss`).  Its own pages, read before every entry: whatever the L1D
 /// held of the host is evicted by lines of this buffer, which holds
 /// nothing.
-pub struct L1dFlushBuf<K: Kernel> {
+pub struct L1dFlushBuf<K: KernelAmd64> {
     pages: Pages<K>,
 }
 
-impl<K: Kernel> L1dFlushBuf<K> {
+impl<K: KernelAmd64> L1dFlushBuf<K> {
     /// The 64 KiB; `None` if memory is short.
     pub fn new(k: K) -> Option<Self> {
         Some(L1dFlushBuf {
@@ -107,7 +107,7 @@ impl<K: Kernel> L1dFlushBuf<K> {
 
 /// What every entry does against L1TF and MDS on this CPU, chosen at
 /// attach from its capabilities.
-pub struct EntryMitigation<K: Kernel> {
+pub struct EntryMitigation<K: KernelAmd64> {
     flags: u64,
     l1d_buf: Option<L1dFlushBuf<K>>,
 }
@@ -124,7 +124,7 @@ pub fn mitigation_flags(msr: bool, needed: bool) -> u64 {
     }
 }
 
-impl<K: Kernel> EntryMitigation<K> {
+impl<K: KernelAmd64> EntryMitigation<K> {
     /// The mitigation for a CPU with `caps`; `None` if the software
     /// flush's buffer cannot be had.
     pub fn new(k: K, caps: &crate::cpu::VmxCaps) -> Option<Self> {
@@ -524,7 +524,7 @@ impl SavedTables {
 /// VMCS is ever active on a CPU without its vcpu's lock being held there,
 /// a VMCS never needs clearing on another CPU (no remote-VMCLEAR IPI), and
 /// its page is never freed while a CPU may still write to it.
-pub struct Vmcs<K: Kernel> {
+pub struct Vmcs<K: KernelAmd64> {
     k: K,
     region: PageBox<K, VmcsRegion>,
     /// The HOST_RSP value last written into the region (0: none yet);
@@ -537,7 +537,7 @@ pub struct Vmcs<K: Kernel> {
 /// Reads and writes of fields go through this (there is no other way to
 /// reach the current VMCS).  `launched` tracks the launch state: VMLAUNCH
 /// until an entry succeeded, VMRESUME afterwards.
-pub struct Current<'a, K: Kernel> {
+pub struct Current<'a, K: KernelAmd64> {
     vmcs: &'a mut Vmcs<K>,
     /// The CPU the VMCS is current (and active) on.
     cpu: u32,
@@ -551,7 +551,7 @@ fn vmfail(_: VmFail) -> Errno {
     Errno::EINVAL
 }
 
-impl<K: Kernel> Vmcs<K> {
+impl<K: KernelAmd64> Vmcs<K> {
     /// A new, zeroed VMCS region with `revision`, initialised by VMCLEAR
     /// (upstream skipped this VMCLEAR before the first VMPTRLD).
     pub fn new(k: K, revision: u32) -> KResult<Self> {
@@ -602,7 +602,7 @@ impl<K: Kernel> Vmcs<K> {
     }
 }
 
-impl<K: Kernel> Drop for Vmcs<K> {
+impl<K: KernelAmd64> Drop for Vmcs<K> {
     fn drop(&mut self) {
         // A `Vmcs` at rest is clear, so this VMCLEAR is redundant by
         // construction; it is kept so that the page is provably flushed
@@ -612,7 +612,7 @@ impl<K: Kernel> Drop for Vmcs<K> {
     }
 }
 
-impl<K: Kernel> Current<'_, K> {
+impl<K: KernelAmd64> Current<'_, K> {
     /// The CPU the VMCS is current on.
     pub fn cpu(&self) -> u32 {
         self.cpu
@@ -686,7 +686,7 @@ impl<K: Kernel> Current<'_, K> {
     }
 }
 
-impl<K: Kernel> Drop for Current<'_, K> {
+impl<K: KernelAmd64> Drop for Current<'_, K> {
     fn drop(&mut self) {
         if self.held {
             self.held = false;
@@ -695,7 +695,7 @@ impl<K: Kernel> Drop for Current<'_, K> {
     }
 }
 
-impl<K: Kernel> Current<'_, K> {
+impl<K: KernelAmd64> Current<'_, K> {
     /// INVEPT single-context for `eptp` if the CPU has it, else
     /// all-context if it has that (bits 25 and 26 of `ept_vpid_cap`).
     pub fn invept(&self, ept_vpid_cap: u64, eptp: u64) -> KResult {
@@ -736,7 +736,7 @@ impl<K: Kernel> Current<'_, K> {
     pub fn load_guest(
         &mut self,
         gs: &GuestState,
-        fpu: &mut [u8],
+        fpu: &mut FpuArea,
         fpu_loaded: bool,
         ibpb: bool,
     ) -> KResult<Live> {
@@ -747,7 +747,10 @@ impl<K: Kernel> Current<'_, K> {
         // SAFETY: kernel mode; restored in `leave` or just below, and
         // nothing in between sleeps (see `Live`).
         let s = unsafe { insn::intr_disable() };
-        if let Err(e) = k.fpu_enter_guest(fpu, fpu_loaded, gs.xcr0) {
+        // SAFETY: interrupts are off until `leave` (or just below); the
+        // area is an `FpuArea` (64-byte aligned).
+        let r = unsafe { k.fpu_enter_guest(&mut fpu.0, fpu_loaded, gs.xcr0) };
+        if let Err(e) = r {
             // SAFETY: `s` came from intr_disable just above.
             unsafe { insn::intr_restore(s) };
             return Err(e);
@@ -798,11 +801,13 @@ impl<K: Kernel> Current<'_, K> {
     /// Ends the guest's hold on the CPU: saves its FPU state into `fpu`
     /// and its XCR0 into `gs`, restores the host's, and restores the
     /// interrupt flag (the host takes a pending interrupt here).
-    pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut [u8], live: Live) {
+    pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut FpuArea, live: Live) {
         // SAFETY: interrupts are still off since `load_guest` saved the
         // tables on this CPU (no migration while `live` exists).
         unsafe { live.tables.restore() };
-        gs.xcr0 = self.vmcs.k.fpu_exit_guest(fpu);
+        // SAFETY: `live` proves `load_guest` entered the guest's FPU state
+        // with interrupts off since; the area is an `FpuArea`.
+        gs.xcr0 = unsafe { self.vmcs.k.fpu_exit_guest(&mut fpu.0) };
         // SAFETY: `live.rflags` came from intr_disable in `load_guest`.
         unsafe { insn::intr_restore(live.rflags) };
     }
