@@ -103,6 +103,48 @@ pub unsafe fn lcr4(v: u64) {
     unsafe { asm!("mov cr4, {}", in(reg) v, options(nostack, preserves_flags)) };
 }
 
+/// Proof that CR4.PKE is set on this CPU, so that RDPKRU and WRPKRU do
+/// not fault: protection keys are in use by the host and its PKRU is the
+/// host's to keep.  The kernel sets CR4.PKE at boot on every CPU alike
+/// (OpenBSD's `cpu_init` when the CPU has PKU) and never clears it, so a
+/// proof made on one CPU holds on all of them for as long as the system
+/// runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Pke(());
+
+impl Pke {
+    /// `Some` if this CPU runs with CR4.PKE (upstream's `pkru_enabled`).
+    pub fn probe() -> Option<Pke> {
+        (rcr4() & crate::x86::CR4_PKE != 0).then_some(Pke(()))
+    }
+
+    /// RDPKRU.
+    #[inline(always)]
+    pub fn read(self) -> u32 {
+        let v: u32;
+        // SAFETY: CR4.PKE is set (the proof), so RDPKRU with ECX = 0 only
+        // reads PKRU into EAX and clears EDX.
+        unsafe {
+            asm!("rdpkru", in("ecx") 0u32, out("eax") v, out("edx") _,
+                 options(nostack, preserves_flags, nomem));
+        }
+        v
+    }
+
+    /// WRPKRU.  Not `nomem`: PKRU decides which user pages the kernel
+    /// may touch.
+    #[inline(always)]
+    pub fn write(self, v: u32) {
+        // SAFETY: CR4.PKE is set (the proof); WRPKRU with ECX = EDX = 0
+        // only loads PKRU, which governs data accesses to user-mode pages
+        // (callers put the host's value back before any such access).
+        unsafe {
+            asm!("wrpkru", in("eax") v, in("ecx") 0u32, in("edx") 0u32,
+                 options(nostack, preserves_flags));
+        }
+    }
+}
+
 /// Reads an extended control register (XGETBV).
 ///
 /// # Safety

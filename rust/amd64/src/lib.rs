@@ -94,6 +94,7 @@ pub mod insn;
 pub mod pvclock;
 pub mod svm;
 pub mod vmx;
+pub mod world;
 pub(crate) mod x86;
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};

@@ -23,6 +23,7 @@ use crate::exitpolicy::{
     after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
     write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
+use crate::world::Hw;
 use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
 /// EVENTINJ valid bit.
@@ -45,6 +46,7 @@ pub(super) fn run<K: Kernel>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = svm.k;
+    let hw = &Hw::new(&k, svm.pke);
     let vm = &VmRun::new(vm, req.ranges);
     req.intr
         .store(u16::from(req.intr_pending), Ordering::Release);
@@ -146,7 +148,7 @@ pub(super) fn run<K: Kernel>(
                 // rule).  While live, none can have.
                 let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
                 let last = if svm.ibpb { last } else { None };
-                match switch::load_guest(&k, v, last, me) {
+                match switch::load_guest(hw, v, last, me) {
                     Ok(l) => {
                         if let Some(c) = cpu {
                             take_cpu(&k, req.curcpu, c, req.intr, intr_seen, &check);
@@ -158,7 +160,7 @@ pub(super) fn run<K: Kernel>(
             }
         };
         let sent = v.vmcb.eventinj;
-        switch::run_guest(v, host_pa, l);
+        switch::run_guest(hw, v, host_pa, l);
 
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;
@@ -176,7 +178,7 @@ pub(super) fn run<K: Kernel>(
             switch::gif_window(l);
         } else if let Some(l) = live.take() {
             give_cpu(req.curcpu);
-            switch::leave(&k, v, l);
+            switch::leave(hw, v, l);
         }
 
         let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv);
@@ -197,7 +199,7 @@ pub(super) fn run<K: Kernel>(
     };
     if let Some(l) = live.take() {
         give_cpu(req.curcpu);
-        switch::leave(&k, v, l);
+        switch::leave(hw, v, l);
     }
     let exit_reason = result?;
     svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs);
@@ -605,7 +607,7 @@ fn msr_exit<K: Kernel>(
 /// XSETBV leaves RIP on the instruction, so the #GP is precise.
 fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
     match xsetbv_value(
-        svm.k.xsave_mask(),
+        svm.cpuid_host.guest_xcr0_mask(),
         v.vmcb.cpl,
         v.gs.rcx,
         v.vmcb.rax,

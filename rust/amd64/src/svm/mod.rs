@@ -19,13 +19,14 @@ use vmm_abi::{
     VM_RWREGS_SREGS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::mem::{PageBox, Pages, PmapBox, PoolBox};
+use vmm_kernel::mem::{PageBox, Pages, PmapBox};
 use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
 use crate::gstate::{FpuArea, GuestState, NO_EXIT};
 use crate::insn;
+use crate::world::GuestWorld;
 use crate::x86::EFER_SVME;
 use crate::{PerCpuVcpu, MAXCPUS};
 use vmcb::{
@@ -44,6 +45,8 @@ pub struct Svm<K: Kernel> {
     /// The host facts of the guest's CPUID policy.
     pub(crate) cpuid_host: crate::cpuid::CpuidHost,
     ibpb: bool,
+    /// The host uses protection keys: PKRU is switched (`crate::world`).
+    pub(crate) pke: Option<insn::Pke>,
 }
 
 /// Per-VM state: the nested page table (the memory map stays in the MI
@@ -56,8 +59,7 @@ pub struct SvmVm<K: Kernel> {
 /// Per-vcpu state: 7 pages (VMCB, 2-page MSRPM, host save area, 3-page
 /// IOPM) like upstream, plus the registers outside the VMCB.
 pub struct SvmVcpu<K: Kernel> {
-    fpu: PoolBox<K, FpuArea>,
-    fpu_loaded: bool,
+    world: GuestWorld<K>,
     vmcb: PageBox<K, Vmcb>,
     msrpm: PageBox<K, Msrpm>,
     hsa: Pages<K>,
@@ -100,13 +102,15 @@ impl<K: Kernel> Svm<K> {
             align_of::<FpuArea>(),
             c"vcpufpu",
         );
+        let pke = insn::Pke::probe();
         Some(Svm {
             k,
             caps,
             last_vcpu: PageBox::zeroed(k)?,
             host_areas: switch::HostAreas::new(k)?,
-            cpuid_host: crate::cpuid::host_for_backend(&k),
+            cpuid_host: crate::cpuid::host_for_backend(&k, pke.is_some()),
             ibpb,
+            pke,
         })
     }
 
@@ -152,7 +156,7 @@ impl<K: Kernel> Svm<K> {
     ) -> KResult<SvmVcpu<K>> {
         let asid = ASIDS.alloc()?;
         let k = self.k;
-        let fpu = PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?;
+        let world = GuestWorld::new(k)?;
         let vmcb = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let msrpm = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let hsa = Pages::alloc(k, 1).ok_or(Errno::ENOMEM)?;
@@ -166,8 +170,7 @@ impl<K: Kernel> Svm<K> {
         let mut gs = GuestState::default();
         gs.exit_reason = NO_EXIT;
         Ok(SvmVcpu {
-            fpu,
-            fpu_loaded: false,
+            world,
             vmcb,
             msrpm,
             hsa,
@@ -246,6 +249,7 @@ impl<K: Kernel> Svm<K> {
         // its first exit (upstream kept both, on either backend).
         v.gs.exit_reason = NO_EXIT;
         v.irqready = false;
+        v.world.reset();
         // Every port traps to vmd.
         v.iopm.fill(0xff);
         // MSRs: everything traps except what upstream passes through.

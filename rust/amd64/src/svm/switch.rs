@@ -34,6 +34,7 @@ use vmm_kernel::{Errno, KResult, Kernel};
 use super::{SvmVcpu, MAXCPUS};
 use crate::gstate::GuestState;
 use crate::insn::{self, msr};
+use crate::world::Hw;
 
 /// Enters the guest whose VMCB is at physical address `vmcb_pa` and
 /// returns at its next #VMEXIT.
@@ -238,12 +239,12 @@ pub(super) fn set_svme(on: bool) {
 pub(super) struct Live(());
 
 /// Prepares an entry into the guest of `v`: clears GIF, swaps the guest
-/// FPU/XCR0 in, issues IBPB if `last` (this CPU's last-vcpu slot, given
-/// when the CPU has IBPB) held a vcpu other than `me`, and names `v`'s
-/// host save area in VM_HSAVE_PA.  On error GIF is set again and the host
-/// FPU state is intact.
+/// FPU/XCR0 in and issues IBPB if `last` (this CPU's last-vcpu slot,
+/// given when the CPU has IBPB) held a vcpu other than `me` (both through
+/// [`crate::world`]), and names `v`'s host save area in VM_HSAVE_PA.  On
+/// error GIF is set again and the host FPU state is intact.
 pub(super) fn load_guest<K: Kernel>(
-    k: &K,
+    hw: &Hw<'_, K>,
     v: &mut SvmVcpu<K>,
     last: Option<&AtomicUsize>,
     me: usize,
@@ -251,15 +252,13 @@ pub(super) fn load_guest<K: Kernel>(
     // SAFETY: SVME is on for this CPU; GIF is set again on the error path
     // here and in `leave`.
     unsafe { insn::clgi() };
-    if let Err(e) = k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) {
+    // PRED_CMD exists when CPUID reports IBPB: the backend passes `last`
+    // only then.
+    let ibpb = last.is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
+    if let Err(e) = v.world.load(hw, v.gs.xcr0, ibpb) {
         // SAFETY: as for clgi.
         unsafe { insn::stgi() };
         return Err(e);
-    }
-    if last.is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me) {
-        // SAFETY: PRED_CMD exists when CPUID reports IBPB (the backend
-        // passes `last` only then); IBPB only flushes branch predictions.
-        unsafe { insn::wrmsr(0x49, 1) };
     }
     // SAFETY: the HSA page is the vcpu's and lives as long as it;
     // VM_HSAVE_PA exists with SVM.
@@ -273,12 +272,16 @@ pub(super) fn load_guest<K: Kernel>(
 /// `reset_regs`, and `host_pa` is the page of [`HostAreas`] of the CPU
 /// `live` was made on (the caller looked it up for that CPU, and no
 /// migration is possible while `live` exists).
-pub(super) fn run_guest<K: Kernel>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
+/// The guest's PKRU is loaded around the VMRUN ([`crate::world`]).
+#[inline(always)]
+pub(super) fn run_guest<K: Kernel>(hw: &Hw<'_, K>, v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
+    let saved = v.world.enter(hw);
     // SAFETY: GIF clear, SVME on, HSAVE_PA set to this vcpu's area, the
     // guest FPU/XCR0 loaded (all by `load_guest`, witnessed by `_live`),
     // the VMCB consistent, `gs` this vcpu's state and `host_pa` this
     // CPU's host page (see above).
     unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, host_pa) };
+    v.world.exit(hw, saved);
 }
 
 /// Lets the host take its pending interrupts and NMIs (see [`Live`]): GIF
@@ -293,10 +296,9 @@ pub(super) fn gif_window(_live: &Live) {
 /// Ends the guest's hold on the CPU: saves its FPU state and XCR0,
 /// restores the host's, and sets GIF (the host takes a pending interrupt
 /// or NMI here).
-pub(super) fn leave<K: Kernel>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
+pub(super) fn leave<K: Kernel>(hw: &Hw<'_, K>, v: &mut SvmVcpu<K>, live: Live) {
     let Live(()) = live;
-    v.gs.xcr0 = k.fpu_exit_guest(&mut v.fpu.0);
-    v.fpu_loaded = true;
+    v.gs.xcr0 = v.world.leave(hw);
     // SAFETY: GIF was cleared by `load_guest`; setting it is what ends
     // the guest's hold.
     unsafe { insn::stgi() };

@@ -17,13 +17,14 @@ use super::vmcs::{
 };
 use super::{
     ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
-    CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
+    CR0_NW, CR0_PE, CR0_PG, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
 use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
     after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
     write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
+use crate::world::Hw;
 use crate::x86::{CR0_TS, PSL_I, PSL_T};
 
 /// DR6.BS (single step).
@@ -43,6 +44,7 @@ pub(super) fn run<K: Kernel>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = vmx.k;
+    let hw = &Hw::new(&k, vmx.pke);
     let vm = &VmRun::new(vm, req.ranges);
     req.intr
         .store(u16::from(req.intr_pending), Ordering::Release);
@@ -116,7 +118,7 @@ pub(super) fn run<K: Kernel>(
                         .last_vcpu
                         .get(cur.cpu() as usize)
                         .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
-                match cur.load_guest(&st.gs, &mut st.fpu.0, st.fpu_loaded, ibpb) {
+                match cur.load_guest(hw, &st.gs, &mut st.world, ibpb) {
                     Ok(l) => {
                         take_cpu(&k, req.curcpu, cur.cpu(), req.intr, intr_seen, &check);
                         live.insert(l)
@@ -126,7 +128,7 @@ pub(super) fn run<K: Kernel>(
             }
         };
         let was_launched = cur.launched();
-        let r = cur.run(&mut st.gs, &vmx.entry, l);
+        let r = cur.run(hw, &mut st.gs, &mut st.world, &vmx.entry, l);
         let exit = if r == ret::EXIT {
             read_exit(&mut cur, st)
         } else {
@@ -137,8 +139,7 @@ pub(super) fn run<K: Kernel>(
             l.interrupt_window();
         } else if let Some(l) = live.take() {
             give_cpu(req.curcpu);
-            cur.leave(&mut st.gs, &mut st.fpu.0, l);
-            st.fpu_loaded = true;
+            cur.leave(hw, &mut st.gs, &mut st.world, l);
         }
         if r != ret::EXIT {
             entry_failed(vmx, &cur, r, was_launched);
@@ -170,8 +171,7 @@ pub(super) fn run<K: Kernel>(
     };
     if let Some(l) = live.take() {
         give_cpu(req.curcpu);
-        cur.leave(&mut st.gs, &mut st.fpu.0, l);
-        st.fpu_loaded = true;
+        cur.leave(hw, &mut st.gs, &mut st.world, l);
     }
     let exit_reason = result?;
     read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs)?;
@@ -664,7 +664,13 @@ fn xsetbv<K: Kernel>(
     ev: &mut vcpu_inject_event,
 ) -> KResult<bool> {
     let cpl = guest_cpl(cur)?;
-    match xsetbv_value(vmx.k.xsave_mask(), cpl, st.gs.rcx, st.gs.rax, st.gs.rdx) {
+    match xsetbv_value(
+        vmx.cpuid_host.guest_xcr0_mask(),
+        cpl,
+        st.gs.rcx,
+        st.gs.rax,
+        st.gs.rdx,
+    ) {
         Some(val) => {
             st.gs.xcr0 = val;
             Ok(true)
@@ -862,7 +868,7 @@ fn cr4_write<K: Kernel>(
 ) -> KResult<bool> {
     let efer = guest_efer(st);
     if v >> 32 != 0
-        || v & (vmx.cr4.must0 | CR4_HOST_OWNED) != 0
+        || v & (vmx.cr4.must0 | vmx.cr4_host_owned()) != 0
         || (v & CR4_PAE == 0 && efer & EFER_LMA != 0)
     {
         return Ok(false);

@@ -21,12 +21,13 @@ use vmm_abi::{
     VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::mem::{PageBox, PmapBox, PoolBox};
+use vmm_kernel::mem::{PageBox, PmapBox};
 use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
 use crate::gstate::{FpuArea, GuestState, NO_EXIT};
+use crate::world::GuestWorld;
 use crate::x86::{
     CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
@@ -50,10 +51,12 @@ const GUEST_MSRS: [u32; 6] = [
 /// Entries in each MSR area.
 const NMSRS: u32 = GUEST_MSRS.len() as u32;
 
-/// CR4 bits the guest never gets: VMX (not in its CPUID), protection keys
-/// and CET (not in its CPUID either; the host's PKRU and CET state are
-/// not switched).
-const CR4_HOST_OWNED: u64 = CR4_VMXE | CR4_PKE | CR4_CET;
+/// CR4 bits the guest never gets: VMX (not in its CPUID) and CET (not in
+/// its CPUID either; the host's CET state is not switched).  Protection
+/// keys are the guest's when the host uses them (its PKRU is switched,
+/// `crate::world`, and CPUID shows PKU), else host-owned too
+/// ([`Vmx::cr4_host_owned`]).
+const CR4_HOST_OWNED: u64 = CR4_VMXE | CR4_CET;
 
 /// Control bits (SDM Vol. 3C, 24.6 to 24.8).
 pub mod ctl {
@@ -146,6 +149,8 @@ pub struct Vmx<K: Kernel> {
     pub(crate) cpuid_host: crate::cpuid::CpuidHost,
     /// What each entry does against L1TF and MDS.
     entry: switch::EntryMitigation<K>,
+    /// The host uses protection keys: PKRU is switched (`crate::world`).
+    pke: Option<crate::insn::Pke>,
 }
 
 /// Per-VM state: the EPT root (the memory map stays in the MI VM and
@@ -164,8 +169,7 @@ pub struct VmxVcpu<K: Kernel> {
 
 /// Everything of a vcpu but its VMCS (so both can be borrowed at once).
 struct VcpuSt<K: Kernel> {
-    fpu: PoolBox<K, FpuArea>,
-    fpu_loaded: bool,
+    world: GuestWorld<K>,
     msr_bitmap: PageBox<K, MsrBitmap>,
     /// Guest MSRs: stored at exit, loaded at entry.
     guest_msrs: PageBox<K, MsrArea>,
@@ -206,15 +210,28 @@ impl<K: Kernel> Vmx<K> {
             align_of::<FpuArea>(),
             c"vcpufpu",
         );
+        let pke = crate::insn::Pke::probe();
         Some(Vmx {
             k,
             caps,
             cr0: CrFixed::new(caps.cr0_fixed.0, caps.cr0_fixed.1, CR0_PE | CR0_PG),
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
             last_vcpu: PageBox::zeroed(k)?,
-            cpuid_host: crate::cpuid::host_for_backend(&k),
+            cpuid_host: crate::cpuid::host_for_backend(&k, pke.is_some()),
             entry: switch::EntryMitigation::new(k, &caps)?,
+            pke,
         })
+    }
+
+    /// The CR4 bits the guest may not set (and that the guest/host mask
+    /// makes exit): [`CR4_HOST_OWNED`], and PKE unless the host's PKRU is
+    /// switched.
+    fn cr4_host_owned(&self) -> u64 {
+        if self.pke.is_some() {
+            CR4_HOST_OWNED
+        } else {
+            CR4_HOST_OWNED | CR4_PKE
+        }
     }
 
     /// `start_vmm_on_cpu` for VMX.
@@ -283,7 +300,7 @@ impl<K: Kernel> Vmx<K> {
     ) -> KResult<VmxVcpu<K>> {
         let vpid = ASIDS.alloc()?;
         let k = self.k;
-        let fpu = PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?;
+        let world = GuestWorld::new(k)?;
         let vmcs = Vmcs::new(k, self.caps.revision())?;
         let msr_bitmap = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let guest_msrs = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
@@ -296,8 +313,7 @@ impl<K: Kernel> Vmx<K> {
         Ok(VmxVcpu {
             vmcs,
             st: VcpuSt {
-                fpu,
-                fpu_loaded: false,
+                world,
                 msr_bitmap,
                 guest_msrs,
                 host_msrs,
@@ -477,7 +493,7 @@ impl<K: Kernel> Vmx<K> {
         )?;
         cur.write(
             CtlNat::Cr4Mask,
-            self.cr4.must1 | self.cr4.must0 | CR4_HOST_OWNED,
+            self.cr4.must1 | self.cr4.must0 | self.cr4_host_owned(),
         )?;
         for (e, m) in st.guest_msrs.iter_mut().zip(GUEST_MSRS) {
             *e = [u64::from(m), 0];
@@ -511,6 +527,7 @@ impl<K: Kernel> Vmx<K> {
         st.shadow_pat = switch::host_pat();
         st.irqready = false;
         st.gs.exit_reason = NO_EXIT;
+        st.world.reset();
         cur.release()
     }
 
@@ -544,7 +561,7 @@ impl<K: Kernel> Vmx<K> {
 
     /// As [`Vmx::cr0_real`] for CR4.
     fn cr4_real(&self, v: u64) -> KResult<u64> {
-        if v & (self.cr4.must0 | CR4_PKE | CR4_CET) != 0 || v >> 32 != 0 {
+        if v & (self.cr4.must0 | self.cr4_host_owned()) != 0 || v >> 32 != 0 {
             return Err(Errno::EINVAL);
         }
         Ok(self.cr4.apply(v | CR4_VMXE))

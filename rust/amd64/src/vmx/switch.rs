@@ -48,6 +48,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PAGE_SIZE};
 use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
 use crate::gstate::GuestState;
 use crate::insn::{self, msr, VmFail};
+use crate::world::{GuestWorld, Hw};
 use crate::x86::{CR0_TS, CR4_VMXE, PSL_I};
 
 /// What [`vmx_enter_guest`] returns.
@@ -726,18 +727,18 @@ impl<K: Kernel> Current<'_, K> {
     }
 
     /// Prepares entries into the guest: interrupts off, the guest FPU
-    /// state from `fpu` (if `fpu_loaded`) and XCR0 from `gs` loaded, IBPB
-    /// issued if `ibpb`.  On error interrupts are as before and the host
-    /// FPU state is intact.
+    /// state from `world` and XCR0 from `gs` loaded, IBPB issued if `ibpb`
+    /// (both through [`crate::world`]).  On error interrupts are as before
+    /// and the host FPU state is intact.
     ///
     /// The host-state area must have been filled for this CPU since the
     /// VMCS became current here ([`Current::write_host_state`]); preparing
     /// on another CPU than the one the VMCS is current on is refused.
-    pub fn load_guest(
+    pub(crate) fn load_guest(
         &mut self,
+        hw: &Hw<'_, K>,
         gs: &GuestState,
-        fpu: &mut [u8],
-        fpu_loaded: bool,
+        world: &mut GuestWorld<K>,
         ibpb: bool,
     ) -> KResult<Live> {
         let k = self.vmcs.k;
@@ -747,13 +748,10 @@ impl<K: Kernel> Current<'_, K> {
         // SAFETY: kernel mode; restored in `leave` or just below, and
         // nothing in between sleeps (see `Live`).
         let s = unsafe { insn::intr_disable() };
-        if let Err(e) = k.fpu_enter_guest(fpu, fpu_loaded, gs.xcr0) {
+        if let Err(e) = world.load(hw, gs.xcr0, ibpb) {
             // SAFETY: `s` came from intr_disable just above.
             unsafe { insn::intr_restore(s) };
             return Err(e);
-        }
-        if ibpb {
-            self::ibpb();
         }
         Ok(Live {
             rflags: s,
@@ -762,12 +760,22 @@ impl<K: Kernel> Current<'_, K> {
     }
 
     /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
-    /// with what `live` proves loaded, and returns the [`ret`] code.
-    pub fn run(&mut self, gs: &mut GuestState, m: &EntryMitigation<K>, _live: &Live) -> u64 {
+    /// with what `live` proves loaded and the guest's PKRU (`world`), and
+    /// returns the [`ret`] code.
+    #[inline(always)]
+    pub(crate) fn run(
+        &mut self,
+        hw: &Hw<'_, K>,
+        gs: &mut GuestState,
+        world: &mut GuestWorld<K>,
+        m: &EntryMitigation<K>,
+        _live: &Live,
+    ) -> u64 {
         if !self.held || self.host_cpu != Some(self.cpu) {
             return ret::FAIL_INVALID;
         }
         let l1d_buf = m.l1d_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr());
+        let saved = world.enter(hw);
         // SAFETY: interrupts are off and the guest FPU/XCR0 loaded since
         // `load_guest` (witnessed by `_live`, during which nothing can
         // migrate the thread); VMX root operation with this vcpu's VMCS
@@ -789,20 +797,27 @@ impl<K: Kernel> Current<'_, K> {
                 l1d_buf,
             )
         };
+        world.exit(hw, saved);
         if r == ret::EXIT {
             self.launched = true;
         }
         r
     }
 
-    /// Ends the guest's hold on the CPU: saves its FPU state into `fpu`
+    /// Ends the guest's hold on the CPU: saves its FPU state into `world`
     /// and its XCR0 into `gs`, restores the host's, and restores the
     /// interrupt flag (the host takes a pending interrupt here).
-    pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut [u8], live: Live) {
+    pub(crate) fn leave(
+        &mut self,
+        hw: &Hw<'_, K>,
+        gs: &mut GuestState,
+        world: &mut GuestWorld<K>,
+        live: Live,
+    ) {
         // SAFETY: interrupts are still off since `load_guest` saved the
         // tables on this CPU (no migration while `live` exists).
         unsafe { live.tables.restore() };
-        gs.xcr0 = self.vmcs.k.fpu_exit_guest(fpu);
+        gs.xcr0 = world.leave(hw);
         // SAFETY: `live.rflags` came from intr_disable in `load_guest`.
         unsafe { insn::intr_restore(live.rflags) };
     }

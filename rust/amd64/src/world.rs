@@ -1,0 +1,444 @@
+//! The world switch's software half, one for both backends: the host
+//! state a guest can change that the CPU does not switch by itself, owned
+//! per vcpu ([`GuestWorld`]), and the order in which it is swapped.
+//!
+//! A run takes the CPU for the guest in stretches (see the backends'
+//! `Live`): interrupts (VMX) or GIF (SVM) off, then
+//!
+//! 1. [`GuestWorld::load`], once per stretch: the thread's user FPU state
+//!    saved, the guest's FPU/XSAVE state and XCR0 loaded (the kernel's
+//!    `fpu_enter_guest`), then IBPB if another vcpu ran here last;
+//! 2. per entry, [`GuestWorld::enter`] right before VMRUN/VMLAUNCH and
+//!    [`GuestWorld::exit`] right after the exit: the host's PKRU out, the
+//!    guest's in, and back.  After the FPU load, because an XRSTOR whose
+//!    mask covers PKRU (a kernel that kept PKRU in its XSAVE state) would
+//!    load PKRU from the area; before the FPU save for the same reason.
+//!    Per entry rather than per stretch so that the host's interrupt
+//!    handlers, which run in the window after an in-kernel exit, see the
+//!    host's PKRU (upstream swaps it around every entry, too);
+//! 3. [`GuestWorld::leave`], once per stretch: the guest's FPU state and
+//!    XCR0 saved, the host's XCR0 back (`fpu_exit_guest`).
+//!
+//! The rest of the host state a guest can change, and who switches it or
+//! keeps it out of the guest's reach, is listed in [`HOST_STATE`] (the
+//! tests check the backends' MSR policies against it).
+
+use vmm_kernel::mem::PoolBox;
+use vmm_kernel::{Errno, KResult, Kernel, PoolId};
+
+use crate::gstate::FpuArea;
+use crate::insn::Pke;
+
+/// The CPU operations the switch is made of: the kernel's and this CPU's
+/// ([`Hw`]), or a model of them in the tests.
+pub(crate) trait SwitchCpu {
+    /// Saves the thread's user FPU state if live, loads the guest's from
+    /// `area` if `loaded`, then the guest's `xcr0`.
+    fn fpu_enter(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult;
+    /// Saves the guest's FPU state into `area`, returns its XCR0 and puts
+    /// the host's back.
+    fn fpu_exit(&self, area: &mut [u8]) -> u64;
+    /// Flushes indirect branch predictions.
+    fn ibpb(&self);
+    /// PKRU, if the host uses protection keys (CR4.PKE); `None` if not.
+    fn pkru(&self) -> Option<u32>;
+    /// Loads PKRU; only called when [`SwitchCpu::pkru`] gave `Some`.
+    fn set_pkru(&self, v: u32);
+}
+
+/// [`SwitchCpu`] on the real CPU with the kernel's FPU services.
+pub(crate) struct Hw<'a, K: Kernel> {
+    k: &'a K,
+    pke: Option<Pke>,
+}
+
+impl<'a, K: Kernel> Hw<'a, K> {
+    /// The switch for a backend that found `pke` at attach.
+    #[inline(always)]
+    pub(crate) fn new(k: &'a K, pke: Option<Pke>) -> Self {
+        Hw { k, pke }
+    }
+}
+
+impl<K: Kernel> SwitchCpu for Hw<'_, K> {
+    #[inline(always)]
+    fn fpu_enter(&self, area: &mut [u8], loaded: bool, xcr0: u64) -> KResult {
+        self.k.fpu_enter_guest(area, loaded, xcr0)
+    }
+    #[inline(always)]
+    fn fpu_exit(&self, area: &mut [u8]) -> u64 {
+        self.k.fpu_exit_guest(area)
+    }
+    #[inline(always)]
+    fn ibpb(&self) {
+        crate::vmx::switch::ibpb();
+    }
+    #[inline(always)]
+    fn pkru(&self) -> Option<u32> {
+        self.pke.map(Pke::read)
+    }
+    #[inline(always)]
+    fn set_pkru(&self, v: u32) {
+        if let Some(p) = self.pke {
+            p.write(v);
+        }
+    }
+}
+
+/// The guest's half of the software-switched host state: its FPU/XSAVE
+/// area and its PKRU.  (Its XCR0 stays in `GuestState`, where the
+/// register ioctls find it.)
+pub(crate) struct GuestWorld<K: Kernel> {
+    /// The guest's FPU/XSAVE area (a pool object: 3 KiB is too much for
+    /// the kernel stack).
+    fpu: PoolBox<K, FpuArea>,
+    /// Whether `fpu` holds a state (false until the first exit).
+    fpu_loaded: bool,
+    /// The guest's PKRU (0 at reset, as on the CPU); only switched when
+    /// the host uses protection keys, and only then can the guest set
+    /// CR4.PKE and see PKU in CPUID.
+    pkru: u32,
+}
+
+/// What [`GuestWorld::enter`] took from the host for
+/// [`GuestWorld::exit`] to put back.
+#[must_use]
+pub(crate) struct HostSaved {
+    pkru: Option<u32>,
+}
+
+impl<K: Kernel> GuestWorld<K> {
+    /// A new vcpu's: no FPU state yet, PKRU 0.
+    pub(crate) fn new(k: K) -> KResult<Self> {
+        Ok(GuestWorld {
+            fpu: PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?,
+            fpu_loaded: false,
+            pkru: 0,
+        })
+    }
+
+    /// RESETCPU: PKRU as after RESET (the FPU state is the guest's to
+    /// initialise, as upstream leaves it).
+    pub(crate) fn reset(&mut self) {
+        self.pkru = 0;
+    }
+
+    /// The guest's PKRU as of its last exit.
+    #[cfg(test)]
+    pub(crate) fn pkru(&self) -> u32 {
+        self.pkru
+    }
+
+    /// Step 1: the guest's FPU state and `xcr0` in, then IBPB if `ibpb`.
+    /// With interrupts or GIF off.  On error the host FPU state is intact.
+    #[inline(always)]
+    pub(crate) fn load<C: SwitchCpu>(&mut self, c: &C, xcr0: u64, ibpb: bool) -> KResult {
+        c.fpu_enter(&mut self.fpu.0, self.fpu_loaded, xcr0)?;
+        if ibpb {
+            c.ibpb();
+        }
+        Ok(())
+    }
+
+    /// Step 2, before the entry: the host's PKRU out, the guest's in.
+    #[inline(always)]
+    pub(crate) fn enter<C: SwitchCpu>(&self, c: &C) -> HostSaved {
+        let pkru = c.pkru();
+        if pkru.is_some() {
+            c.set_pkru(self.pkru);
+        }
+        HostSaved { pkru }
+    }
+
+    /// Step 2, after the exit: the guest's PKRU kept, the host's back.
+    #[inline(always)]
+    pub(crate) fn exit<C: SwitchCpu>(&mut self, c: &C, saved: HostSaved) {
+        if let Some(host) = saved.pkru {
+            if let Some(guest) = c.pkru() {
+                self.pkru = guest;
+            }
+            c.set_pkru(host);
+        }
+    }
+
+    /// Step 3: the guest's FPU state saved, its XCR0 returned, the host's
+    /// back.  Still with interrupts or GIF off.
+    #[inline(always)]
+    pub(crate) fn leave<C: SwitchCpu>(&mut self, c: &C) -> u64 {
+        let xcr0 = c.fpu_exit(&mut self.fpu.0);
+        self.fpu_loaded = true;
+        xcr0
+    }
+}
+
+/// How one piece of host state a guest can change is kept from the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Swapped in software by this module ([`GuestWorld`]).
+    Software,
+    /// Swapped by the CPU's world switch (VMRUN/#VMEXIT with VMSAVE/
+    /// VMLOAD of a per-CPU page; the VMCS guest and host areas and the
+    /// MSR load/store areas).
+    Hardware,
+    /// Not switched: the guest cannot reach it (the instruction or MSR
+    /// access is intercepted and emulated, or the feature is hidden from
+    /// the guest and refused).
+    Unreachable,
+    /// Not switched and reachable, but without effect on the host (it is
+    /// disabled or reloaded before the host could use it).
+    Inert,
+}
+
+/// One line of [`HOST_STATE`].
+#[derive(Clone, Copy, Debug)]
+pub struct HostStateItem {
+    /// What.
+    pub what: &'static str,
+    /// The MSRs it is made of (empty for registers).
+    pub msrs: &'static [u32],
+    /// On SVM.
+    pub svm: Kept,
+    /// On VMX.
+    pub vmx: Kept,
+}
+
+/// Every piece of host state a guest can change, and how each backend
+/// keeps it the host's.  `rust/amd64/tests/world_state.rs` checks the MSR
+/// policies of both backends against it: an MSR the guest may read or
+/// write directly must be one that is switched here.
+pub const HOST_STATE: &[HostStateItem] = &[
+    HostStateItem {
+        what: "FPU/SSE/AVX state and XCR0",
+        msrs: &[],
+        svm: Kept::Software,
+        vmx: Kept::Software,
+    },
+    HostStateItem {
+        what: "PKRU (when the host has CR4.PKE; else the guest cannot set CR4.PKE on VMX and sees no PKU)",
+        msrs: &[],
+        svm: Kept::Software,
+        vmx: Kept::Software,
+    },
+    HostStateItem {
+        what: "EFER",
+        msrs: &[0xc000_0080],
+        svm: Kept::Hardware,
+        vmx: Kept::Hardware,
+    },
+    HostStateItem {
+        what: "FS/GS bases, KernelGSbase",
+        msrs: &[0xc000_0100, 0xc000_0101, 0xc000_0102],
+        svm: Kept::Hardware,
+        vmx: Kept::Hardware,
+    },
+    HostStateItem {
+        what: "STAR, LSTAR, CSTAR, SFMASK",
+        msrs: &[0xc000_0081, 0xc000_0082, 0xc000_0083, 0xc000_0084],
+        svm: Kept::Hardware,
+        vmx: Kept::Hardware,
+    },
+    HostStateItem {
+        what: "SYSENTER_CS/ESP/EIP",
+        msrs: &[0x174, 0x175, 0x176],
+        svm: Kept::Hardware,
+        vmx: Kept::Hardware,
+    },
+    HostStateItem {
+        what: "PAT (the guest's is a shadow; the CPU loads a fixed guest PAT)",
+        msrs: &[0x277],
+        svm: Kept::Hardware,
+        vmx: Kept::Hardware,
+    },
+    HostStateItem {
+        what: "IA32_FEATURE_CONTROL (read-only once locked)",
+        msrs: &[0x3a],
+        svm: Kept::Inert,
+        vmx: Kept::Unreachable,
+    },
+    HostStateItem {
+        what: "TSC (reads pass; writes trap and are dropped)",
+        msrs: &[0x10],
+        svm: Kept::Unreachable,
+        vmx: Kept::Unreachable,
+    },
+    HostStateItem {
+        what: "SEV_STATUS, HWCR, P-state 0 (read-only to the guest)",
+        msrs: &[0xc001_0131, 0xc001_0015, 0xc001_0064],
+        svm: Kept::Unreachable,
+        vmx: Kept::Unreachable,
+    },
+    HostStateItem {
+        what: "DR0-DR3, DR6 (the guest's stay loaded; DR7 is the host's after every exit, so they break nowhere)",
+        msrs: &[],
+        svm: Kept::Inert,
+        vmx: Kept::Inert,
+    },
+    HostStateItem {
+        what: "DR7, CR0, CR3, CR4, GDTR, IDTR, TR, LDTR, segment registers",
+        msrs: &[],
+        svm: Kept::Hardware,
+        vmx: Kept::Hardware,
+    },
+    HostStateItem {
+        what: "CR2 (the guest's stays; the host sets its own at each page fault)",
+        msrs: &[],
+        svm: Kept::Inert,
+        vmx: Kept::Inert,
+    },
+    HostStateItem {
+        what: "CET state (S_CET, SSP, the SSP table): IBT and shadow stacks hidden, CR4.CET refused on VMX",
+        msrs: &[0x6a2, 0x6a4, 0x6a8],
+        svm: Kept::Unreachable,
+        vmx: Kept::Unreachable,
+    },
+    HostStateItem {
+        what: "Every other MSR (RDMSR #GP or emulated, WRMSR emulated or dropped)",
+        msrs: &[],
+        svm: Kept::Unreachable,
+        vmx: Kept::Unreachable,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use core::cell::RefCell;
+    use std::vec;
+    use std::vec::Vec;
+    use vmm_testkit::HostKernel;
+
+    /// A model of the CPU: PKRU, XCR0, and a kernel whose XSAVE mask may
+    /// cover PKRU (then its XRSTOR/XSAVE load and store PKRU too).
+    struct Model {
+        pkru: RefCell<u32>,
+        host_pkru: u32,
+        xsave_covers_pkru: bool,
+        /// The PKRU an XRSTOR of the guest's area loads (what its XSAVE
+        /// stored last).
+        area_pkru: RefCell<u32>,
+        log: RefCell<Vec<&'static str>>,
+        pke: bool,
+    }
+
+    impl Model {
+        fn new(pke: bool, xsave_covers_pkru: bool) -> Self {
+            Model {
+                pkru: RefCell::new(0xffff_fffc),
+                host_pkru: 0xffff_fffc,
+                xsave_covers_pkru,
+                area_pkru: RefCell::new(0),
+                log: RefCell::new(Vec::new()),
+                pke,
+            }
+        }
+        /// The guest runs and writes `v` into PKRU (WRPKRU in the guest).
+        fn guest_writes(&self, v: u32) {
+            self.log.borrow_mut().push("guest");
+            *self.pkru.borrow_mut() = v;
+        }
+        fn guest_reads(&self) -> u32 {
+            *self.pkru.borrow()
+        }
+    }
+
+    impl SwitchCpu for Model {
+        fn fpu_enter(&self, _: &mut [u8], loaded: bool, _: u64) -> KResult {
+            self.log.borrow_mut().push("fpu_enter");
+            if loaded && self.xsave_covers_pkru {
+                *self.pkru.borrow_mut() = *self.area_pkru.borrow();
+            }
+            Ok(())
+        }
+        fn fpu_exit(&self, _: &mut [u8]) -> u64 {
+            self.log.borrow_mut().push("fpu_exit");
+            if self.xsave_covers_pkru {
+                *self.area_pkru.borrow_mut() = *self.pkru.borrow();
+                *self.pkru.borrow_mut() = self.host_pkru;
+            }
+            1
+        }
+        fn ibpb(&self) {
+            self.log.borrow_mut().push("ibpb");
+        }
+        fn pkru(&self) -> Option<u32> {
+            self.pke.then(|| *self.pkru.borrow())
+        }
+        fn set_pkru(&self, v: u32) {
+            self.log.borrow_mut().push("set_pkru");
+            *self.pkru.borrow_mut() = v;
+        }
+    }
+
+    /// Two stretches of two entries each; the guest writes PKRU in the
+    /// first entry and reads it in every later one.
+    fn run(m: &Model) -> Vec<u32> {
+        let k = HostKernel::new();
+        k.pool_init(PoolId::VcpuFpu, 3072, 64, c"vcpufpu");
+        let w = GuestWorld::new(k);
+        assert!(w.is_ok(), "no pool object");
+        let Ok(mut w) = w else { return Vec::new() };
+        let mut seen = Vec::new();
+        for stretch in 0..2 {
+            assert_eq!(w.load(m, 1, stretch == 0), Ok(()));
+            for entry in 0..2 {
+                let h = w.enter(m);
+                if stretch == 0 && entry == 0 {
+                    m.guest_writes(0x1234_5678);
+                } else {
+                    seen.push(m.guest_reads());
+                }
+                w.exit(m, h);
+                // The host's handlers in the window see its PKRU.
+                assert_eq!(*m.pkru.borrow(), m.host_pkru, "host PKRU after an exit");
+            }
+            assert_eq!(w.leave(m), 1);
+        }
+        seen
+    }
+
+    #[test]
+    fn pkru_is_the_hosts_after_every_exit_and_the_guests_in_it() {
+        for covers in [false, true] {
+            let m = Model::new(true, covers);
+            assert_eq!(run(&m), vec![0x1234_5678; 3], "xsave covers PKRU: {covers}");
+            assert_eq!(m.guest_reads(), m.host_pkru);
+            assert_eq!(
+                m.log.borrow().get(..4),
+                Some(&["fpu_enter", "ibpb", "set_pkru", "guest"][..]),
+                "FPU, IBPB, then PKRU"
+            );
+        }
+    }
+
+    #[test]
+    fn without_pke_pkru_is_left_alone() {
+        let k = HostKernel::new();
+        k.pool_init(PoolId::VcpuFpu, 3072, 64, c"vcpufpu");
+        let m = Model::new(false, false);
+        let w = GuestWorld::new(k);
+        assert!(w.is_ok(), "no pool object");
+        let Ok(mut w) = w else { return };
+        assert_eq!(w.load(&m, 1, false), Ok(()));
+        let h = w.enter(&m);
+        w.exit(&m, h);
+        assert_eq!(w.leave(&m), 1);
+        assert_eq!(*m.log.borrow(), ["fpu_enter", "fpu_exit"]);
+    }
+
+    #[test]
+    fn reset_gives_pkru_zero() {
+        let k = HostKernel::new();
+        k.pool_init(PoolId::VcpuFpu, 3072, 64, c"vcpufpu");
+        let m = Model::new(true, false);
+        let w = GuestWorld::new(k);
+        assert!(w.is_ok(), "no pool object");
+        let Ok(mut w) = w else { return };
+        let h = w.enter(&m);
+        m.guest_writes(7);
+        w.exit(&m, h);
+        assert_eq!(w.pkru(), 7);
+        w.reset();
+        assert_eq!(w.pkru(), 0);
+    }
+}
