@@ -434,6 +434,32 @@ pub mod msr {
     pub const VM_HSAVE_PA: u32 = 0xc001_0117;
     /// Intel: feature control (lock, VMX outside SMX).
     pub const IA32_FEATURE_CONTROL: u32 = 0x3a;
+    /// IA32_FEATURE_CONTROL under its short name.
+    pub const FEATURE_CONTROL: u32 = IA32_FEATURE_CONTROL;
+    /// IA32_TIME_STAMP_COUNTER.
+    pub const TSC: u32 = 0x10;
+    /// IA32_PLATFORM_ID.
+    pub const PLATFORM_ID: u32 = 0x17;
+    /// IA32_BIOS_SIGN_ID (microcode revision).
+    pub const BIOS_SIGN: u32 = 0x8b;
+    /// IA32_MISC_ENABLE.
+    pub const MISC_ENABLE: u32 = 0x1a0;
+    /// IA32_S_CET.
+    pub const S_CET: u32 = 0x6a2;
+    /// IA32_PL0_SSP.
+    pub const PL0_SSP: u32 = 0x6a4;
+    /// IA32_INTERRUPT_SSP_TABLE_ADDR.
+    pub const ISST: u32 = 0x6a8;
+    /// AMD HWCR.
+    pub const HWCR: u32 = 0xc001_0015;
+    /// AMD P-state definition 0.
+    pub const PSTATE_DEF0: u32 = 0xc001_0064;
+    /// AMD SEV_STATUS.
+    pub const SEV_STATUS: u32 = 0xc001_0131;
+    /// AMD INT_PENDING_MSG (read as 0 by upstream's SVM RDMSR).
+    pub const INT_PENDING_MSG: u32 = 0xc001_0055;
+    /// AMD DE_CFG.
+    pub const DE_CFG: u32 = 0xc001_1029;
     /// Intel: VMX basic information.
     pub const IA32_VMX_BASIC: u32 = 0x480;
     /// Intel: primary processor-based controls capability.

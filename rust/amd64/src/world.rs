@@ -27,7 +27,7 @@ use vmm_kernel::mem::PoolBox;
 use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 
 use crate::gstate::FpuArea;
-use crate::insn::Pke;
+use crate::insn::{msr, Pke};
 
 /// The CPU operations the switch is made of: the kernel's and this CPU's
 /// ([`Hw`]), or a model of them in the tests.
@@ -221,49 +221,55 @@ pub const HOST_STATE: &[HostStateItem] = &[
     },
     HostStateItem {
         what: "EFER",
-        msrs: &[0xc000_0080],
+        msrs: &[msr::EFER],
         svm: Kept::Hardware,
         vmx: Kept::Hardware,
     },
     HostStateItem {
         what: "FS/GS bases, KernelGSbase",
-        msrs: &[0xc000_0100, 0xc000_0101, 0xc000_0102],
+        msrs: &[msr::FSBASE, msr::GSBASE, msr::KERNELGSBASE],
         svm: Kept::Hardware,
         vmx: Kept::Hardware,
     },
     HostStateItem {
         what: "STAR, LSTAR, CSTAR, SFMASK",
-        msrs: &[0xc000_0081, 0xc000_0082, 0xc000_0083, 0xc000_0084],
+        msrs: &[msr::STAR, msr::LSTAR, msr::CSTAR, msr::SFMASK],
         svm: Kept::Hardware,
         vmx: Kept::Hardware,
     },
     HostStateItem {
         what: "SYSENTER_CS/ESP/EIP",
-        msrs: &[0x174, 0x175, 0x176],
+        msrs: &[msr::SYSENTER_CS, msr::SYSENTER_ESP, msr::SYSENTER_EIP],
         svm: Kept::Hardware,
         vmx: Kept::Hardware,
     },
     HostStateItem {
-        what: "PAT (the guest's is a shadow; the CPU loads a fixed guest PAT)",
-        msrs: &[0x277],
+        what: "PAT (accesses exit: the guest's is a shadow; the CPU loads a fixed guest PAT and the host's back)",
+        msrs: &[msr::PAT],
         svm: Kept::Hardware,
         vmx: Kept::Hardware,
     },
     HostStateItem {
-        what: "IA32_FEATURE_CONTROL (read-only once locked)",
-        msrs: &[0x3a],
+        what: "IA32_FEATURE_CONTROL (passed through; read-only once locked, which VMXON needs; AMD CPUs have none)",
+        msrs: &[msr::FEATURE_CONTROL],
         svm: Kept::Inert,
-        vmx: Kept::Unreachable,
+        vmx: Kept::Inert,
     },
     HostStateItem {
-        what: "TSC (reads pass; writes trap and are dropped)",
-        msrs: &[0x10],
+        what: "TSC (reads pass; writes exit and are dropped)",
+        msrs: &[msr::TSC],
         svm: Kept::Unreachable,
         vmx: Kept::Unreachable,
     },
     HostStateItem {
-        what: "SEV_STATUS, HWCR, P-state 0 (read-only to the guest)",
-        msrs: &[0xc001_0131, 0xc001_0015, 0xc001_0064],
+        what: "SEV_STATUS (passed through on SVM; read-only)",
+        msrs: &[msr::SEV_STATUS],
+        svm: Kept::Inert,
+        vmx: Kept::Unreachable,
+    },
+    HostStateItem {
+        what: "HWCR, P-state 0 (reads pass on SVM; writes exit and are dropped)",
+        msrs: &[msr::HWCR, msr::PSTATE_DEF0],
         svm: Kept::Unreachable,
         vmx: Kept::Unreachable,
     },
@@ -287,7 +293,7 @@ pub const HOST_STATE: &[HostStateItem] = &[
     },
     HostStateItem {
         what: "CET state (S_CET, SSP, the SSP table): IBT and shadow stacks hidden, CR4.CET refused on VMX",
-        msrs: &[0x6a2, 0x6a4, 0x6a8],
+        msrs: &[msr::S_CET, msr::PL0_SSP, msr::ISST],
         svm: Kept::Unreachable,
         vmx: Kept::Unreachable,
     },

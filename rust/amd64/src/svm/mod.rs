@@ -25,7 +25,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
 use crate::gstate::{FpuArea, GuestState, NO_EXIT};
-use crate::insn;
+use crate::insn::{self, msr};
 use crate::world::GuestWorld;
 use crate::x86::EFER_SVME;
 use crate::{PerCpuVcpu, MAXCPUS};
@@ -33,6 +33,28 @@ use vmcb::{
     ar_from_attr, attr_from_ar, intercept1, intercept2, msrpm_pass, tlb, Iopm, Msrpm, Vmcb,
     VmcbSegment,
 };
+
+/// The MSRs the guest reads and writes without an exit (upstream's
+/// list); each is switched by VMSAVE/VMLOAD or read-only
+/// (`crate::world::HOST_STATE`, checked by `tests/world_state.rs`).
+pub const MSRS_PASSED: [u32; 12] = [
+    msr::FEATURE_CONTROL,
+    msr::SYSENTER_CS,
+    msr::SYSENTER_ESP,
+    msr::SYSENTER_EIP,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::FSBASE,
+    msr::GSBASE,
+    msr::KERNELGSBASE,
+    msr::SEV_STATUS,
+];
+
+/// The MSRs the guest reads without an exit; writes exit (EFER is
+/// emulated, the others are dropped).
+pub const MSRS_READ_PASSED: [u32; 4] = [msr::EFER, msr::TSC, msr::HWCR, msr::PSTATE_DEF0];
 
 /// The SVM backend.
 pub struct Svm<K: Kernel> {
@@ -255,28 +277,10 @@ impl<K: Kernel> Svm<K> {
         // MSRs: everything traps except what upstream passes through.
         let m = &mut *v.msrpm;
         m.fill(0xff);
-        for r in [
-            0x3a,        // FEATURE_CONTROL
-            0x174,       // SYSENTER_CS
-            0x175,       // SYSENTER_ESP
-            0x176,       // SYSENTER_EIP
-            0xc000_0081, // STAR
-            0xc000_0082, // LSTAR
-            0xc000_0083, // CSTAR
-            0xc000_0084, // SFMASK
-            0xc000_0100, // FSBASE
-            0xc000_0101, // GSBASE
-            0xc000_0102, // KERNELGSBASE
-            0xc001_0131, // SEV_STATUS
-        ] {
+        for r in MSRS_PASSED {
             msrpm_pass(m, r, true);
         }
-        for r in [
-            0xc000_0080, // EFER (writes trap)
-            0x10,        // TSC (writes trap)
-            0xc001_0015, // HWCR
-            0xc001_0064, // PSTATEDEF(0)
-        ] {
+        for r in MSRS_READ_PASSED {
             msrpm_pass(m, r, false);
         }
         self.writeregs(v, u64::from(vmm_abi::VM_RWREGS_ALL), vrs);

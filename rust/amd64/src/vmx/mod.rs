@@ -27,6 +27,7 @@ use vmm_kernel::{Errno, KResult, Kernel, PoolId};
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
 use crate::gstate::{FpuArea, GuestState, NO_EXIT};
+use crate::insn::msr;
 use crate::world::GuestWorld;
 use crate::x86::{
     CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
@@ -39,15 +40,39 @@ use vmcs::{
 };
 
 /// Guest MSRs kept in the VM-entry/exit MSR areas, in `VCPU_REGS_*`
-/// order (MISC_ENABLE, slot 6 of the ABI, is emulated instead).
-const GUEST_MSRS: [u32; 6] = [
-    0xc000_0080, // EFER
-    0xc000_0081, // STAR
-    0xc000_0082, // LSTAR
-    0xc000_0083, // CSTAR
-    0xc000_0084, // SFMASK
-    0xc000_0102, // KERNELGSBASE
+/// order (MISC_ENABLE, slot 6 of the ABI, is emulated instead); the exit
+/// loads the host's from the host area.
+pub const GUEST_MSRS: [u32; 6] = [
+    msr::EFER,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::KERNELGSBASE,
 ];
+
+/// The MSRs the guest reads and writes without an exit (upstream's
+/// list); each is switched by the VMCS (guest and host areas, the MSR
+/// areas of [`GUEST_MSRS`]) or read-only once locked
+/// (`crate::world::HOST_STATE`, checked by `tests/world_state.rs`).
+pub const MSRS_PASSED: [u32; 12] = [
+    msr::FEATURE_CONTROL,
+    msr::SYSENTER_CS,
+    msr::SYSENTER_ESP,
+    msr::SYSENTER_EIP,
+    msr::EFER,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::FSBASE,
+    msr::GSBASE,
+    msr::KERNELGSBASE,
+];
+
+/// The MSRs the guest reads without an exit: the TSC (writes exit and
+/// are dropped).
+pub const MSRS_READ_PASSED: [u32; 1] = [msr::TSC];
 /// Entries in each MSR area.
 const NMSRS: u32 = GUEST_MSRS.len() as u32;
 
@@ -504,23 +529,12 @@ impl<K: Kernel> Vmx<K> {
         // MSRs: everything exits except what upstream passes through.
         let map = &mut *st.msr_bitmap;
         map.fill(0xff);
-        for m in [
-            0x3a,        // FEATURE_CONTROL
-            0x174,       // SYSENTER_CS
-            0x175,       // SYSENTER_ESP
-            0x176,       // SYSENTER_EIP
-            0xc000_0080, // EFER
-            0xc000_0081, // STAR
-            0xc000_0082, // LSTAR
-            0xc000_0083, // CSTAR
-            0xc000_0084, // SFMASK
-            0xc000_0100, // FSBASE
-            0xc000_0101, // GSBASE
-            0xc000_0102, // KERNELGSBASE
-        ] {
+        for m in MSRS_PASSED {
             msr_bitmap_pass(map, m, true);
         }
-        msr_bitmap_pass(map, 0x10, false); // TSC: reads pass
+        for m in MSRS_READ_PASSED {
+            msr_bitmap_pass(map, m, false);
+        }
         self.write_regs(&mut cur, st, u64::from(vmm_abi::VM_RWREGS_ALL), vrs)?;
         // The guest starts with only x87 state enabled.
         st.gs.xcr0 = 1 & k.xsave_mask();
