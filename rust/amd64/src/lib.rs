@@ -92,6 +92,7 @@ pub(crate) mod exitpolicy;
 pub mod gstate;
 pub mod insn;
 pub mod pvclock;
+pub(crate) mod runloop;
 pub mod svm;
 pub mod vmx;
 pub mod world;

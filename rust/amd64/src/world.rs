@@ -7,17 +7,25 @@
 //!
 //! 1. [`GuestWorld::load`], once per stretch: the thread's user FPU state
 //!    saved, the guest's FPU/XSAVE state and XCR0 loaded (the kernel's
-//!    `fpu_enter_guest`), then IBPB if another vcpu ran here last;
-//! 2. per entry, [`GuestWorld::enter`] right before VMRUN/VMLAUNCH and
-//!    [`GuestWorld::exit`] right after the exit: the host's PKRU out, the
-//!    guest's in, and back.  After the FPU load, because an XRSTOR whose
-//!    mask covers PKRU (a kernel that kept PKRU in its XSAVE state) would
-//!    load PKRU from the area; before the FPU save for the same reason.
-//!    Per entry rather than per stretch so that the host's interrupt
-//!    handlers, which run in the window after an in-kernel exit, see the
-//!    host's PKRU (upstream swaps it around every entry, too);
-//! 3. [`GuestWorld::leave`], once per stretch: the guest's FPU state and
-//!    XCR0 saved, the host's XCR0 back (`fpu_exit_guest`).
+//!    `fpu_enter_guest`), IBPB if another vcpu ran here last, then the
+//!    host's PKRU saved and the guest's loaded.  PKRU after the FPU load,
+//!    because an XRSTOR whose mask covers PKRU (a kernel that kept PKRU in
+//!    its XSAVE state) would load PKRU from the area;
+//! 2. the entries and the exits the kernel handles without leaving (the
+//!    world switch proper, in the backends' `switch.rs`);
+//! 3. [`GuestWorld::leave`], once per stretch: the guest's PKRU saved and
+//!    the host's loaded (before the FPU save, for the same reason), then
+//!    the guest's FPU state and XCR0 saved and the host's XCR0 back
+//!    (`fpu_exit_guest`).
+//!
+//! PKRU is part of the guest state a stretch keeps loaded, as its FPU
+//! state and XCR0 are: upstream swaps it around every entry, here the
+//! host's is back before anything but the run loop's own code and the
+//! host's interrupt handlers in the one-instruction window after an
+//! in-kernel exit run (README, differences 29 and 32).  Protection keys
+//! govern only data accesses to user pages, which no interrupt handler
+//! makes; the kernel checks PKRU (`verify_pkru`) only on entries from
+//! user mode, long after the stretch ended.
 //!
 //! The rest of the host state a guest can change, and who switches it or
 //! keeps it out of the guest's reach, is listed in [`HOST_STATE`] (the
@@ -98,13 +106,10 @@ pub(crate) struct GuestWorld<K: Kernel> {
     /// the host uses protection keys, and only then can the guest set
     /// CR4.PKE and see PKU in CPUID.
     pkru: u32,
-}
-
-/// What [`GuestWorld::enter`] took from the host for
-/// [`GuestWorld::exit`] to put back.
-#[must_use]
-pub(crate) struct HostSaved {
-    pkru: Option<u32>,
+    /// The host's PKRU while a stretch holds the guest's loaded (`Some`
+    /// only between `load` and `leave`, and only when the host uses
+    /// protection keys).
+    host_pkru: Option<u32>,
 }
 
 impl<K: Kernel> GuestWorld<K> {
@@ -114,6 +119,7 @@ impl<K: Kernel> GuestWorld<K> {
             fpu: PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?,
             fpu_loaded: false,
             pkru: 0,
+            host_pkru: None,
         })
     }
 
@@ -129,42 +135,33 @@ impl<K: Kernel> GuestWorld<K> {
         self.pkru
     }
 
-    /// Step 1: the guest's FPU state and `xcr0` in, then IBPB if `ibpb`.
-    /// With interrupts or GIF off.  On error the host FPU state is intact.
+    /// Step 1: the guest's FPU state and `xcr0` in, IBPB if `ibpb`, then
+    /// the guest's PKRU.  With interrupts or GIF off.  On error the host
+    /// FPU state and PKRU are intact.
     #[inline(always)]
     pub(crate) fn load<C: SwitchCpu>(&mut self, c: &C, xcr0: u64, ibpb: bool) -> KResult {
         c.fpu_enter(&mut self.fpu.0, self.fpu_loaded, xcr0)?;
         if ibpb {
             c.ibpb();
         }
+        self.host_pkru = c.pkru();
+        if self.host_pkru.is_some() {
+            c.set_pkru(self.pkru);
+        }
         Ok(())
     }
 
-    /// Step 2, before the entry: the host's PKRU out, the guest's in.
+    /// Step 3: the guest's PKRU kept and the host's back, then the
+    /// guest's FPU state saved, its XCR0 returned and the host's back.
+    /// Still with interrupts or GIF off.
     #[inline(always)]
-    pub(crate) fn enter<C: SwitchCpu>(&self, c: &C) -> HostSaved {
-        let pkru = c.pkru();
-        if pkru.is_some() {
-            c.set_pkru(self.pkru);
-        }
-        HostSaved { pkru }
-    }
-
-    /// Step 2, after the exit: the guest's PKRU kept, the host's back.
-    #[inline(always)]
-    pub(crate) fn exit<C: SwitchCpu>(&mut self, c: &C, saved: HostSaved) {
-        if let Some(host) = saved.pkru {
+    pub(crate) fn leave<C: SwitchCpu>(&mut self, c: &C) -> u64 {
+        if let Some(host) = self.host_pkru.take() {
             if let Some(guest) = c.pkru() {
                 self.pkru = guest;
             }
             c.set_pkru(host);
         }
-    }
-
-    /// Step 3: the guest's FPU state saved, its XCR0 returned, the host's
-    /// back.  Still with interrupts or GIF off.
-    #[inline(always)]
-    pub(crate) fn leave<C: SwitchCpu>(&mut self, c: &C) -> u64 {
         let xcr0 = c.fpu_exit(&mut self.fpu.0);
         self.fpu_loaded = true;
         xcr0
@@ -388,31 +385,38 @@ mod tests {
         for stretch in 0..2 {
             assert_eq!(w.load(m, 1, stretch == 0), Ok(()));
             for entry in 0..2 {
-                let h = w.enter(m);
                 if stretch == 0 && entry == 0 {
                     m.guest_writes(0x1234_5678);
                 } else {
                     seen.push(m.guest_reads());
                 }
-                w.exit(m, h);
-                // The host's handlers in the window see its PKRU.
-                assert_eq!(*m.pkru.borrow(), m.host_pkru, "host PKRU after an exit");
             }
             assert_eq!(w.leave(m), 1);
+            // Whatever runs after the stretch sees the host's PKRU.
+            assert_eq!(*m.pkru.borrow(), m.host_pkru, "host PKRU after a stretch");
         }
         seen
     }
 
     #[test]
-    fn pkru_is_the_hosts_after_every_exit_and_the_guests_in_it() {
+    fn pkru_is_the_hosts_after_every_stretch_and_the_guests_in_it() {
         for covers in [false, true] {
             let m = Model::new(true, covers);
             assert_eq!(run(&m), vec![0x1234_5678; 3], "xsave covers PKRU: {covers}");
             assert_eq!(m.guest_reads(), m.host_pkru);
             assert_eq!(
-                m.log.borrow().get(..4),
-                Some(&["fpu_enter", "ibpb", "set_pkru", "guest"][..]),
-                "FPU, IBPB, then PKRU"
+                m.log.borrow().get(..6),
+                Some(
+                    &[
+                        "fpu_enter",
+                        "ibpb",
+                        "set_pkru",
+                        "guest",
+                        "set_pkru",
+                        "fpu_exit"
+                    ][..]
+                ),
+                "FPU, IBPB, then PKRU; PKRU back before the FPU save"
             );
         }
     }
@@ -426,8 +430,6 @@ mod tests {
         assert!(w.is_ok(), "no pool object");
         let Ok(mut w) = w else { return };
         assert_eq!(w.load(&m, 1, false), Ok(()));
-        let h = w.enter(&m);
-        w.exit(&m, h);
         assert_eq!(w.leave(&m), 1);
         assert_eq!(*m.log.borrow(), ["fpu_enter", "fpu_exit"]);
     }
@@ -440,9 +442,9 @@ mod tests {
         let w = GuestWorld::new(k);
         assert!(w.is_ok(), "no pool object");
         let Ok(mut w) = w else { return };
-        let h = w.enter(&m);
+        assert_eq!(w.load(&m, 1, false), Ok(()));
         m.guest_writes(7);
-        w.exit(&m, h);
+        let _ = w.leave(&m);
         assert_eq!(w.pkru(), 7);
         w.reset();
         assert_eq!(w.pkru(), 0);

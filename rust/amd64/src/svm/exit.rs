@@ -9,20 +9,22 @@ use vmm_abi::{
     SVM_VMEXIT_NMI, SVM_VMEXIT_NPF, SVM_VMEXIT_RDTSCP, SVM_VMEXIT_SHUTDOWN, SVM_VMEXIT_SKINIT,
     SVM_VMEXIT_STGI, SVM_VMEXIT_VINTR, SVM_VMEXIT_VMLOAD, SVM_VMEXIT_VMMCALL, SVM_VMEXIT_VMRUN,
     SVM_VMEXIT_VMSAVE, SVM_VMEXIT_XSETBV, VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI,
-    VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST,
-    VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+    VCPU_INJECT_NONE, VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEI_DIR_IN,
+    VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use super::switch;
-use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
+use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_CRX, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
 use crate::cpuid::{GuestCpuid, LiveCpuid};
 use crate::exitpolicy::{
-    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
-    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei, wrmsr_shared, xsetbv_value,
+    Next, VmRun, Wrmsr,
 };
+use crate::pvclock::PvClock;
+use crate::runloop::{self, LastExit, VendorRun};
 use crate::world::Hw;
 use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
@@ -46,16 +48,14 @@ pub(super) fn run<K: Kernel>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = svm.k;
-    let hw = &Hw::new(&k, svm.pke);
-    let vm = &VmRun::new(vm, req.ranges);
-    req.intr
-        .store(u16::from(req.intr_pending), Ordering::Release);
     // vmd asked for SEV or SEV-ES (the VMCB enables them, as upstream)
     // on a CPU without it: VMRUN would fail its consistency checks
     // (VMEXIT_INVALID) and the vcpu with EINVAL, as under upstream.  Said
     // here, so that it does not depend on whether the CPU (or an emulator
     // that ignores those bits) checks.
     if (v.sev && !svm.caps.sev) || (v.seves && !svm.caps.sev_es) {
+        req.intr
+            .store(u16::from(req.intr_pending), Ordering::Release);
         k.log(
             c"vmm: svm: SEV %lu / SEV-ES %lu requested, not supported\n",
             u64::from(v.sev),
@@ -63,108 +63,143 @@ pub(super) fn run<K: Kernel>(
         );
         return Err(Errno::EINVAL);
     }
-
-    // vmd's answer to the previous exit.
-    match v.gs.exit_reason {
-        SVM_VMEXIT_IOIO => {
-            // SAFETY-free union read: the exit record is plain data.
-            let vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
-            let vei = read_vei(req.exit).unwrap_or(vei);
-            if u32::from(vei.vei_dir) == VEI_DIR_IN {
-                v.gs.rax = u64::from(vei.vei_data);
-                v.vmcb.rax = v.gs.rax;
-            }
-            let rip = req
-                .exit
-                .vrs
-                .vrs_gprs
-                .get(VCPU_REGS_RIP)
-                .copied()
-                .unwrap_or(0);
-            v.gs.rip = rip;
-            v.vmcb.rip = rip;
-        }
-        SVM_VMEXIT_NPF => {
-            let vrs = req.exit.vrs;
-            svm.writeregs(v, u64::from(VM_RWREGS_GPRS), &vrs);
-        }
-        _ => {}
-    }
-    *req.exit = vmm_kernel::pod::zeroed();
-
-    let mut cpu: Option<u32> = None;
-    let mut host_pa = 0u64;
+    let vm = &VmRun::new(vm, req.ranges);
     let me = core::ptr::from_ref(&*v) as usize;
-    let pv = crate::pvclock::PvClock {
-        gpa: req.pvclock_gpa,
-        version: req.pvclock_version,
+    let mut ctx = SvmRun {
+        svm,
+        vm,
+        v,
+        cpu: None,
+        host_pa: 0,
+        me,
     };
-    // Some while the guest's FPU state is loaded and GIF is clear, across
-    // the exits that go straight back to the guest (switch::Live); the
-    // CPU is published in `req.curcpu` for as long.
-    let mut live: Option<switch::Live> = None;
-    // `req.intr` as the loop last looked at it (see `take_cpu`).
-    let mut intr_seen = req.intr_pending;
-    let result = loop {
-        if live.is_none() {
-            // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at every exit but CPUID, the
-            // interrupt window and most MSRs, and with the run (when the
-            // scheduler wants the CPU at the latest).
-            crate::pvclock::update(&k, vm.pmap, &pv);
-            let this = k.cpu_id();
-            if cpu != Some(this) {
-                host_pa = match svm.host_areas.pa(this) {
-                    Some(pa) => pa,
-                    None => {
-                        // May sleep and migrate: look at the CPU again.
-                        if let Err(e) = svm.host_areas.alloc(&k, this) {
-                            break Err(e);
-                        }
-                        continue;
-                    }
-                };
-                cpu = Some(this);
-                if v.last_cpu != Some(this) {
-                    v.vmcb.tlb_control = if svm.caps.flush_by_asid {
-                        tlb::FLUSH_ASID
-                    } else {
-                        tlb::FLUSH_ALL
-                    };
-                    v.vmcb.vmcb_clean_bits = 0;
-                }
-                v.last_cpu = Some(this);
-            }
-        }
+    let exit_reason = runloop::run(&k, &mut ctx, req, check)?;
+    Ok(RunExit {
+        exit_reason,
+        irqready: ctx.v.irqready,
+    })
+}
 
-        if let Err(e) = inject(v, req.inject) {
-            break Err(e);
-        }
+/// One run of an SVM vcpu: what the shared loop (`crate::runloop`)
+/// needs of the backend.
+struct SvmRun<'a, 'r, K: Kernel> {
+    svm: &'a Svm<K>,
+    vm: &'a VmRun<'r, SvmVm<K>>,
+    v: &'a mut SvmVcpu<K>,
+    /// The CPU the host state page and the TLB were set up for.
+    cpu: Option<u32>,
+    /// That CPU's host state page.
+    host_pa: u64,
+    /// The vcpu, by address (the IBPB slot's value).
+    me: usize,
+}
 
-        let l = match &live {
-            Some(l) => l,
+impl<K: Kernel> VendorRun<K> for SvmRun<'_, '_, K> {
+    type Live = switch::Live;
+    type Exit = u32;
+
+    #[inline(always)]
+    fn last_exit(&self) -> LastExit {
+        match self.v.gs.exit_reason {
+            SVM_VMEXIT_IOIO => LastExit::Io,
+            SVM_VMEXIT_NPF => LastExit::Mmio,
+            _ => LastExit::Other,
+        }
+    }
+
+    #[inline(always)]
+    fn rax(&self) -> u64 {
+        self.v.vmcb.rax
+    }
+
+    #[inline(always)]
+    fn set_rax(&mut self, v: u64) {
+        self.v.gs.rax = v;
+        self.v.vmcb.rax = v;
+    }
+
+    #[inline(always)]
+    fn set_rip(&mut self, rip: u64) -> KResult {
+        self.v.gs.rip = rip;
+        self.v.vmcb.rip = rip;
+        Ok(())
+    }
+
+    fn set_gprs(&mut self, vrs: &vmm_abi::vcpu_reg_state) -> KResult {
+        self.svm.writeregs(self.v, u64::from(VM_RWREGS_GPRS), vrs);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn cancel_window(&mut self) -> KResult {
+        if self.v.vmcb.intercept1 & intercept1::VINTR != 0 {
+            vintr_off(self.v);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn pmap(&self) -> K::Pmap {
+        self.vm.pmap
+    }
+
+    #[inline(always)]
+    fn prepare_cpu(&mut self) -> KResult<bool> {
+        let svm = self.svm;
+        let this = svm.k.cpu_id();
+        if self.cpu == Some(this) {
+            return Ok(true);
+        }
+        self.host_pa = match svm.host_areas.pa(this) {
+            Some(pa) => pa,
             None => {
-                // IBPB when another vcpu ran on this CPU last (upstream's
-                // rule).  While live, none can have.
-                let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
-                let last = if svm.ibpb { last } else { None };
-                match switch::load_guest(hw, v, last, me) {
-                    Ok(l) => {
-                        if let Some(c) = cpu {
-                            take_cpu(&k, req.curcpu, c, req.intr, intr_seen, &check);
-                        }
-                        live.insert(l)
-                    }
-                    Err(e) => break Err(e),
-                }
+                // May sleep and migrate: look at the CPU again.
+                svm.host_areas.alloc(&svm.k, this)?;
+                return Ok(false);
             }
         };
-        let sent = v.vmcb.eventinj;
-        switch::run_guest(hw, v, host_pa, l);
+        self.cpu = Some(this);
+        let v = &mut *self.v;
+        if v.last_cpu != Some(this) {
+            v.vmcb.tlb_control = if svm.caps.flush_by_asid {
+                tlb::FLUSH_ASID
+            } else {
+                tlb::FLUSH_ALL
+            };
+            v.vmcb.vmcb_clean_bits = 0;
+        }
+        v.last_cpu = Some(this);
+        Ok(true)
+    }
 
+    #[inline(always)]
+    fn inject(&mut self, ev: &mut vcpu_inject_event) -> KResult {
+        inject(self.v, ev)
+    }
+
+    #[inline(always)]
+    fn load(&mut self) -> KResult<switch::Live> {
+        // IBPB when another vcpu ran on this CPU last (upstream's rule).
+        // While live, none can have.
+        let svm = self.svm;
+        let last = self.cpu.and_then(|c| svm.last_vcpu.get(c as usize));
+        let last = if svm.ibpb { last } else { None };
+        switch::load_guest(&Hw::new(&svm.k, svm.pke), self.v, last, self.me)
+    }
+
+    #[inline(always)]
+    fn cpu(&self) -> u32 {
+        self.cpu.unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn enter(&mut self, live: &switch::Live) -> KResult<u32> {
+        let v = &mut *self.v;
+        let sent = v.vmcb.eventinj;
+        switch::run_guest(v, self.host_pa, live);
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;
-        if svm.caps.vmcb_clean {
+        if self.svm.caps.vmcb_clean {
             v.vmcb.vmcb_clean_bits = CLEAN_ALL;
         }
         v.gs.exit_reason = v.vmcb.exitcode as u32;
@@ -173,41 +208,73 @@ pub(super) fn run<K: Kernel>(
         if v.nmi_blocked {
             nmi_unblock(v);
         }
-        if stays_in_kernel(v) {
-            // The host's interrupts first, then the exit and `check()`.
-            switch::gif_window(l);
-        } else if let Some(l) = live.take() {
-            give_cpu(req.curcpu);
-            switch::leave(hw, v, l);
-        }
-
-        let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv);
-        v.irqready = v.gs.rflags & PSL_I != 0;
-        let intr = req.intr.load(Ordering::Acquire) != 0;
-        intr_seen = intr;
-        if !v.irqready && intr {
-            // Exit as soon as the guest can take the interrupt.
-            v.vmcb.intercept1 |= intercept1::VINTR;
-            v.vmcb.irq = 1;
-            v.vmcb.intr_misc = 0x10;
-            v.vmcb.intr_vector = 0;
-            v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
-        }
-        if let Some(end) = after_exit(next, v.gs.exit_reason as u16, intr, v.irqready, &check) {
-            break end;
-        }
-    };
-    if let Some(l) = live.take() {
-        give_cpu(req.curcpu);
-        switch::leave(hw, v, l);
+        Ok(v.gs.exit_reason)
     }
-    let exit_reason = result?;
-    svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs);
-    req.exit.cpl = i32::from(v.vmcb.cpl);
-    Ok(RunExit {
-        exit_reason,
-        irqready: v.irqready,
-    })
+
+    #[inline(always)]
+    fn stays(&self, _: u32) -> bool {
+        stays_in_kernel(self.v)
+    }
+
+    #[inline(always)]
+    fn window(live: &switch::Live) {
+        switch::gif_window(live);
+    }
+
+    #[inline(always)]
+    fn leave(&mut self, live: switch::Live) {
+        switch::leave(&Hw::new(&self.svm.k, self.svm.pke), self.v, live);
+    }
+
+    #[inline(always)]
+    fn handle_exit(
+        &mut self,
+        _: u32,
+        exit: &mut vmm_abi::vm_exit,
+        ev: &mut vcpu_inject_event,
+        pv: &PvClock<'_>,
+    ) -> KResult<Next> {
+        handle_exit(self.svm, self.vm, self.v, exit, ev, pv)
+    }
+
+    #[inline(always)]
+    fn update_irqready(&mut self) -> bool {
+        self.v.irqready = self.v.gs.rflags & PSL_I != 0;
+        self.v.irqready
+    }
+
+    #[inline(always)]
+    fn request_window(&mut self) -> KResult {
+        let c = &mut *self.v.vmcb;
+        c.intercept1 |= intercept1::VINTR;
+        c.irq = 1;
+        c.intr_misc = 0x10;
+        c.intr_vector = 0;
+        c.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn exit_reason(x: u32) -> u16 {
+        x as u16
+    }
+
+    fn finish(&mut self, exit: &mut vmm_abi::vm_exit) -> KResult {
+        self.svm
+            .readregs(self.v, u64::from(VM_RWREGS_ALL), &mut exit.vrs);
+        exit.cpl = i32::from(self.v.vmcb.cpl);
+        Ok(())
+    }
+}
+
+/// The virtual interrupt that asked for the interrupt window, and the
+/// window's intercept, off.
+#[inline(always)]
+fn vintr_off<K: Kernel>(v: &mut SvmVcpu<K>) {
+    v.vmcb.irq = 0;
+    v.vmcb.intr_vector = 0;
+    v.vmcb.intercept1 &= !intercept1::VINTR;
+    v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
 }
 
 /// Injects an NMI unless the guest still blocks NMIs (then it waits); an
@@ -350,10 +417,7 @@ fn handle_exit<K: Kernel>(
             if rflags & PSL_I == 0 {
                 return Err(Errno::EINVAL);
             }
-            v.vmcb.irq = 0;
-            v.vmcb.intr_vector = 0;
-            v.vmcb.intercept1 &= !intercept1::VINTR;
-            v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
+            vintr_off(v);
             Next::Resume
         }
         // The host takes its interrupt or NMI at stgi; the guest goes on
@@ -464,8 +528,10 @@ fn handle_exit<K: Kernel>(
             queue_ex(ev, 1);
         }
     }
-    v.vmcb.efer |= EFER_SVME;
-    v.vmcb.vmcb_clean_bits &= !(1 << 5);
+    // EFER.SVME stays set without upstream's `v_efer |= EFER_SVME` (and
+    // the CR clean bit it dirtied) after every exit: the guest's EFER
+    // writes exit and keep it (`msr_exit`), and nothing else changes the
+    // VMCB's EFER but vmd's register writes, which keep it too.
     Ok(next)
 }
 
@@ -582,6 +648,7 @@ fn msr_exit<K: Kernel>(
                         return false;
                     }
                     v.vmcb.efer = (val & !EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
+                    v.vmcb.vmcb_clean_bits &= !CLEAN_CRX;
                 }
                 // Anything else is dropped, as upstream.
                 true

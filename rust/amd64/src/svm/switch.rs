@@ -208,8 +208,8 @@ pub(super) fn set_svme(on: bool) {
     }
 }
 
-/// Proof that the guest's FPU state and XCR0 are loaded on this CPU and
-/// GIF is clear: what [`load_guest`] returns and [`leave`] consumes.
+/// Proof that the guest's FPU state, XCR0 and PKRU are loaded on this CPU
+/// and GIF is clear: what [`load_guest`] returns and [`leave`] consumes.
 ///
 /// The invariant while one exists (the run loop keeps it across the exits
 /// it handles in the kernel and goes straight back from, so that those
@@ -272,16 +272,13 @@ pub(super) fn load_guest<K: Kernel>(
 /// `reset_regs`, and `host_pa` is the page of [`HostAreas`] of the CPU
 /// `live` was made on (the caller looked it up for that CPU, and no
 /// migration is possible while `live` exists).
-/// The guest's PKRU is loaded around the VMRUN ([`crate::world`]).
 #[inline(always)]
-pub(super) fn run_guest<K: Kernel>(hw: &Hw<'_, K>, v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
-    let saved = v.world.enter(hw);
+pub(super) fn run_guest<K: Kernel>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
     // SAFETY: GIF clear, SVME on, HSAVE_PA set to this vcpu's area, the
     // guest FPU/XCR0 loaded (all by `load_guest`, witnessed by `_live`),
     // the VMCB consistent, `gs` this vcpu's state and `host_pa` this
     // CPU's host page (see above).
     unsafe { svm_enter_guest(v.vmcb.pa(), &mut v.gs, host_pa) };
-    v.world.exit(hw, saved);
 }
 
 /// Lets the host take its pending interrupts and NMIs (see [`Live`]): GIF

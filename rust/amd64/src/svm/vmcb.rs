@@ -327,6 +327,8 @@ pub const CLEAN_ALL: u64 = 0xfff;
 pub const CLEAN_I: u64 = 1 << 0;
 /// Clean bit: V_TPR, V_IRQ and friends.
 pub const CLEAN_TPR: u64 = 1 << 3;
+/// VMCB clean bit: CR0, CR3, CR4 and EFER.
+pub const CLEAN_CRX: u64 = 1 << 5;
 
 /// The guest PAT every vcpu gets (WB, WC, UC-, UC, twice), as upstream.
 pub const GUEST_PAT: u64 = 0x0007_0106_0007_0106;

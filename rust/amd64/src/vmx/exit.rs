@@ -4,16 +4,16 @@ use core::sync::atomic::Ordering;
 
 use vmm_abi::{
     vcpu_inject_event, HVCALL_FORCED_ABORT, VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI,
-    VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEE_LEN_VALID,
-    VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+    VCPU_INJECT_NONE, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEE_LEN_VALID, VEI_DIR_IN,
+    VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use super::switch::{self, ret, Current};
 use super::vmcs::{
-    intr_info, intr_type, io_in_result, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32,
-    Guest64, GuestNat, IoQual, Ro32, Ro64, RoNat,
+    intr_info, intr_type, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32, Guest64, GuestNat,
+    IoQual, Ro32, Ro64, RoNat,
 };
 use super::{
     ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
@@ -21,9 +21,11 @@ use super::{
 };
 use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
-    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
-    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei, wrmsr_shared, xsetbv_value,
+    Next, VmRun, Wrmsr,
 };
+use crate::pvclock::PvClock;
+use crate::runloop::{self, LastExit, VendorRun};
 use crate::world::Hw;
 use crate::x86::{CR0_TS, PSL_I, PSL_T};
 
@@ -44,143 +46,209 @@ pub(super) fn run<K: Kernel>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = vmx.k;
-    let hw = &Hw::new(&k, vmx.pke);
     let vm = &VmRun::new(vm, req.ranges);
-    req.intr
-        .store(u16::from(req.intr_pending), Ordering::Release);
     let VmxVcpu { vmcs, st } = v;
-    let mut cur = vmcs.load()?;
-
-    // vmd's answer to the previous exit.
-    match ExitReason::decode(st.gs.exit_reason).basic {
-        reason::IO => {
-            if let Some(vei) = read_vei(req.exit) {
-                if u32::from(vei.vei_dir) == VEI_DIR_IN {
-                    st.gs.rax = io_in_result(st.gs.rax, vei.vei_data, vei.vei_size);
-                }
-            }
-            let rip = req
-                .exit
-                .vrs
-                .vrs_gprs
-                .get(VCPU_REGS_RIP)
-                .copied()
-                .unwrap_or(0);
-            st.gs.rip = rip;
-            cur.write(GuestNat::Rip, rip)?;
-        }
-        reason::EPT_VIOLATION => {
-            let vrs = req.exit.vrs;
-            vmx.write_regs(&mut cur, st, u64::from(VM_RWREGS_GPRS), &vrs)?;
-        }
-        _ => {}
-    }
-    *req.exit = vmm_kernel::pod::zeroed();
-    if !req.intr_pending && st.procbased & ctl::PROC_INT_WINDOW != 0 {
-        st.procbased &= !ctl::PROC_INT_WINDOW;
-        cur.write(Ctl32::ProcBased, st.procbased)?;
-    }
-
     let me = core::ptr::from_ref(&*st) as usize;
-    let pv = crate::pvclock::PvClock {
-        gpa: req.pvclock_gpa,
-        version: req.pvclock_version,
-    };
-    // Some while interrupts are off and the guest's FPU state is loaded,
-    // across the exits that go straight back to the guest (switch::Live);
-    // the CPU is published in `req.curcpu` for as long.
-    let mut live: Option<switch::Live> = None;
-    // `req.intr` as the loop last looked at it (see `take_cpu`).
-    let mut intr_seen = req.intr_pending;
-    let result = loop {
-        if live.is_none() {
-            // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at every exit but CPUID, the
-            // interrupt window and most MSRs, and with the run (when the
-            // scheduler wants the CPU at the latest).
-            crate::pvclock::update(&k, vm.pmap, &pv);
-            if !cur.host_state_current() {
-                if let Err(e) = prepare_cpu(vmx, vm.pmap, &mut cur, st) {
-                    break Err(e);
-                }
-            }
-        }
-        if let Err(e) = inject(vmx, &mut cur, st, req.inject) {
-            break Err(e);
-        }
-        let l = match &live {
-            Some(l) => l,
-            None => {
-                // IBPB when another vcpu ran on this CPU last.  While
-                // live, none can have.
-                let ibpb = vmx.caps.ibpb
-                    && vmx
-                        .last_vcpu
-                        .get(cur.cpu() as usize)
-                        .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
-                match cur.load_guest(hw, &st.gs, &mut st.world, ibpb) {
-                    Ok(l) => {
-                        take_cpu(&k, req.curcpu, cur.cpu(), req.intr, intr_seen, &check);
-                        live.insert(l)
-                    }
-                    Err(e) => break Err(e),
-                }
-            }
-        };
-        let was_launched = cur.launched();
-        let r = cur.run(hw, &mut st.gs, &mut st.world, &vmx.entry, l);
-        let exit = if r == ret::EXIT {
-            read_exit(&mut cur, st)
-        } else {
-            Err(Errno::EINVAL)
-        };
-        if exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
-            // The host's interrupts first, then the exit and `check()`.
-            l.interrupt_window();
-        } else if let Some(l) = live.take() {
-            give_cpu(req.curcpu);
-            cur.leave(hw, &mut st.gs, &mut st.world, l);
-        }
-        if r != ret::EXIT {
-            entry_failed(vmx, &cur, r, was_launched);
-            break Err(Errno::EINVAL);
-        }
-        let exit = match exit {
-            Ok(x) => x,
-            Err(e) => break Err(e),
-        };
-        let next = handle_exit(vmx, vm, &mut cur, st, exit, req.exit, req.inject, &pv);
-        // The interruptibility state only matters (and is only read) when
-        // RFLAGS.IF is set; a failed read counts as blocked.
-        st.irqready = st.gs.rflags & PSL_I != 0
-            && cur
-                .read(Guest32::Interruptibility)
-                .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
-        let intr = req.intr.load(Ordering::Acquire) != 0;
-        intr_seen = intr;
-        if !st.irqready && intr && st.procbased & ctl::PROC_INT_WINDOW == 0 {
-            // Exit as soon as the guest can take the interrupt.
-            st.procbased |= ctl::PROC_INT_WINDOW;
-            if let Err(e) = cur.write(Ctl32::ProcBased, st.procbased) {
-                break Err(e);
-            }
-        }
-        if let Some(end) = after_exit(next, exit.basic, intr, st.irqready, &check) {
-            break end;
+    let cur = match vmcs.load() {
+        Ok(c) => c,
+        Err(e) => {
+            req.intr
+                .store(u16::from(req.intr_pending), Ordering::Release);
+            return Err(e);
         }
     };
-    if let Some(l) = live.take() {
-        give_cpu(req.curcpu);
-        cur.leave(hw, &mut st.gs, &mut st.world, l);
-    }
-    let exit_reason = result?;
-    read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs)?;
-    req.exit.cpl = i32::from(guest_cpl(&cur)?);
-    cur.release()?;
+    let mut ctx = VmxRun {
+        vmx,
+        vm,
+        cur,
+        st,
+        me,
+        failed: None,
+    };
+    let exit_reason = runloop::run(&k, &mut ctx, req, check)?;
+    let irqready = ctx.st.irqready;
+    ctx.cur.release()?;
     Ok(RunExit {
         exit_reason,
-        irqready: st.irqready,
+        irqready,
     })
+}
+
+/// One run of a VMX vcpu, its VMCS current on this CPU: what the shared
+/// loop (`crate::runloop`) needs of the backend.
+struct VmxRun<'a, 'r, 'c, K: Kernel> {
+    vmx: &'a Vmx<K>,
+    vm: &'a VmRun<'r, VmxVm<K>>,
+    cur: Current<'c, K>,
+    st: &'c mut VcpuSt<K>,
+    /// The vcpu, by address (the IBPB slot's value).
+    me: usize,
+    /// A failed VMLAUNCH/VMRESUME: its `ret` code and whether the VMCS
+    /// had been launched, said once the CPU is given back.
+    failed: Option<(u64, bool)>,
+}
+
+impl<K: Kernel> VendorRun<K> for VmxRun<'_, '_, '_, K> {
+    type Live = switch::Live;
+    type Exit = ExitReason;
+
+    #[inline(always)]
+    fn last_exit(&self) -> LastExit {
+        match ExitReason::decode(self.st.gs.exit_reason).basic {
+            reason::IO => LastExit::Io,
+            reason::EPT_VIOLATION => LastExit::Mmio,
+            _ => LastExit::Other,
+        }
+    }
+
+    #[inline(always)]
+    fn rax(&self) -> u64 {
+        self.st.gs.rax
+    }
+
+    #[inline(always)]
+    fn set_rax(&mut self, v: u64) {
+        self.st.gs.rax = v;
+    }
+
+    #[inline(always)]
+    fn set_rip(&mut self, rip: u64) -> KResult {
+        self.st.gs.rip = rip;
+        self.cur.write(GuestNat::Rip, rip)
+    }
+
+    fn set_gprs(&mut self, vrs: &vmm_abi::vcpu_reg_state) -> KResult {
+        self.vmx
+            .write_regs(&mut self.cur, self.st, u64::from(VM_RWREGS_GPRS), vrs)
+    }
+
+    #[inline(always)]
+    fn cancel_window(&mut self) -> KResult {
+        if self.st.procbased & ctl::PROC_INT_WINDOW != 0 {
+            self.st.procbased &= !ctl::PROC_INT_WINDOW;
+            self.cur.write(Ctl32::ProcBased, self.st.procbased)?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn pmap(&self) -> K::Pmap {
+        self.vm.pmap
+    }
+
+    #[inline(always)]
+    fn prepare_cpu(&mut self) -> KResult<bool> {
+        if !self.cur.host_state_current() {
+            prepare_cpu(self.vmx, self.vm.pmap, &mut self.cur, self.st)?;
+        }
+        Ok(true)
+    }
+
+    #[inline(always)]
+    fn inject(&mut self, ev: &mut vcpu_inject_event) -> KResult {
+        inject(self.vmx, &mut self.cur, self.st, ev)
+    }
+
+    #[inline(always)]
+    fn load(&mut self) -> KResult<switch::Live> {
+        // IBPB when another vcpu ran on this CPU last.  While live, none
+        // can have.
+        let vmx = self.vmx;
+        let me = self.me;
+        let ibpb = vmx.caps.ibpb
+            && vmx
+                .last_vcpu
+                .get(self.cur.cpu() as usize)
+                .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
+        let st = &mut *self.st;
+        let hw = Hw::new(&vmx.k, vmx.pke);
+        self.cur.load_guest(&hw, &st.gs, &mut st.world, ibpb)
+    }
+
+    #[inline(always)]
+    fn cpu(&self) -> u32 {
+        self.cur.cpu()
+    }
+
+    #[inline(always)]
+    fn enter(&mut self, live: &switch::Live) -> KResult<Self::Exit> {
+        let st = &mut *self.st;
+        let was_launched = self.cur.launched();
+        let r = self.cur.run(&mut st.gs, &self.vmx.entry, live);
+        if r != ret::EXIT {
+            self.failed = Some((r, was_launched));
+            return Err(Errno::EINVAL);
+        }
+        read_exit(&mut self.cur, st)
+    }
+
+    #[inline(always)]
+    fn stays(&self, exit: ExitReason) -> bool {
+        stays_in_kernel(self.st, exit)
+    }
+
+    #[inline(always)]
+    fn entry_error(&mut self) {
+        if let Some((r, launched)) = self.failed.take() {
+            entry_failed(self.vmx, &self.cur, r, launched);
+        }
+    }
+
+    #[inline(always)]
+    fn window(live: &switch::Live) {
+        live.interrupt_window();
+    }
+
+    #[inline(always)]
+    fn leave(&mut self, live: switch::Live) {
+        let st = &mut *self.st;
+        let hw = Hw::new(&self.vmx.k, self.vmx.pke);
+        self.cur.leave(&hw, &mut st.gs, &mut st.world, live);
+    }
+
+    #[inline(always)]
+    fn handle_exit(
+        &mut self,
+        x: Self::Exit,
+        exit: &mut vmm_abi::vm_exit,
+        ev: &mut vcpu_inject_event,
+        pv: &PvClock<'_>,
+    ) -> KResult<Next> {
+        handle_exit(self.vmx, self.vm, &mut self.cur, self.st, x, exit, ev, pv)
+    }
+
+    #[inline(always)]
+    fn update_irqready(&mut self) -> bool {
+        // The interruptibility state only matters (and is only read) when
+        // RFLAGS.IF is set; a failed read counts as blocked.
+        let st = &mut *self.st;
+        st.irqready = st.gs.rflags & PSL_I != 0
+            && self
+                .cur
+                .read(Guest32::Interruptibility)
+                .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
+        st.irqready
+    }
+
+    #[inline(always)]
+    fn request_window(&mut self) -> KResult {
+        if self.st.procbased & ctl::PROC_INT_WINDOW == 0 {
+            self.st.procbased |= ctl::PROC_INT_WINDOW;
+            self.cur.write(Ctl32::ProcBased, self.st.procbased)?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn exit_reason(x: ExitReason) -> u16 {
+        x.basic
+    }
+
+    fn finish(&mut self, exit: &mut vmm_abi::vm_exit) -> KResult {
+        read_regs(&self.cur, self.st, u64::from(VM_RWREGS_ALL), &mut exit.vrs)?;
+        exit.cpl = i32::from(guest_cpl(&self.cur)?);
+        Ok(())
+    }
 }
 
 /// Whether the exit just taken is one the loop handles with the guest's
@@ -265,7 +333,12 @@ fn read_exit<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult
     st.gs.rip = cur.read(GuestNat::Rip)?;
     st.gs.rflags = cur.read(GuestNat::Rflags)?;
     let exit = ExitReason::decode(raw);
-    if !exit.entry_failed {
+    // CPUID, RDMSR and WRMSR exit as the instruction is about to run, so
+    // never during the delivery of an event (SDM Vol. 3C, 28.2.4): no
+    // IDT-vectoring information to read on the exits the kernel handles
+    // most.
+    let no_vectoring = matches!(exit.basic, reason::CPUID | reason::RDMSR | reason::WRMSR);
+    if !exit.entry_failed && !no_vectoring {
         let idt = cur.read(Ro32::IdtVectoringInfo)?;
         if idt & INFO_VALID != 0 {
             if idt & (1 << 11) != 0 {

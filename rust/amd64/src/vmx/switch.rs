@@ -392,8 +392,8 @@ pub fn host_tables() -> HostTables {
     t
 }
 
-/// Proof that interrupts are off on this CPU and the guest's FPU state
-/// and XCR0 are loaded: what [`Current::load_guest`] returns and
+/// Proof that interrupts are off on this CPU and the guest's FPU state,
+/// XCR0 and PKRU are loaded: what [`Current::load_guest`] returns and
 /// [`Current::leave`] consumes (with the RFLAGS to restore).
 ///
 /// The invariant while one exists (the run loop keeps it across the exits
@@ -760,22 +760,12 @@ impl<K: Kernel> Current<'_, K> {
     }
 
     /// Enters the guest (VMLAUNCH or VMRESUME as the launch state says)
-    /// with what `live` proves loaded and the guest's PKRU (`world`), and
-    /// returns the [`ret`] code.
-    #[inline(always)]
-    pub(crate) fn run(
-        &mut self,
-        hw: &Hw<'_, K>,
-        gs: &mut GuestState,
-        world: &mut GuestWorld<K>,
-        m: &EntryMitigation<K>,
-        _live: &Live,
-    ) -> u64 {
+    /// with what `live` proves loaded, and returns the [`ret`] code.
+    pub fn run(&mut self, gs: &mut GuestState, m: &EntryMitigation<K>, _live: &Live) -> u64 {
         if !self.held || self.host_cpu != Some(self.cpu) {
             return ret::FAIL_INVALID;
         }
         let l1d_buf = m.l1d_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr());
-        let saved = world.enter(hw);
         // SAFETY: interrupts are off and the guest FPU/XCR0 loaded since
         // `load_guest` (witnessed by `_live`, during which nothing can
         // migrate the thread); VMX root operation with this vcpu's VMCS
@@ -797,7 +787,6 @@ impl<K: Kernel> Current<'_, K> {
                 l1d_buf,
             )
         };
-        world.exit(hw, saved);
         if r == ret::EXIT {
             self.launched = true;
         }
