@@ -12,6 +12,7 @@ use vmm_core::{RunCheck, NOCPU};
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
 use vmm_kernel::Kernel;
 
+use crate::insn::msr;
 use crate::pvclock::{self, PvClock};
 
 /// What an exit handler decided.
@@ -176,7 +177,7 @@ pub(crate) fn xsetbv_value(host_mask: u64, cpl: u8, rcx: u64, rax: u64, rdx: u64
 }
 
 /// IA32_PAT.
-pub(crate) const MSR_PAT: u32 = 0x277;
+pub(crate) const MSR_PAT: u32 = msr::PAT;
 
 /// What a WRMSR both backends emulate alike came to.
 pub(crate) enum Wrmsr {
@@ -229,7 +230,7 @@ pub(crate) fn wrmsr_shared<K: Kernel>(
 /// microcode and platform IDs read as 0, PAT as the guest wrote it.
 pub(crate) fn rdmsr_shared(msr: u32, shadow_pat: u64) -> Option<u64> {
     match msr {
-        0x8b | 0x17 => Some(0),
+        msr::BIOS_SIGN | msr::PLATFORM_ID => Some(0),
         MSR_PAT => Some(shadow_pat),
         _ => None,
     }

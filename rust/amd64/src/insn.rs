@@ -444,6 +444,8 @@ pub mod msr {
     pub const BIOS_SIGN: u32 = 0x8b;
     /// IA32_MISC_ENABLE.
     pub const MISC_ENABLE: u32 = 0x1a0;
+    /// IA32_SMM_MONITOR_CTL.
+    pub const SMM_MONITOR_CTL: u32 = 0x9b;
     /// IA32_S_CET.
     pub const S_CET: u32 = 0x6a2;
     /// IA32_PL0_SSP.

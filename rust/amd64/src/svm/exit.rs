@@ -23,15 +23,26 @@ use crate::exitpolicy::{
     msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei, wrmsr_shared, xsetbv_value,
     Next, VmRun, Wrmsr,
 };
+use crate::insn::msr;
 use crate::pvclock::PvClock;
 use crate::runloop::{self, LastExit, VendorRun};
 use crate::world::Hw;
-use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
+use crate::x86::{vector, CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
+/// V_INTR_MISC: V_IGN_TPR (the virtual interrupt asked for the interrupt
+/// window ignores the TPR).
+const V_IGN_TPR: u8 = 0x10;
+/// DE_CFG bit 1: LFENCE is dispatch-serialising.
+const DE_CFG_LFENCE_SERIALIZE: u64 = 1 << 1;
 /// EVENTINJ valid bit.
 const EVENT_VALID: u64 = 1 << 31;
 /// EVENTINJ: error code valid.
 const EVENT_EV: u64 = 1 << 11;
+/// EVENTINJ/EXITINTINFO: the type (bits 10:8).
+const TYPE_MASK: u64 = 7 << 8;
+/// EVENTINJ/EXITINTINFO: vector, type and error-code-valid bits, what
+/// tells two events apart.
+const EVENT_KIND: u64 = 0x7ff;
 /// EVENTINJ types.
 const TYPE_INTR: u64 = 0 << 8;
 const TYPE_NMI: u64 = 2 << 8;
@@ -248,7 +259,7 @@ impl<K: Kernel> VendorRun<K> for SvmRun<'_, '_, K> {
         let c = &mut *self.v.vmcb;
         c.intercept1 |= intercept1::VINTR;
         c.irq = 1;
-        c.intr_misc = 0x10;
+        c.intr_misc = V_IGN_TPR;
         c.intr_vector = 0;
         c.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
         Ok(())
@@ -285,7 +296,7 @@ fn inject_nmi<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
     if v.nmi_blocked {
         return;
     }
-    v.vmcb.eventinj = 2 | TYPE_NMI | EVENT_VALID;
+    v.vmcb.eventinj = u64::from(vector::NMI) | TYPE_NMI | EVENT_VALID;
     ev.vie_type = VCPU_INJECT_NONE as u8;
     v.nmi_blocked = true;
     v.nmi_iret_rip = None;
@@ -317,9 +328,9 @@ fn reinject<K: Kernel>(v: &mut SvmVcpu<K>, sent: u64) {
     // only what this function decides is delivered again.
     v.vmcb.eventinj = 0;
     let info = v.vmcb.exitintinfo;
-    let again = match info & (7 << 8) {
+    let again = match info & TYPE_MASK {
         TYPE_INTR | TYPE_NMI => true,
-        TYPE_EXCEPTION => sent & EVENT_VALID != 0 && sent & 0x7ff == info & 0x7ff,
+        TYPE_EXCEPTION => sent & EVENT_VALID != 0 && sent & EVENT_KIND == info & EVENT_KIND,
         _ => false,
     };
     if info & EVENT_VALID != 0 && again {
@@ -370,8 +381,8 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
             let mut e = u64::from(vec) | TYPE_EXCEPTION | EVENT_VALID;
             match vec {
                 // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0), #CP.
-                8 | 10..=14 | 17 | 21 => {
-                    if vec == 17 {
+                vector::DF | vector::TS..=vector::PF | vector::AC | vector::CP => {
+                    if vec == vector::AC {
                         ev.vie_errorcode = 0;
                     }
                     if v.vmcb.cr0 & CR0_PE != 0 {
@@ -380,7 +391,11 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
                 }
                 // Exceptions without an error code (NMI is vector 2: not
                 // an exception).
-                0 | 1 | 3..=7 | 16 | 18..=20 => {}
+                vector::DE
+                | vector::DB
+                | vector::BP..=vector::NM
+                | vector::MF
+                | vector::MC..=vector::VE => {}
                 _ => return Err(Errno::EINVAL),
             }
             v.vmcb.eventinj = e;
@@ -495,7 +510,7 @@ fn handle_exit<K: Kernel>(
             if v.vmcb.cpl == 0 && v.vmcb.rax == u64::from(vmm_abi::HVCALL_FORCED_ABORT) {
                 return Err(Errno::EINVAL);
             }
-            queue_ex(ev, 6);
+            queue_ex(ev, vector::UD);
             Next::Resume
         }
         SVM_VMEXIT_MWAIT
@@ -510,7 +525,7 @@ fn handle_exit<K: Kernel>(
         | SVM_VMEXIT_RDTSCP
         | SVM_VMEXIT_ICEBP
         | SVM_VMEXIT_INVLPGA => {
-            queue_ex(ev, 6);
+            queue_ex(ev, vector::UD);
             Next::Resume
         }
         _ => {
@@ -525,7 +540,7 @@ fn handle_exit<K: Kernel>(
     if update_rip {
         v.vmcb.rip = v.gs.rip;
         if rflags & PSL_T != 0 {
-            queue_ex(ev, 1);
+            queue_ex(ev, vector::DB);
         }
     }
     // EFER.SVME stays set without upstream's `v_efer |= EFER_SVME` (and
@@ -629,11 +644,11 @@ fn msr_exit<K: Kernel>(
         ) {
             Wrmsr::Done => true,
             Wrmsr::Fault => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 false
             }
             Wrmsr::NotShared => {
-                if msrno == 0xc000_0080 {
+                if msrno == msr::EFER {
                     // EDX:EAX, not RAX (whose upper half WRMSR ignores).
                     // A reserved bit, or LME changed while paging is on,
                     // is #GP as on the CPU (upstream stored the value and
@@ -644,7 +659,7 @@ fn msr_exit<K: Kernel>(
                     if val & !EFER_WRITABLE != 0
                         || ((val ^ cur) & EFER_LME != 0 && v.vmcb.cr0 & CR0_PG != 0)
                     {
-                        queue_ex(ev, 13);
+                        queue_ex(ev, vector::GP);
                         return false;
                     }
                     v.vmcb.efer = (val & !EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
@@ -657,10 +672,11 @@ fn msr_exit<K: Kernel>(
     } else {
         let val = match (rdmsr_shared(msrno, v.shadow_pat), msrno) {
             (Some(val), _) => val,
-            (None, 0xc001_0055) => 0,
-            (None, 0xc001_1029) => 0x2,
+            (None, msr::INT_PENDING_MSG) => 0,
+            // LFENCE serialising, as the host sets it.
+            (None, msr::DE_CFG) => DE_CFG_LFENCE_SERIALIZE,
             _ => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 return false;
             }
         };
@@ -685,7 +701,7 @@ fn xsetbv<K: Kernel>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_even
             true
         }
         None => {
-            queue_ex(ev, 13);
+            queue_ex(ev, vector::GP);
             false
         }
     }

@@ -245,14 +245,14 @@ impl<K: Kernel> Svm<K> {
             c.msrpm_pa = v.msrpm.pa();
             c.asid = u32::from(v.asid.id());
             c.tlb_control = tlb::FLUSH_ALL;
-            c.intr_masking = 1;
+            c.intr_masking = vmcb::V_INTR_MASKING;
             c.g_pat = vmcb::GUEST_PAT;
-            c.np_enable = 1;
+            c.np_enable = vmcb::NP_ENABLE;
             if v.sev {
-                c.np_enable |= 2;
+                c.np_enable |= vmcb::NP_SEV;
             }
             if v.seves {
-                c.np_enable |= 4;
+                c.np_enable |= vmcb::NP_SEV_ES;
             }
             c.n_cr3 = v.n_cr3;
             c.efer |= EFER_SVME;

@@ -13,7 +13,8 @@ use vmm_kernel::{Errno, KResult, Kernel};
 use super::switch::{self, ret, Current};
 use super::vmcs::{
     intr_info, intr_type, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32, Guest64, GuestNat,
-    IoQual, Ro32, Ro64, RoNat,
+    IoQual, Ro32, Ro64, RoNat, INFO_ENTRY_BITS, INFO_ERROR_CODE, INFO_TYPE_MASK, INFO_TYPE_SHIFT,
+    INFO_VALID,
 };
 use super::{
     ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
@@ -24,10 +25,11 @@ use crate::exitpolicy::{
     msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei, wrmsr_shared, xsetbv_value,
     Next, VmRun, Wrmsr,
 };
+use crate::insn::msr;
 use crate::pvclock::PvClock;
 use crate::runloop::{self, LastExit, VendorRun};
 use crate::world::Hw;
-use crate::x86::{CR0_TS, PSL_I, PSL_T};
+use crate::x86::{vector, CR0_TS, PSL_I, PSL_T};
 
 /// DR6.BS (single step).
 const DR6_BS: u64 = 1 << 14;
@@ -35,8 +37,6 @@ const DR6_BS: u64 = 1 << 14;
 const INTST_STI: u32 = 1 << 0;
 const INTST_MOVSS: u32 = 1 << 1;
 const INTST_NMI: u32 = 1 << 3;
-/// Valid bit of the interruption-information fields.
-const INFO_VALID: u32 = 1 << 31;
 
 pub(super) fn run<K: Kernel>(
     vmx: &Vmx<K>,
@@ -341,18 +341,21 @@ fn read_exit<K: Kernel>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KResult
     if !exit.entry_failed && !no_vectoring {
         let idt = cur.read(Ro32::IdtVectoringInfo)?;
         if idt & INFO_VALID != 0 {
-            if idt & (1 << 11) != 0 {
+            if idt & INFO_ERROR_CODE != 0 {
                 let err = cur.read(Ro32::IdtVectoringError)?;
                 cur.write(Ctl32::EntryExceptionError, err)?;
             }
-            let kind = (idt >> 8) & 7;
-            if kind == intr_type::SW_INTERRUPT || kind == intr_type::SW_EXCEPTION || kind == 5 {
+            let kind = (idt >> INFO_TYPE_SHIFT) & INFO_TYPE_MASK;
+            if matches!(
+                kind,
+                intr_type::SW_INTERRUPT | intr_type::SW_EXCEPTION | intr_type::PRIV_SW_EXCEPTION
+            ) {
                 let len = cur.read(Ro32::ExitInsnLen)?;
                 cur.write(Ctl32::EntryInsnLen, len)?;
             }
             // Bits 30:12 of the entry field must be 0 (bit 12 of the
             // vectoring field is undefined).
-            cur.write(Ctl32::EntryIntrInfo, idt & 0x8000_0fff)?;
+            cur.write(Ctl32::EntryIntrInfo, idt & INFO_ENTRY_BITS)?;
         }
     }
     Ok(exit)
@@ -394,7 +397,10 @@ fn inject<K: Kernel>(
         VCPU_INJECT_NMI => {
             let intst = cur.read(Guest32::Interruptibility)?;
             if intst & (INTST_STI | INTST_MOVSS | INTST_NMI) == 0 {
-                cur.write(Ctl32::EntryIntrInfo, intr_info(2, intr_type::NMI, false))?;
+                cur.write(
+                    Ctl32::EntryIntrInfo,
+                    intr_info(vector::NMI, intr_type::NMI, false),
+                )?;
                 ev.vie_type = VCPU_INJECT_NONE as u8;
             }
         }
@@ -403,16 +409,20 @@ fn inject<K: Kernel>(
             let pe = cur.read(GuestNat::Cr0)? & CR0_PE != 0;
             let code = match vec {
                 // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0).
-                8 | 10..=14 | 17 => {
-                    if vec == 17 {
+                vector::DF | vector::TS..=vector::PF | vector::AC => {
+                    if vec == vector::AC {
                         ev.vie_errorcode = 0;
                     }
                     pe
                 }
                 // #CP has an error code only where CET exists.
-                21 => pe && vmx.caps.cet,
+                vector::CP => pe && vmx.caps.cet,
                 // Exceptions without an error code (2 is the NMI).
-                0 | 1 | 3..=7 | 16 | 18..=20 => false,
+                vector::DE
+                | vector::DB
+                | vector::BP..=vector::NM
+                | vector::MF
+                | vector::MC..=vector::VE => false,
                 _ => return Err(Errno::EINVAL),
             };
             if code {
@@ -449,7 +459,7 @@ fn skip<K: Kernel>(
     }
     if st.gs.rflags & PSL_T != 0 && u32::from(ev.vie_type) == VCPU_INJECT_NONE {
         st.gs.dr6 |= DR6_BS;
-        queue_ex(ev, 1);
+        queue_ex(ev, vector::DB);
     }
     Ok(())
 }
@@ -491,7 +501,9 @@ fn handle_exit<K: Kernel>(
     match exit.basic {
         reason::NMI => {
             let info = cur.read(Ro32::ExitIntrInfo)?;
-            if info & INFO_VALID != 0 && (info >> 8) & 7 == intr_type::NMI {
+            if info & INFO_VALID != 0
+                && (info >> INFO_TYPE_SHIFT) & INFO_TYPE_MASK == intr_type::NMI
+            {
                 // The host's NMI: hand it over; the guest goes on
                 // (upstream terminated the vcpu).
                 switch::nmi_to_host();
@@ -584,13 +596,18 @@ fn handle_exit<K: Kernel>(
             if guest_cpl(cur)? == 0 && st.gs.rax == u64::from(HVCALL_FORCED_ABORT) {
                 return Err(Errno::EINVAL);
             }
-            queue_ex(ev, 6);
+            queue_ex(ev, vector::UD);
             Ok(Next::Resume)
         }
         // The VMX instructions (VMCLEAR .. VMXON, INVEPT, INVVPID,
         // VMFUNC), MWAIT and MONITOR: #UD, RIP on the instruction.
-        19..=27 | 50 | 53 | 59 | reason::MWAIT | reason::MONITOR => {
-            queue_ex(ev, 6);
+        reason::VMCLEAR..=reason::VMXON
+        | reason::INVEPT
+        | reason::INVVPID
+        | reason::VMFUNC
+        | reason::MWAIT
+        | reason::MONITOR => {
+            queue_ex(ev, vector::UD);
             Ok(Next::Resume)
         }
         reason::EPT_MISCONFIG => {
@@ -696,17 +713,17 @@ fn msr_exit<K: Kernel>(
         match wrmsr_shared(&vmx.k, vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
             Wrmsr::Done => true,
             Wrmsr::Fault => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 false
             }
             Wrmsr::NotShared => match msrno {
-                0x1a0 => {
+                msr::MISC_ENABLE => {
                     st.misc_enable = val & !MISC_FIXED;
                     true
                 }
                 // SMM_MONITOR_CTL: #GP, as upstream.
-                0x9b => {
-                    queue_ex(ev, 13);
+                msr::SMM_MONITOR_CTL => {
+                    queue_ex(ev, vector::GP);
                     false
                 }
                 // Anything else is dropped, as upstream.
@@ -716,9 +733,9 @@ fn msr_exit<K: Kernel>(
     } else {
         let val = match (rdmsr_shared(msrno, st.shadow_pat), msrno) {
             (Some(val), _) => val,
-            (None, 0x1a0) => st.misc_enable,
+            (None, msr::MISC_ENABLE) => st.misc_enable,
             _ => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 return false;
             }
         };
@@ -749,7 +766,7 @@ fn xsetbv<K: Kernel>(
             Ok(true)
         }
         None => {
-            queue_ex(ev, 13);
+            queue_ex(ev, vector::GP);
             Ok(false)
         }
     }
@@ -859,7 +876,7 @@ fn cr_access<K: Kernel>(
     if ok {
         skip(cur, st, ev)?;
     } else {
-        queue_ex(ev, 13);
+        queue_ex(ev, vector::GP);
     }
     Ok(Next::Resume)
 }
