@@ -14,6 +14,7 @@ use vmm_kernel::Kernel;
 
 use crate::insn::msr;
 use crate::pvclock::{self, PvClock};
+use crate::x86::vector;
 
 /// What an exit handler decided.
 pub(crate) enum Next {
@@ -160,6 +161,37 @@ pub(crate) fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
     ev.vie_errorcode = 0;
 }
 
+/// vmd's (or the driver's own) exception `ev`, as both backends inject
+/// it: the error code to deliver with it, if any (`Some`), or `EINVAL`
+/// for a vector that is no exception (upstream's rule: the vcpu fails).
+/// #DF, #TS, #NP, #SS, #GP, #PF and #AC push an error code in protected
+/// mode (`pe`), #AC's always 0 (`ev`'s is set so); #CP does where the
+/// CPU has CET (`cp_code`); the other exceptions push none (vector 2 is
+/// the NMI, not an exception).
+#[inline(always)]
+pub(crate) fn exception_error_code(
+    ev: &mut vcpu_inject_event,
+    pe: bool,
+    cp_code: bool,
+) -> vmm_kernel::KResult<Option<u32>> {
+    let code = match ev.vie_vector {
+        vector::DF | vector::TS..=vector::PF | vector::AC => {
+            if ev.vie_vector == vector::AC {
+                ev.vie_errorcode = 0;
+            }
+            pe
+        }
+        vector::CP => pe && cp_code,
+        vector::DE
+        | vector::DB
+        | vector::BP..=vector::NM
+        | vector::MF
+        | vector::MC..=vector::VE => false,
+        _ => return Err(vmm_kernel::Errno::EINVAL),
+    };
+    Ok(code.then_some(ev.vie_errorcode))
+}
+
 /// `vmm_handle_xsetbv`: the XCR0 value EDX:EAX may be set to by a guest
 /// at `cpl` with `rcx`, or `None` for #GP.  Only features the host
 /// enabled (of x87, SSE, AVX, the AVX-512 state and PKRU); x87 must stay
@@ -257,6 +289,36 @@ mod tests {
         assert_eq!(xsetbv_value(HOST, 0, 0, 0x5, 0), None, "AVX without SSE");
         assert_eq!(xsetbv_value(HOST, 0, 0, 0x1, 1), None, "not the host's");
         assert_eq!(xsetbv_value(0x3, 0, 0, 0x7, 0), None, "AVX the host lacks");
+    }
+
+    #[test]
+    fn exception_error_codes_by_vector() {
+        let ev = |v: u8| vcpu_inject_event {
+            vie_vector: v,
+            vie_errorcode: 0x1234,
+            vie_type: VCPU_INJECT_EX as u8,
+        };
+        for v in 0u8..=255 {
+            let mut e = ev(v);
+            let real = exception_error_code(&mut e, false, true);
+            let mut e = ev(v);
+            let prot = exception_error_code(&mut e, true, true);
+            let mut e = ev(v);
+            let no_cet = exception_error_code(&mut e, true, false);
+            match v {
+                // NMI (2), the reserved vectors and interrupts: not
+                // exceptions vmd may inject.
+                2 | 9 | 15 | 22..=255 => {
+                    assert!(real.is_err() && prot.is_err(), "{v}");
+                }
+                8 | 10..=14 => {
+                    assert_eq!((real, prot), (Ok(None), Ok(Some(0x1234))), "{v}");
+                }
+                17 => assert_eq!(prot, Ok(Some(0)), "#AC's code is 0"),
+                21 => assert_eq!((prot, no_cet), (Ok(Some(0x1234)), Ok(None)), "#CP"),
+                _ => assert_eq!((real, prot), (Ok(None), Ok(None)), "{v}"),
+            }
+        }
     }
 
     #[test]

@@ -20,8 +20,8 @@ use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_CRX, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
 use crate::cpuid::{GuestCpuid, LiveCpuid};
 use crate::exitpolicy::{
-    msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei, wrmsr_shared, xsetbv_value,
-    Next, VmRun, Wrmsr,
+    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei,
+    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::insn::msr;
 use crate::pvclock::PvClock;
@@ -377,26 +377,10 @@ fn inject<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KResult 
         // look); the request ends with the run, as on VMX.
         VCPU_INJECT_NMI => inject_nmi(v, ev),
         VCPU_INJECT_EX => {
-            let vec = ev.vie_vector;
-            let mut e = u64::from(vec) | TYPE_EXCEPTION | EVENT_VALID;
-            match vec {
-                // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0), #CP.
-                vector::DF | vector::TS..=vector::PF | vector::AC | vector::CP => {
-                    if vec == vector::AC {
-                        ev.vie_errorcode = 0;
-                    }
-                    if v.vmcb.cr0 & CR0_PE != 0 {
-                        e |= EVENT_EV | (u64::from(ev.vie_errorcode) << 32);
-                    }
-                }
-                // Exceptions without an error code (NMI is vector 2: not
-                // an exception).
-                vector::DE
-                | vector::DB
-                | vector::BP..=vector::NM
-                | vector::MF
-                | vector::MC..=vector::VE => {}
-                _ => return Err(Errno::EINVAL),
+            let mut e = u64::from(ev.vie_vector) | TYPE_EXCEPTION | EVENT_VALID;
+            // AMD's #CP always has an error code.
+            if let Some(code) = exception_error_code(ev, v.vmcb.cr0 & CR0_PE != 0, true)? {
+                e |= EVENT_EV | (u64::from(code) << 32);
             }
             v.vmcb.eventinj = e;
             ev.vie_type = VCPU_INJECT_NONE as u8;

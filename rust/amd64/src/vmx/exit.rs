@@ -22,8 +22,8 @@ use super::{
 };
 use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
-    msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei, wrmsr_shared, xsetbv_value,
-    Next, VmRun, Wrmsr,
+    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei,
+    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::insn::msr;
 use crate::pvclock::PvClock;
@@ -405,32 +405,15 @@ fn inject<K: Kernel>(
             }
         }
         VCPU_INJECT_EX => {
-            let vec = ev.vie_vector;
             let pe = cur.read(GuestNat::Cr0)? & CR0_PE != 0;
-            let code = match vec {
-                // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0).
-                vector::DF | vector::TS..=vector::PF | vector::AC => {
-                    if vec == vector::AC {
-                        ev.vie_errorcode = 0;
-                    }
-                    pe
-                }
-                // #CP has an error code only where CET exists.
-                vector::CP => pe && vmx.caps.cet,
-                // Exceptions without an error code (2 is the NMI).
-                vector::DE
-                | vector::DB
-                | vector::BP..=vector::NM
-                | vector::MF
-                | vector::MC..=vector::VE => false,
-                _ => return Err(Errno::EINVAL),
-            };
-            if code {
-                cur.write(Ctl32::EntryExceptionError, ev.vie_errorcode)?;
+            // #CP has an error code only where CET exists.
+            let code = exception_error_code(ev, pe, vmx.caps.cet)?;
+            if let Some(code) = code {
+                cur.write(Ctl32::EntryExceptionError, code)?;
             }
             cur.write(
                 Ctl32::EntryIntrInfo,
-                intr_info(vec, intr_type::HW_EXCEPTION, code),
+                intr_info(ev.vie_vector, intr_type::HW_EXCEPTION, code.is_some()),
             )?;
             ev.vie_type = VCPU_INJECT_NONE as u8;
         }
