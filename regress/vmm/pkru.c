@@ -11,8 +11,9 @@
  * CR4.PKE and PKRU 0xfffffffc, as OpenBSD does, when the CPU has PKU;
  * qemu-svm-pku, bochs-vmx-tgl) the guest must see PKU, keep its own PKRU
  * across exits, and the host's PKRU must be what it was after every
- * exit (the driver switches PKRU around each entry, as upstream does;
- * without that, SVM left the guest's value in the host).  On a host
+ * exit to vmd (the driver switches PKRU with the guest's FPU state,
+ * rust/amd64/src/world.rs; without that, SVM left the guest's value in
+ * the host).  On a host
  * without (qemu-svm, bochs-vmx, bochs-svm) the guest must not see PKU
  * (it then stops, OUT 0x73: QEMU's SVM takes a CR4.PKE the CPU lacks and
  * fails the next VMRUN instead of raising #GP, so the guest does not try).

@@ -330,8 +330,8 @@ fn xsave_size_for(h: &impl HostCpuid, host: &CpuidHost, xcr0: u64) -> u32 {
 /// The host facts for a backend, on the CPU it is set up on.
 ///
 /// Upstream shows the guest PKU when the host's CR4 has PKE (`pkru`: both
-/// backends then switch PKRU around every entry, `crate::world`, and VMX
-/// lets the guest set CR4.PKE), and IBT when it has CET.  No backend
+/// backends then switch PKRU with the guest's FPU state, `crate::world`,
+/// and VMX lets the guest set CR4.PKE), and IBT when it has CET.  No backend
 /// loads a guest's CET state (and VMX keeps CR4.CET from the guest), so
 /// IBT stays hidden: `cet` is false.  XSETBV allows
 /// [`CpuidHost::guest_xcr0_mask`], PKRU included when `pkru`.
