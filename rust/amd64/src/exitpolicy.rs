@@ -7,6 +7,7 @@ use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 
 use vmm_abi::{
     vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, vm_mem_range, VCPU_INJECT_EX,
+    VCPU_INJECT_NONE,
 };
 use vmm_core::{RunCheck, NOCPU};
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
@@ -14,7 +15,7 @@ use vmm_kernel::Kernel;
 
 use crate::insn::msr;
 use crate::pvclock::{self, PvClock};
-use crate::x86::vector;
+use crate::x86::{vector, PSL_T};
 
 /// What an exit handler decided.
 pub(crate) enum Next {
@@ -159,6 +160,21 @@ pub(crate) fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
     ev.vie_vector = vector;
     ev.vie_type = VCPU_INJECT_EX as u8;
     ev.vie_errorcode = 0;
+}
+
+/// After an instruction the kernel emulated to its end (RIP advanced past
+/// it): the single-step trap the CPU would have raised after it when
+/// RFLAGS.TF is set, queued for the next entry unless an event already
+/// is (an exception the instruction raised comes first, as on the CPU;
+/// upstream queued #DB over it, so a refused WRMSR's #GP became a #DB on
+/// both backends).  True if #DB was queued: the backend sets DR6.BS.
+#[inline(always)]
+pub(crate) fn single_step(ev: &mut vcpu_inject_event, rflags: u64) -> bool {
+    let trap = rflags & PSL_T != 0 && u32::from(ev.vie_type) == VCPU_INJECT_NONE;
+    if trap {
+        queue_ex(ev, vector::DB);
+    }
+    trap
 }
 
 /// vmd's (or the driver's own) exception `ev`, as both backends inject
@@ -319,6 +335,29 @@ mod tests {
                 _ => assert_eq!((real, prot), (Ok(None), Ok(None)), "{v}"),
             }
         }
+    }
+
+    #[test]
+    fn single_step_never_replaces_a_queued_event() {
+        let none = vcpu_inject_event {
+            vie_vector: 0,
+            vie_errorcode: 0,
+            vie_type: VCPU_INJECT_NONE as u8,
+        };
+        // TF clear: nothing.
+        let mut e = none;
+        assert!(!single_step(&mut e, 0x2));
+        assert_eq!(u32::from(e.vie_type), VCPU_INJECT_NONE);
+        // TF set after an emulated CPUID: #DB.
+        let mut e = none;
+        assert!(single_step(&mut e, 0x102));
+        assert_eq!((u32::from(e.vie_type), e.vie_vector), (VCPU_INJECT_EX, 1));
+        // TF set, the instruction refused with #GP: the #GP stays (SVM
+        // queued #DB over it, as upstream on both backends).
+        let mut e = none;
+        queue_ex(&mut e, 13);
+        assert!(!single_step(&mut e, 0x102));
+        assert_eq!((u32::from(e.vie_type), e.vie_vector), (VCPU_INJECT_EX, 13));
     }
 
     #[test]

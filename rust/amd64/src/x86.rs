@@ -7,6 +7,9 @@ pub(crate) const PSL_T: u64 = 1 << 8;
 /// RFLAGS.IF.
 pub(crate) const PSL_I: u64 = 1 << 9;
 
+/// DR6.BS: the debug exception was a single-step trap.
+pub(crate) const DR6_BS: u64 = 1 << 14;
+
 /// CR0.PE.
 pub(crate) const CR0_PE: u64 = 1 << 0;
 /// CR0.TS.

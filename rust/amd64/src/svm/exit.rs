@@ -20,14 +20,14 @@ use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_CRX, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
 use crate::cpuid::{GuestCpuid, LiveCpuid};
 use crate::exitpolicy::{
-    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, single_step, write_vee,
+    write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::insn::msr;
 use crate::pvclock::PvClock;
 use crate::runloop::{self, LastExit, VendorRun};
 use crate::world::Hw;
-use crate::x86::{vector, CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
+use crate::x86::{vector, CR0_PE, CR0_PG, DR6_BS, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
 /// V_INTR_MISC: V_IGN_TPR (the virtual interrupt asked for the interrupt
 /// window ignores the TPR).
@@ -524,7 +524,7 @@ fn handle_exit<K: Kernel>(
     if update_rip {
         v.vmcb.rip = v.gs.rip;
         if rflags & PSL_T != 0 {
-            queue_ex(ev, vector::DB);
+            step(v, ev);
         }
     }
     // EFER.SVME stays set without upstream's `v_efer |= EFER_SVME` (and
@@ -532,6 +532,16 @@ fn handle_exit<K: Kernel>(
     // writes exit and keep it (`msr_exit`), and nothing else changes the
     // VMCB's EFER but vmd's register writes, which keep it too.
     Ok(next)
+}
+
+/// The single-step trap after an emulated instruction with RFLAGS.TF set
+/// (`exitpolicy::single_step`), and DR6.BS with it.
+#[cold]
+#[inline(never)]
+fn step<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
+    if single_step(ev, PSL_T) {
+        v.vmcb.dr6 |= DR6_BS;
+    }
 }
 
 /// `svm_handle_inout`: describes the port access for vmd; RIP is not

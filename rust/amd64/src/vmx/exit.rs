@@ -22,17 +22,15 @@ use super::{
 };
 use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
-    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, write_vee, write_vei,
-    wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, single_step, write_vee,
+    write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
 use crate::insn::msr;
 use crate::pvclock::PvClock;
 use crate::runloop::{self, LastExit, VendorRun};
 use crate::world::Hw;
-use crate::x86::{vector, CR0_TS, PSL_I, PSL_T};
+use crate::x86::{vector, CR0_TS, DR6_BS, PSL_I};
 
-/// DR6.BS (single step).
-const DR6_BS: u64 = 1 << 14;
 /// Interruptibility: blocking by STI, by MOV SS, by NMI.
 const INTST_STI: u32 = 1 << 0;
 const INTST_MOVSS: u32 = 1 << 1;
@@ -440,9 +438,8 @@ fn skip<K: Kernel>(
             intst & !(INTST_STI | INTST_MOVSS),
         )?;
     }
-    if st.gs.rflags & PSL_T != 0 && u32::from(ev.vie_type) == VCPU_INJECT_NONE {
+    if single_step(ev, st.gs.rflags) {
         st.gs.dr6 |= DR6_BS;
-        queue_ex(ev, vector::DB);
     }
     Ok(())
 }
