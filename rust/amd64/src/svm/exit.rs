@@ -544,28 +544,43 @@ fn step<K: Kernel>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
     }
 }
 
+/// IOIO intercept EXITINFO1 (APM Vol. 2, 15.10.2): IN (else OUT).
+const IOIO_IN: u64 = 1 << 0;
+/// IOIO EXITINFO1: string instruction.
+const IOIO_STR: u64 = 1 << 2;
+/// IOIO EXITINFO1: REP prefix.
+const IOIO_REP: u64 = 1 << 3;
+/// IOIO EXITINFO1: 8-bit operand.
+const IOIO_SZ8: u64 = 1 << 4;
+/// IOIO EXITINFO1: 16-bit operand.
+const IOIO_SZ16: u64 = 1 << 5;
+/// IOIO EXITINFO1: 32-bit operand.
+const IOIO_SZ32: u64 = 1 << 6;
+/// IOIO EXITINFO1: the port, bits 31:16.
+const IOIO_PORT_SHIFT: u32 = 16;
+
 /// `svm_handle_inout`: describes the port access for vmd; RIP is not
 /// advanced (vmd adds `vei_insn_len`).
 fn ioio<K: Kernel>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
     let info = v.vmcb.exitinfo1;
     let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
-    vei.vei_dir = if info & 1 != 0 {
+    vei.vei_dir = if info & IOIO_IN != 0 {
         VEI_DIR_IN
     } else {
         VEI_DIR_OUT
     } as u8;
-    vei.vei_string = ((info >> 2) & 1) as u8;
-    vei.vei_rep = ((info >> 3) & 1) as u8;
-    vei.vei_size = if info & 0x10 != 0 {
+    vei.vei_string = u8::from(info & IOIO_STR != 0);
+    vei.vei_rep = u8::from(info & IOIO_REP != 0);
+    vei.vei_size = if info & IOIO_SZ8 != 0 {
         1
-    } else if info & 0x20 != 0 {
+    } else if info & IOIO_SZ16 != 0 {
         2
-    } else if info & 0x40 != 0 {
+    } else if info & IOIO_SZ32 != 0 {
         4
     } else {
         0
     };
-    vei.vei_port = ((info >> 16) & 0xffff) as u16;
+    vei.vei_port = (info >> IOIO_PORT_SHIFT) as u16;
     vei.vei_data = v.vmcb.rax as u32;
     vei.vei_insn_len = v.vmcb.exitinfo2.wrapping_sub(v.vmcb.rip) as u8;
     write_vei(exit, &vei);

@@ -116,8 +116,9 @@ impl<K: Kernel> Svm<K> {
     pub fn new(k: K, caps: SvmCaps) -> Option<Self> {
         ASIDS.set_max(caps.max_asid);
         // CPUID 0x80000008 EBX bit 12: IBPB.
+        const CPUIDEBX_IBPB: u32 = 1 << 12;
         let ibpb = insn::cpuid(0x8000_0000, 0).eax >= 0x8000_0008
-            && insn::cpuid(0x8000_0008, 0).ebx & (1 << 12) != 0;
+            && insn::cpuid(0x8000_0008, 0).ebx & CPUIDEBX_IBPB != 0;
         k.pool_init(
             PoolId::VcpuFpu,
             size_of::<FpuArea>(),

@@ -700,10 +700,10 @@ impl<K: Kernel> Current<'_, K> {
     /// INVEPT single-context for `eptp` if the CPU has it, else
     /// all-context if it has that (bits 25 and 26 of `ept_vpid_cap`).
     pub fn invept(&self, ept_vpid_cap: u64, eptp: u64) -> KResult {
-        let kind = if ept_vpid_cap & (1 << 25) != 0 {
-            1
-        } else if ept_vpid_cap & (1 << 26) != 0 {
-            2
+        let kind = if ept_vpid_cap & CAP_INVEPT_SINGLE != 0 {
+            INV_SINGLE_CONTEXT
+        } else if ept_vpid_cap & CAP_INVEPT_ALL != 0 {
+            INV_ALL_CONTEXT
         } else {
             return Ok(());
         };
@@ -715,10 +715,10 @@ impl<K: Kernel> Current<'_, K> {
     /// INVVPID single-context for `vpid` if the CPU has it, else
     /// all-context (bits 41 and 42 of `ept_vpid_cap`).
     pub fn invvpid(&self, ept_vpid_cap: u64, vpid: u16) -> KResult {
-        let kind = if ept_vpid_cap & (1 << 41) != 0 {
-            1
-        } else if ept_vpid_cap & (1 << 42) != 0 {
-            2
+        let kind = if ept_vpid_cap & CAP_INVVPID_SINGLE != 0 {
+            INV_SINGLE_CONTEXT
+        } else if ept_vpid_cap & CAP_INVVPID_ALL != 0 {
+            INV_ALL_CONTEXT
         } else {
             return Ok(());
         };
@@ -866,6 +866,19 @@ impl<K: Kernel> Current<'_, K> {
     }
 }
 
+/// IA32_VMX_EPT_VPID_CAP: INVEPT single-context supported.
+const CAP_INVEPT_SINGLE: u64 = 1 << 25;
+/// IA32_VMX_EPT_VPID_CAP: INVEPT all-context supported.
+const CAP_INVEPT_ALL: u64 = 1 << 26;
+/// IA32_VMX_EPT_VPID_CAP: INVVPID single-context supported.
+const CAP_INVVPID_SINGLE: u64 = 1 << 41;
+/// IA32_VMX_EPT_VPID_CAP: INVVPID all-context supported.
+const CAP_INVVPID_ALL: u64 = 1 << 42;
+/// INVEPT/INVVPID type: single context.
+const INV_SINGLE_CONTEXT: u64 = 1;
+/// INVEPT/INVVPID type: all contexts.
+const INV_ALL_CONTEXT: u64 = 2;
+
 /// IA32_FEATURE_CONTROL: locked.
 const FC_LOCK: u64 = 1 << 0;
 /// IA32_FEATURE_CONTROL: VMXON allowed outside SMX.
@@ -917,9 +930,9 @@ pub fn cpu_vmx_on(
         unsafe { insn::lcr4(cr4 & !CR4_VMXE) };
         return Err(VmxOnError::Vmxon);
     }
-    if ept_vpid_cap & (1 << 26) != 0 {
+    if ept_vpid_cap & CAP_INVEPT_ALL != 0 {
         // SAFETY: in VMX root operation; all-context INVEPT is supported.
-        let _ = unsafe { insn::invept(2, 0) };
+        let _ = unsafe { insn::invept(INV_ALL_CONTEXT, 0) };
     }
     Ok(())
 }
