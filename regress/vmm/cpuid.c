@@ -9,7 +9,10 @@
  *     frequency / 100, 0) when the host has no leaf 0x15;
  *  3. leaf 1 OSXSAVE follows the guest's CR4; leaf 0xD sub-leaf 0 gives
  *     the size for the guest's XCR0 in EBX and for the host's components
- *     in ECX, and the host's components in EAX;
+ *     in ECX, and the host's components in EAX; where the host uses
+ *     protection keys (OSPKE), leaf 7 shows PKU and leaf 0xD the PKRU
+ *     component (EAX bit 9, its area in ECX and, with XCR0.PKRU, EBX),
+ *     and XSETBV takes XCR0.PKRU; elsewhere neither is shown;
  *  4. VMX: MISC_ENABLE bit 22 ("limit CPUID maxval") makes the maximum 2
  *     and every higher basic leaf leaf 2; clearing it undoes that.
  * The guest is a small real-mode server: vmd (this program) gives it an
@@ -190,8 +193,8 @@ main(void)
 	struct vm_create_params vcp;
 	struct regs g, h0, w;
 	uint64_t freq, hxcr0;
-	uint32_t max, lo, hi;
-	int invariant, intel;
+	uint32_t max, lo, hi, all;
+	int invariant, intel, pke;
 
 	fd = vmm_open_or_skip();
 	id = create_vm(fd, "cpuid", &vcp);
@@ -219,18 +222,35 @@ main(void)
 	} else if (h0.a >= 0x15)
 		check("leaf 0x15 (host)", guest(0x15, 0), host(0x15, 0));
 
-	/* 3. OSXSAVE and leaf 0xD. */
+	/* 3. PKU, OSXSAVE and leaf 0xD. */
+	pke = h0.a >= 7 && (host(7, 0).c & (1U << 4));	/* OSPKE */
+	if (((guest(7, 0).c >> 3) & 1) != pke)
+		errx(1, "leaf 7 ECX 0x%x: PKU %s, the host %s protection keys",
+		    guest(7, 0).c, pke ? "hidden" : "shown",
+		    pke ? "uses" : "does not use");
 	CHECK((guest(1, 0).c & OSXSAVE) == 0);
 	if (h0.a >= 0xd && (host(1, 0).c & OSXSAVE)) {
 		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 		hxcr0 = ((uint64_t)hi << 32 | lo) & 0x602ff;
 		op(OP_CR4, CR4_OSXSAVE, 0);
 		CHECK(guest(1, 0).c & OSXSAVE);
-		/* The host's XCR0 here is the kernel's xsave_mask. */
-		w = (struct regs){ (uint32_t)hxcr0, host(0xd, 0).b,
-		    host(0xd, 0).b, (uint32_t)(hxcr0 >> 32) };
+		/*
+		 * The host's XCR0 here is the kernel's xsave_mask; PKRU's
+		 * area is where the CPU's sub-leaf 9 puts it.
+		 */
+		all = host(0xd, 0).b;
+		if (pke && host(0xd, 9).b + host(0xd, 9).a > all)
+			all = host(0xd, 9).b + host(0xd, 9).a;
+		w = (struct regs){ (uint32_t)hxcr0 | (pke ? 0x200 : 0),
+		    host(0xd, 0).b, all, (uint32_t)(hxcr0 >> 32) };
 		op(OP_XCR0, hxcr0, 0);
 		check("leaf 0xd.0, XCR0 = host's", guest(0xd, 0), w);
+		if (pke) {
+			op(OP_XCR0, hxcr0 | 0x200, 0);
+			w.b = all;
+			check("leaf 0xd.0, XCR0 = host's and PKRU",
+			    guest(0xd, 0), w);
+		}
 		op(OP_XCR0, 3, 0);
 		w.b = 576;
 		check("leaf 0xd.0, XCR0 = x87|SSE", guest(0xd, 0), w);

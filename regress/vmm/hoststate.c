@@ -5,7 +5,11 @@
  * kernel (CPUID) a few times and then to vmd (OUT).  Afterwards, in
  * the testbed (which runs programs at CPL 0), the host's GDTR and IDTR
  * (bases and limits: a VMX exit sets the limits to 0xffff), TR, LDTR and
- * those MSRs must be what they were before, and on SVM its DS, ES, FS,
+ * those MSRs, DR7 (the guest set DR0 and enabled it in its DR7: its DR0
+ * stays in the CPU, which is harmless only while the host's DR7 is the
+ * host's), XCR0 and PKRU (where the host uses protection keys) must be
+ * what they were before (rust/amd64/src/world.rs HOST_STATE lists what
+ * is switched and how), and on SVM its DS, ES, FS,
  * GS and SS selectors too (the #VMEXIT reloads ES/SS/DS from the host
  * save area, VMLOAD FS/GS).  A VMX exit loads the selectors of the VMCS
  * host-state area, the kernel's data selector, as upstream.
@@ -62,6 +66,10 @@ __asm__(
 "	wrmsr\n"
 "	inc	%ecx\n"					/* SYSENTER_EIP */
 "	wrmsr\n"
+"	mov	$0x1234, %eax\n"			/* DR0: a breakpoint */
+"	mov	%eax, %dr0\n"
+"	mov	$0x3, %eax\n"				/* DR7: L0, G0 */
+"	mov	%eax, %dr7\n"
 "	mov	$5, %esi\n"
 "1:	xor	%eax, %eax\n"
 "	cpuid\n"
@@ -85,6 +93,8 @@ struct hoststate {
 	uint16_t	tr, ldtr;
 	unsigned char	gdtr[10], idtr[10];
 	uint64_t	msr[10];
+	uint64_t	dr7, xcr0;
+	uint32_t	pkru;
 #endif
 };
 
@@ -122,8 +132,26 @@ host_state(struct hoststate *h)
 		__asm__ volatile("sidt %0" : "=m"(h->idtr));
 		__asm__ volatile("str %0" : "=r"(h->tr));
 		__asm__ volatile("sldt %0" : "=r"(h->ldtr));
+		uint32_t a, b, c, d;
+
 		for (i = 0; i < 10; i++)
 			h->msr[i] = rdmsr(msrs[i]);
+		__asm__ volatile("mov %%dr7, %0" : "=r"(h->dr7));
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+		    : "a"(1), "c"(0));
+		if (c & (1U << 27)) {			/* OSXSAVE */
+			__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+			h->xcr0 = (uint64_t)d << 32 | a;
+		}
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+		    : "a"(0), "c"(0));
+		if (a >= 7) {
+			__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c),
+			    "=d"(d) : "a"(7), "c"(0));
+			if (c & (1U << 4))		/* OSPKE */
+				__asm__ volatile("rdpkru" : "=a"(h->pkru),
+				    "=d"(d) : "c"(0));
+		}
 	}
 #endif
 }
@@ -142,6 +170,14 @@ same(const struct hoststate *a, const struct hoststate *b, int svm)
 	CHECK(memcmp(a->idtr, b->idtr, sizeof(a->idtr)) == 0);
 	CHECK(a->tr == b->tr);
 	CHECK(a->ldtr == b->ldtr);
+	if (a->dr7 != b->dr7)
+		errx(1, "host DR7 0x%llx, was 0x%llx",
+		    (unsigned long long)b->dr7, (unsigned long long)a->dr7);
+	if (a->xcr0 != b->xcr0)
+		errx(1, "host XCR0 0x%llx, was 0x%llx",
+		    (unsigned long long)b->xcr0, (unsigned long long)a->xcr0);
+	if (a->pkru != b->pkru)
+		errx(1, "host PKRU 0x%x, was 0x%x", b->pkru, a->pkru);
 	for (i = 0; i < 10; i++)
 		if (a->msr[i] != b->msr[i])
 			errx(1, "host MSR 0x%x: 0x%llx, was 0x%llx", msrs[i],

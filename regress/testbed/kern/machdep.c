@@ -136,6 +136,22 @@ fpu_init(struct cpu_info *ci)
 		xsave_mask = xcr0;
 	}
 
+	/*
+	 * Protection keys, as OpenBSD's cpu_init enables them: CR4.PKE
+	 * when the CPU has PKU, and PKRU as the kernel keeps it for every
+	 * process (PGK_VALUE: key 0 accessible, keys 1-15 not), so that a
+	 * guest's WRPKRU left in the host would show (regress/vmm/pkru.c).
+	 */
+	CPUID_LEAF(0, 0, a, b, c, d);
+	if (a >= 7) {
+		CPUID_LEAF(7, 0, a, b, c, d);
+		if (c & (1U << 3)) {		/* SEFF0ECX_PKU */
+			lcr4(rcr4() | 0x400000);	/* CR4_PKE */
+			__asm volatile("wrpkru" : : "a"(0xfffffffcU), "c"(0),
+			    "d"(0));
+		}
+	}
+
 	/* The state fpusavereset() leaves behind. */
 	fpu_initstate.fp_fxsave.fx_fcw = __INITIAL_NPXCW__;
 	fpu_initstate.fp_fxsave.fx_mxcsr = __INITIAL_MXCSR__;

@@ -329,19 +329,19 @@ fn xsave_size_for(h: &impl HostCpuid, host: &CpuidHost, xcr0: u64) -> u32 {
 
 /// The host facts for a backend, on the CPU it is set up on.
 ///
-/// Upstream shows the guest PKU when the host's CR4 has PKE, and IBT when
-/// it has CET.  Neither backend switches PKRU between host and guest or
-/// loads a guest's CET state (and VMX keeps CR4.PKE and CR4.CET from the
-/// guest), so both stay hidden here: `pkru` and `cet` are false.  (XSETBV,
-/// `exitpolicy::xsetbv_value`, takes the kernel's `xsave_mask`, which
-/// never has PKRU; with `pkru` on it must allow [`CpuidHost::guest_xcr0_mask`].)
-pub fn host_for_backend<K: KernelAmd64>(k: &K) -> CpuidHost {
+/// Upstream shows the guest PKU when the host's CR4 has PKE (`pkru`: both
+/// backends then switch PKRU with the guest's FPU state, `crate::world`,
+/// and VMX lets the guest set CR4.PKE), and IBT when it has CET.  No backend
+/// loads a guest's CET state (and VMX keeps CR4.CET from the guest), so
+/// IBT stays hidden: `cet` is false.  XSETBV allows
+/// [`CpuidHost::guest_xcr0_mask`], PKRU included when `pkru`.
+pub fn host_for_backend<K: KernelAmd64>(k: &K, pkru: bool) -> CpuidHost {
     CpuidHost::probe(
         &LiveCpuid,
         HostState {
             tsc_invariant: k.tsc_is_invariant(),
             xsave_mask: k.xsave_mask(),
-            pkru: false,
+            pkru,
             cet: false,
         },
     )

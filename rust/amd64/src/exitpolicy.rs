@@ -7,13 +7,16 @@ use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 
 use vmm_abi::{
     vcpu_inject_event, vm_exit, vm_exit_eptviolation, vm_exit_inout, vm_mem_range, VCPU_INJECT_EX,
+    VCPU_INJECT_NONE,
 };
 use vmm_core::{RunCheck, NOCPU};
 use vmm_kernel::mem::PmapBox;
 use vmm_kernel::pod::{as_bytes, as_bytes_mut, zeroed};
 use vmm_kernel::KernelAmd64;
 
+use crate::insn::msr;
 use crate::pvclock::{self, PvClock};
+use crate::x86::{vector, PSL_T};
 
 /// What an exit handler decided.
 pub(crate) enum Next {
@@ -160,6 +163,52 @@ pub(crate) fn queue_ex(ev: &mut vcpu_inject_event, vector: u8) {
     ev.vie_errorcode = 0;
 }
 
+/// After an instruction the kernel emulated to its end (RIP advanced past
+/// it): the single-step trap the CPU would have raised after it when
+/// RFLAGS.TF is set, queued for the next entry unless an event already
+/// is (an exception the instruction raised comes first, as on the CPU;
+/// upstream queued #DB over it, so a refused WRMSR's #GP became a #DB on
+/// both backends).  True if #DB was queued: the backend sets DR6.BS.
+#[inline(always)]
+pub(crate) fn single_step(ev: &mut vcpu_inject_event, rflags: u64) -> bool {
+    let trap = rflags & PSL_T != 0 && u32::from(ev.vie_type) == VCPU_INJECT_NONE;
+    if trap {
+        queue_ex(ev, vector::DB);
+    }
+    trap
+}
+
+/// vmd's (or the driver's own) exception `ev`, as both backends inject
+/// it: the error code to deliver with it, if any (`Some`), or `EINVAL`
+/// for a vector that is no exception (upstream's rule: the vcpu fails).
+/// #DF, #TS, #NP, #SS, #GP, #PF and #AC push an error code in protected
+/// mode (`pe`), #AC's always 0 (`ev`'s is set so); #CP does where the
+/// CPU has CET (`cp_code`); the other exceptions push none (vector 2 is
+/// the NMI, not an exception).
+#[inline(always)]
+pub(crate) fn exception_error_code(
+    ev: &mut vcpu_inject_event,
+    pe: bool,
+    cp_code: bool,
+) -> vmm_kernel::KResult<Option<u32>> {
+    let code = match ev.vie_vector {
+        vector::DF | vector::TS..=vector::PF | vector::AC => {
+            if ev.vie_vector == vector::AC {
+                ev.vie_errorcode = 0;
+            }
+            pe
+        }
+        vector::CP => pe && cp_code,
+        vector::DE
+        | vector::DB
+        | vector::BP..=vector::NM
+        | vector::MF
+        | vector::MC..=vector::VE => false,
+        _ => return Err(vmm_kernel::Errno::EINVAL),
+    };
+    Ok(code.then_some(ev.vie_errorcode))
+}
+
 /// `vmm_handle_xsetbv`: the XCR0 value EDX:EAX may be set to by a guest
 /// at `cpl` with `rcx`, or `None` for #GP.  Only features the host
 /// enabled (of x87, SSE, AVX, the AVX-512 state and PKRU); x87 must stay
@@ -177,7 +226,7 @@ pub(crate) fn xsetbv_value(host_mask: u64, cpl: u8, rcx: u64, rax: u64, rdx: u64
 }
 
 /// IA32_PAT.
-pub(crate) const MSR_PAT: u32 = 0x277;
+pub(crate) const MSR_PAT: u32 = msr::PAT;
 
 /// What a WRMSR both backends emulate alike came to.
 pub(crate) enum Wrmsr {
@@ -230,7 +279,7 @@ pub(crate) fn wrmsr_shared<K: KernelAmd64>(
 /// microcode and platform IDs read as 0, PAT as the guest wrote it.
 pub(crate) fn rdmsr_shared(msr: u32, shadow_pat: u64) -> Option<u64> {
     match msr {
-        0x8b | 0x17 => Some(0),
+        msr::BIOS_SIGN | msr::PLATFORM_ID => Some(0),
         MSR_PAT => Some(shadow_pat),
         _ => None,
     }
@@ -257,6 +306,59 @@ mod tests {
         assert_eq!(xsetbv_value(HOST, 0, 0, 0x5, 0), None, "AVX without SSE");
         assert_eq!(xsetbv_value(HOST, 0, 0, 0x1, 1), None, "not the host's");
         assert_eq!(xsetbv_value(0x3, 0, 0, 0x7, 0), None, "AVX the host lacks");
+    }
+
+    #[test]
+    fn exception_error_codes_by_vector() {
+        let ev = |v: u8| vcpu_inject_event {
+            vie_vector: v,
+            vie_errorcode: 0x1234,
+            vie_type: VCPU_INJECT_EX as u8,
+        };
+        for v in 0u8..=255 {
+            let mut e = ev(v);
+            let real = exception_error_code(&mut e, false, true);
+            let mut e = ev(v);
+            let prot = exception_error_code(&mut e, true, true);
+            let mut e = ev(v);
+            let no_cet = exception_error_code(&mut e, true, false);
+            match v {
+                // NMI (2), the reserved vectors and interrupts: not
+                // exceptions vmd may inject.
+                2 | 9 | 15 | 22..=255 => {
+                    assert!(real.is_err() && prot.is_err(), "{v}");
+                }
+                8 | 10..=14 => {
+                    assert_eq!((real, prot), (Ok(None), Ok(Some(0x1234))), "{v}");
+                }
+                17 => assert_eq!(prot, Ok(Some(0)), "#AC's code is 0"),
+                21 => assert_eq!((prot, no_cet), (Ok(Some(0x1234)), Ok(None)), "#CP"),
+                _ => assert_eq!((real, prot), (Ok(None), Ok(None)), "{v}"),
+            }
+        }
+    }
+
+    #[test]
+    fn single_step_never_replaces_a_queued_event() {
+        let none = vcpu_inject_event {
+            vie_vector: 0,
+            vie_errorcode: 0,
+            vie_type: VCPU_INJECT_NONE as u8,
+        };
+        // TF clear: nothing.
+        let mut e = none;
+        assert!(!single_step(&mut e, 0x2));
+        assert_eq!(u32::from(e.vie_type), VCPU_INJECT_NONE);
+        // TF set after an emulated CPUID: #DB.
+        let mut e = none;
+        assert!(single_step(&mut e, 0x102));
+        assert_eq!((u32::from(e.vie_type), e.vie_vector), (VCPU_INJECT_EX, 1));
+        // TF set, the instruction refused with #GP: the #GP stays (SVM
+        // queued #DB over it, as upstream on both backends).
+        let mut e = none;
+        queue_ex(&mut e, 13);
+        assert!(!single_step(&mut e, 0x102));
+        assert_eq!((u32::from(e.vie_type), e.vie_vector), (VCPU_INJECT_EX, 13));
     }
 
     #[test]

@@ -103,6 +103,48 @@ pub unsafe fn lcr4(v: u64) {
     unsafe { asm!("mov cr4, {}", in(reg) v, options(nostack, preserves_flags)) };
 }
 
+/// Proof that CR4.PKE is set on this CPU, so that RDPKRU and WRPKRU do
+/// not fault: protection keys are in use by the host and its PKRU is the
+/// host's to keep.  The kernel sets CR4.PKE at boot on every CPU alike
+/// (OpenBSD's `cpu_init` when the CPU has PKU) and never clears it, so a
+/// proof made on one CPU holds on all of them for as long as the system
+/// runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Pke(());
+
+impl Pke {
+    /// `Some` if this CPU runs with CR4.PKE (upstream's `pkru_enabled`).
+    pub fn probe() -> Option<Pke> {
+        (rcr4() & crate::x86::CR4_PKE != 0).then_some(Pke(()))
+    }
+
+    /// RDPKRU.
+    #[inline(always)]
+    pub fn read(self) -> u32 {
+        let v: u32;
+        // SAFETY: CR4.PKE is set (the proof), so RDPKRU with ECX = 0 only
+        // reads PKRU into EAX and clears EDX.
+        unsafe {
+            asm!("rdpkru", in("ecx") 0u32, out("eax") v, out("edx") _,
+                 options(nostack, preserves_flags, nomem));
+        }
+        v
+    }
+
+    /// WRPKRU.  Not `nomem`: PKRU decides which user pages the kernel
+    /// may touch.
+    #[inline(always)]
+    pub fn write(self, v: u32) {
+        // SAFETY: CR4.PKE is set (the proof); WRPKRU with ECX = EDX = 0
+        // only loads PKRU, which governs data accesses to user-mode pages
+        // (callers put the host's value back before any such access).
+        unsafe {
+            asm!("wrpkru", in("eax") v, in("ecx") 0u32, in("edx") 0u32,
+                 options(nostack, preserves_flags));
+        }
+    }
+}
+
 /// Reads an extended control register (XGETBV).
 ///
 /// # Safety
@@ -392,6 +434,34 @@ pub mod msr {
     pub const VM_HSAVE_PA: u32 = 0xc001_0117;
     /// Intel: feature control (lock, VMX outside SMX).
     pub const IA32_FEATURE_CONTROL: u32 = 0x3a;
+    /// IA32_FEATURE_CONTROL under its short name.
+    pub const FEATURE_CONTROL: u32 = IA32_FEATURE_CONTROL;
+    /// IA32_TIME_STAMP_COUNTER.
+    pub const TSC: u32 = 0x10;
+    /// IA32_PLATFORM_ID.
+    pub const PLATFORM_ID: u32 = 0x17;
+    /// IA32_BIOS_SIGN_ID (microcode revision).
+    pub const BIOS_SIGN: u32 = 0x8b;
+    /// IA32_MISC_ENABLE.
+    pub const MISC_ENABLE: u32 = 0x1a0;
+    /// IA32_SMM_MONITOR_CTL.
+    pub const SMM_MONITOR_CTL: u32 = 0x9b;
+    /// IA32_S_CET.
+    pub const S_CET: u32 = 0x6a2;
+    /// IA32_PL0_SSP.
+    pub const PL0_SSP: u32 = 0x6a4;
+    /// IA32_INTERRUPT_SSP_TABLE_ADDR.
+    pub const ISST: u32 = 0x6a8;
+    /// AMD HWCR.
+    pub const HWCR: u32 = 0xc001_0015;
+    /// AMD P-state definition 0.
+    pub const PSTATE_DEF0: u32 = 0xc001_0064;
+    /// AMD SEV_STATUS.
+    pub const SEV_STATUS: u32 = 0xc001_0131;
+    /// AMD INT_PENDING_MSG (read as 0 by upstream's SVM RDMSR).
+    pub const INT_PENDING_MSG: u32 = 0xc001_0055;
+    /// AMD DE_CFG.
+    pub const DE_CFG: u32 = 0xc001_1029;
     /// Intel: VMX basic information.
     pub const IA32_VMX_BASIC: u32 = 0x480;
     /// Intel: primary processor-based controls capability.

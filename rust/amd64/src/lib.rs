@@ -92,8 +92,10 @@ pub(crate) mod exitpolicy;
 pub mod gstate;
 pub mod insn;
 pub mod pvclock;
+pub(crate) mod runloop;
 pub mod svm;
 pub mod vmx;
+pub mod world;
 pub(crate) mod x86;
 
 use vmm_abi::{vcpu_reg_state, vm_create_params, vm_mem_range};

@@ -3,7 +3,7 @@
 use core::sync::atomic::Ordering;
 
 use vmm_abi::{vcpu_state, vm_run_params, VM_EXIT_NONE, VM_EXIT_TERMINATED};
-use vmm_kernel::user::{copyin, copyout};
+use vmm_kernel::user::{copyin_into, copyout};
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::backend::{Backend, RunCheck, RunRequest};
@@ -46,8 +46,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         }
 
         let uexit = vrp.vrp_exit as u64;
-        match copyin(&self.k, uexit) {
-            Ok(e) => inner.exit = e,
+        // In place: the record is large (the register state), and this is
+        // every exit to vmd.  A failed copy leaves part of it; the next
+        // run copies it in again before anything reads it.
+        match copyin_into(&self.k, uexit, &mut inner.exit) {
+            Ok(()) => {}
             Err(e) => {
                 vcpu.state.store(vcpu_state::STOPPED, Ordering::Release);
                 return Err(e);

@@ -10,6 +10,13 @@ pub fn copyin<K: Kernel, T: Pod>(k: &K, uaddr: u64) -> KResult<T> {
     Ok(v)
 }
 
+/// Copies a `T` in from user address `uaddr` into `dst`, in place (no
+/// zeroed temporary, no move: for large records on a hot path).  On
+/// failure `dst` may hold part of the user's bytes.
+pub fn copyin_into<K: Kernel, T: Pod>(k: &K, uaddr: u64, dst: &mut T) -> KResult {
+    k.copyin(uaddr, as_bytes_mut(dst))
+}
+
 /// Copies `v` out to user address `uaddr`.
 pub fn copyout<K: Kernel, T: Pod>(k: &K, v: &T, uaddr: u64) -> KResult {
     k.copyout(as_bytes(v), uaddr)

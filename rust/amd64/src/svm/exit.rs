@@ -9,26 +9,40 @@ use vmm_abi::{
     SVM_VMEXIT_NMI, SVM_VMEXIT_NPF, SVM_VMEXIT_RDTSCP, SVM_VMEXIT_SHUTDOWN, SVM_VMEXIT_SKINIT,
     SVM_VMEXIT_STGI, SVM_VMEXIT_VINTR, SVM_VMEXIT_VMLOAD, SVM_VMEXIT_VMMCALL, SVM_VMEXIT_VMRUN,
     SVM_VMEXIT_VMSAVE, SVM_VMEXIT_XSETBV, VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI,
-    VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST,
-    VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+    VCPU_INJECT_NONE, VEE_BYTES_VALID, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEI_DIR_IN,
+    VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use super::switch;
-use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_I, CLEAN_TPR};
+use super::vmcb::{intercept1, tlb, CLEAN_ALL, CLEAN_CRX, CLEAN_I, CLEAN_TPR};
 use super::{Svm, SvmVcpu, SvmVm};
 use crate::cpuid::{GuestCpuid, LiveCpuid};
 use crate::exitpolicy::{
-    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
-    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, single_step, write_vee,
+    write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
-use crate::x86::{CR0_PE, CR0_PG, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
+use crate::insn::msr;
+use crate::pvclock::PvClock;
+use crate::runloop::{self, LastExit, VendorRun};
+use crate::world::Hw;
+use crate::x86::{vector, CR0_PE, CR0_PG, DR6_BS, EFER_LMA, EFER_LME, EFER_SVME, PSL_I, PSL_T};
 
+/// V_INTR_MISC: V_IGN_TPR (the virtual interrupt asked for the interrupt
+/// window ignores the TPR).
+const V_IGN_TPR: u8 = 0x10;
+/// DE_CFG bit 1: LFENCE is dispatch-serialising.
+const DE_CFG_LFENCE_SERIALIZE: u64 = 1 << 1;
 /// EVENTINJ valid bit.
 const EVENT_VALID: u64 = 1 << 31;
 /// EVENTINJ: error code valid.
 const EVENT_EV: u64 = 1 << 11;
+/// EVENTINJ/EXITINTINFO: the type (bits 10:8).
+const TYPE_MASK: u64 = 7 << 8;
+/// EVENTINJ/EXITINTINFO: vector, type and error-code-valid bits, what
+/// tells two events apart.
+const EVENT_KIND: u64 = 0x7ff;
 /// EVENTINJ types.
 const TYPE_INTR: u64 = 0 << 8;
 const TYPE_NMI: u64 = 2 << 8;
@@ -45,15 +59,14 @@ pub(super) fn run<K: KernelAmd64>(
     check: impl Fn() -> RunCheck,
 ) -> KResult<RunExit> {
     let k = svm.k;
-    let vm = &VmRun::new(vm, req.ranges);
-    req.intr
-        .store(u16::from(req.intr_pending), Ordering::Release);
     // vmd asked for SEV or SEV-ES (the VMCB enables them, as upstream)
     // on a CPU without it: VMRUN would fail its consistency checks
     // (VMEXIT_INVALID) and the vcpu with EINVAL, as under upstream.  Said
     // here, so that it does not depend on whether the CPU (or an emulator
     // that ignores those bits) checks.
     if (v.sev && !svm.caps.sev) || (v.seves && !svm.caps.sev_es) {
+        req.intr
+            .store(u16::from(req.intr_pending), Ordering::Release);
         k.log(
             c"vmm: svm: SEV %lu / SEV-ES %lu requested, not supported\n",
             u64::from(v.sev),
@@ -61,108 +74,143 @@ pub(super) fn run<K: KernelAmd64>(
         );
         return Err(Errno::EINVAL);
     }
-
-    // vmd's answer to the previous exit.
-    match v.gs.exit_reason {
-        SVM_VMEXIT_IOIO => {
-            // SAFETY-free union read: the exit record is plain data.
-            let vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
-            let vei = read_vei(req.exit).unwrap_or(vei);
-            if u32::from(vei.vei_dir) == VEI_DIR_IN {
-                v.gs.rax = u64::from(vei.vei_data);
-                v.vmcb.rax = v.gs.rax;
-            }
-            let rip = req
-                .exit
-                .vrs
-                .vrs_gprs
-                .get(VCPU_REGS_RIP)
-                .copied()
-                .unwrap_or(0);
-            v.gs.rip = rip;
-            v.vmcb.rip = rip;
-        }
-        SVM_VMEXIT_NPF => {
-            let vrs = req.exit.vrs;
-            svm.writeregs(v, u64::from(VM_RWREGS_GPRS), &vrs);
-        }
-        _ => {}
-    }
-    *req.exit = vmm_kernel::pod::zeroed();
-
-    let mut cpu: Option<u32> = None;
-    let mut host_pa = 0u64;
+    let vm = &VmRun::new(vm, req.ranges);
     let me = core::ptr::from_ref(&*v) as usize;
-    let pv = crate::pvclock::PvClock {
-        gpa: req.pvclock_gpa,
-        version: req.pvclock_version,
+    let mut ctx = SvmRun {
+        svm,
+        vm,
+        v,
+        cpu: None,
+        host_pa: 0,
+        me,
     };
-    // Some while the guest's FPU state is loaded and GIF is clear, across
-    // the exits that go straight back to the guest (switch::Live); the
-    // CPU is published in `req.curcpu` for as long.
-    let mut live: Option<switch::Live> = None;
-    // `req.intr` as the loop last looked at it (see `take_cpu`).
-    let mut intr_seen = req.intr_pending;
-    let result = loop {
-        if live.is_none() {
-            // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at every exit but CPUID, the
-            // interrupt window and most MSRs, and with the run (when the
-            // scheduler wants the CPU at the latest).
-            crate::pvclock::update(&k, &vm.pmap, &pv);
-            let this = k.cpu_id();
-            if cpu != Some(this) {
-                host_pa = match svm.host_areas.pa(this) {
-                    Some(pa) => pa,
-                    None => {
-                        // May sleep and migrate: look at the CPU again.
-                        if let Err(e) = svm.host_areas.alloc(&k, this) {
-                            break Err(e);
-                        }
-                        continue;
-                    }
-                };
-                cpu = Some(this);
-                if v.last_cpu != Some(this) {
-                    v.vmcb.tlb_control = if svm.caps.flush_by_asid {
-                        tlb::FLUSH_ASID
-                    } else {
-                        tlb::FLUSH_ALL
-                    };
-                    v.vmcb.vmcb_clean_bits = 0;
-                }
-                v.last_cpu = Some(this);
-            }
-        }
+    let exit_reason = runloop::run(&k, &mut ctx, req, check)?;
+    Ok(RunExit {
+        exit_reason,
+        irqready: ctx.v.irqready,
+    })
+}
 
-        if let Err(e) = inject(v, req.inject) {
-            break Err(e);
-        }
+/// One run of an SVM vcpu: what the shared loop (`crate::runloop`)
+/// needs of the backend.
+struct SvmRun<'a, 'r, K: KernelAmd64> {
+    svm: &'a Svm<K>,
+    vm: &'a VmRun<'r, SvmVm<K>>,
+    v: &'a mut SvmVcpu<K>,
+    /// The CPU the host state page and the TLB were set up for.
+    cpu: Option<u32>,
+    /// That CPU's host state page.
+    host_pa: u64,
+    /// The vcpu, by address (the IBPB slot's value).
+    me: usize,
+}
 
-        let l = match &live {
-            Some(l) => l,
+impl<K: KernelAmd64> VendorRun<K> for SvmRun<'_, '_, K> {
+    type Live = switch::Live;
+    type Exit = u32;
+
+    #[inline(always)]
+    fn last_exit(&self) -> LastExit {
+        match self.v.gs.exit_reason {
+            SVM_VMEXIT_IOIO => LastExit::Io,
+            SVM_VMEXIT_NPF => LastExit::Mmio,
+            _ => LastExit::Other,
+        }
+    }
+
+    #[inline(always)]
+    fn rax(&self) -> u64 {
+        self.v.vmcb.rax
+    }
+
+    #[inline(always)]
+    fn set_rax(&mut self, v: u64) {
+        self.v.gs.rax = v;
+        self.v.vmcb.rax = v;
+    }
+
+    #[inline(always)]
+    fn set_rip(&mut self, rip: u64) -> KResult {
+        self.v.gs.rip = rip;
+        self.v.vmcb.rip = rip;
+        Ok(())
+    }
+
+    fn set_gprs(&mut self, vrs: &vmm_abi::vcpu_reg_state) -> KResult {
+        self.svm.writeregs(self.v, u64::from(VM_RWREGS_GPRS), vrs);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn cancel_window(&mut self) -> KResult {
+        if self.v.vmcb.intercept1 & intercept1::VINTR != 0 {
+            vintr_off(self.v);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn pmap(&self) -> &vmm_kernel::mem::PmapBox<K> {
+        &self.vm.pmap
+    }
+
+    #[inline(always)]
+    fn prepare_cpu(&mut self) -> KResult<bool> {
+        let svm = self.svm;
+        let this = svm.k.cpu_id();
+        if self.cpu == Some(this) {
+            return Ok(true);
+        }
+        self.host_pa = match svm.host_areas.pa(this) {
+            Some(pa) => pa,
             None => {
-                // IBPB when another vcpu ran on this CPU last (upstream's
-                // rule).  While live, none can have.
-                let last = cpu.and_then(|c| svm.last_vcpu.get(c as usize));
-                let last = if svm.ibpb { last } else { None };
-                match switch::load_guest(&k, v, last, me) {
-                    Ok(l) => {
-                        if let Some(c) = cpu {
-                            take_cpu(&k, req.curcpu, c, req.intr, intr_seen, &check);
-                        }
-                        live.insert(l)
-                    }
-                    Err(e) => break Err(e),
-                }
+                // May sleep and migrate: look at the CPU again.
+                svm.host_areas.alloc(&svm.k, this)?;
+                return Ok(false);
             }
         };
-        let sent = v.vmcb.eventinj;
-        switch::run_guest(v, host_pa, l);
+        self.cpu = Some(this);
+        let v = &mut *self.v;
+        if v.last_cpu != Some(this) {
+            v.vmcb.tlb_control = if svm.caps.flush_by_asid {
+                tlb::FLUSH_ASID
+            } else {
+                tlb::FLUSH_ALL
+            };
+            v.vmcb.vmcb_clean_bits = 0;
+        }
+        v.last_cpu = Some(this);
+        Ok(true)
+    }
 
+    #[inline(always)]
+    fn inject(&mut self, ev: &mut vcpu_inject_event) -> KResult {
+        inject(self.v, ev)
+    }
+
+    #[inline(always)]
+    fn load(&mut self) -> KResult<switch::Live> {
+        // IBPB when another vcpu ran on this CPU last (upstream's rule).
+        // While live, none can have.
+        let svm = self.svm;
+        let last = self.cpu.and_then(|c| svm.last_vcpu.get(c as usize));
+        let last = if svm.ibpb { last } else { None };
+        switch::load_guest(&Hw::new(&svm.k, svm.pke), self.v, last, self.me)
+    }
+
+    #[inline(always)]
+    fn cpu(&self) -> u32 {
+        self.cpu.unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn enter(&mut self, live: &switch::Live) -> KResult<u32> {
+        let v = &mut *self.v;
+        let sent = v.vmcb.eventinj;
+        switch::run_guest(v, self.host_pa, live);
         v.gs.rip = v.vmcb.rip;
         v.vmcb.tlb_control = tlb::FLUSH_NONE;
-        if svm.caps.vmcb_clean {
+        if self.svm.caps.vmcb_clean {
             v.vmcb.vmcb_clean_bits = CLEAN_ALL;
         }
         v.gs.exit_reason = v.vmcb.exitcode as u32;
@@ -171,41 +219,73 @@ pub(super) fn run<K: KernelAmd64>(
         if v.nmi_blocked {
             nmi_unblock(v);
         }
-        if stays_in_kernel(v) {
-            // The host's interrupts first, then the exit and `check()`.
-            switch::gif_window(l);
-        } else if let Some(l) = live.take() {
-            give_cpu(req.curcpu);
-            switch::leave(&k, v, l);
-        }
-
-        let next = handle_exit(svm, vm, v, req.exit, req.inject, &pv);
-        v.irqready = v.gs.rflags & PSL_I != 0;
-        let intr = req.intr.load(Ordering::Acquire) != 0;
-        intr_seen = intr;
-        if !v.irqready && intr {
-            // Exit as soon as the guest can take the interrupt.
-            v.vmcb.intercept1 |= intercept1::VINTR;
-            v.vmcb.irq = 1;
-            v.vmcb.intr_misc = 0x10;
-            v.vmcb.intr_vector = 0;
-            v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
-        }
-        if let Some(end) = after_exit(next, v.gs.exit_reason as u16, intr, v.irqready, &check) {
-            break end;
-        }
-    };
-    if let Some(l) = live.take() {
-        give_cpu(req.curcpu);
-        switch::leave(&k, v, l);
+        Ok(v.gs.exit_reason)
     }
-    let exit_reason = result?;
-    svm.readregs(v, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs);
-    req.exit.cpl = i32::from(v.vmcb.cpl);
-    Ok(RunExit {
-        exit_reason,
-        irqready: v.irqready,
-    })
+
+    #[inline(always)]
+    fn stays(&self, _: u32) -> bool {
+        stays_in_kernel(self.v)
+    }
+
+    #[inline(always)]
+    fn window(live: &switch::Live) {
+        switch::gif_window(live);
+    }
+
+    #[inline(always)]
+    fn leave(&mut self, live: switch::Live) {
+        switch::leave(&Hw::new(&self.svm.k, self.svm.pke), self.v, live);
+    }
+
+    #[inline(always)]
+    fn handle_exit(
+        &mut self,
+        _: u32,
+        exit: &mut vmm_abi::vm_exit,
+        ev: &mut vcpu_inject_event,
+        pv: &PvClock<'_>,
+    ) -> KResult<Next> {
+        handle_exit(self.svm, self.vm, self.v, exit, ev, pv)
+    }
+
+    #[inline(always)]
+    fn update_irqready(&mut self) -> bool {
+        self.v.irqready = self.v.gs.rflags & PSL_I != 0;
+        self.v.irqready
+    }
+
+    #[inline(always)]
+    fn request_window(&mut self) -> KResult {
+        let c = &mut *self.v.vmcb;
+        c.intercept1 |= intercept1::VINTR;
+        c.irq = 1;
+        c.intr_misc = V_IGN_TPR;
+        c.intr_vector = 0;
+        c.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn exit_reason(x: u32) -> u16 {
+        x as u16
+    }
+
+    fn finish(&mut self, exit: &mut vmm_abi::vm_exit) -> KResult {
+        self.svm
+            .readregs(self.v, u64::from(VM_RWREGS_ALL), &mut exit.vrs);
+        exit.cpl = i32::from(self.v.vmcb.cpl);
+        Ok(())
+    }
+}
+
+/// The virtual interrupt that asked for the interrupt window, and the
+/// window's intercept, off.
+#[inline(always)]
+fn vintr_off<K: KernelAmd64>(v: &mut SvmVcpu<K>) {
+    v.vmcb.irq = 0;
+    v.vmcb.intr_vector = 0;
+    v.vmcb.intercept1 &= !intercept1::VINTR;
+    v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
 }
 
 /// Injects an NMI unless the guest still blocks NMIs (then it waits); an
@@ -216,7 +296,7 @@ fn inject_nmi<K: KernelAmd64>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
     if v.nmi_blocked {
         return;
     }
-    v.vmcb.eventinj = 2 | TYPE_NMI | EVENT_VALID;
+    v.vmcb.eventinj = u64::from(vector::NMI) | TYPE_NMI | EVENT_VALID;
     ev.vie_type = VCPU_INJECT_NONE as u8;
     v.nmi_blocked = true;
     v.nmi_iret_rip = None;
@@ -248,9 +328,9 @@ fn reinject<K: KernelAmd64>(v: &mut SvmVcpu<K>, sent: u64) {
     // only what this function decides is delivered again.
     v.vmcb.eventinj = 0;
     let info = v.vmcb.exitintinfo;
-    let again = match info & (7 << 8) {
+    let again = match info & TYPE_MASK {
         TYPE_INTR | TYPE_NMI => true,
-        TYPE_EXCEPTION => sent & EVENT_VALID != 0 && sent & 0x7ff == info & 0x7ff,
+        TYPE_EXCEPTION => sent & EVENT_VALID != 0 && sent & EVENT_KIND == info & EVENT_KIND,
         _ => false,
     };
     if info & EVENT_VALID != 0 && again {
@@ -297,22 +377,10 @@ fn inject<K: KernelAmd64>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> KRe
         // look); the request ends with the run, as on VMX.
         VCPU_INJECT_NMI => inject_nmi(v, ev),
         VCPU_INJECT_EX => {
-            let vec = ev.vie_vector;
-            let mut e = u64::from(vec) | TYPE_EXCEPTION | EVENT_VALID;
-            match vec {
-                // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0), #CP.
-                8 | 10..=14 | 17 | 21 => {
-                    if vec == 17 {
-                        ev.vie_errorcode = 0;
-                    }
-                    if v.vmcb.cr0 & CR0_PE != 0 {
-                        e |= EVENT_EV | (u64::from(ev.vie_errorcode) << 32);
-                    }
-                }
-                // Exceptions without an error code (NMI is vector 2: not
-                // an exception).
-                0 | 1 | 3..=7 | 16 | 18..=20 => {}
-                _ => return Err(Errno::EINVAL),
+            let mut e = u64::from(ev.vie_vector) | TYPE_EXCEPTION | EVENT_VALID;
+            // AMD's #CP always has an error code.
+            if let Some(code) = exception_error_code(ev, v.vmcb.cr0 & CR0_PE != 0, true)? {
+                e |= EVENT_EV | (u64::from(code) << 32);
             }
             v.vmcb.eventinj = e;
             ev.vie_type = VCPU_INJECT_NONE as u8;
@@ -348,10 +416,7 @@ fn handle_exit<K: KernelAmd64>(
             if rflags & PSL_I == 0 {
                 return Err(Errno::EINVAL);
             }
-            v.vmcb.irq = 0;
-            v.vmcb.intr_vector = 0;
-            v.vmcb.intercept1 &= !intercept1::VINTR;
-            v.vmcb.vmcb_clean_bits &= !(CLEAN_TPR | CLEAN_I);
+            vintr_off(v);
             Next::Resume
         }
         // The host takes its interrupt or NMI at stgi; the guest goes on
@@ -429,7 +494,7 @@ fn handle_exit<K: KernelAmd64>(
             if v.vmcb.cpl == 0 && v.vmcb.rax == u64::from(vmm_abi::HVCALL_FORCED_ABORT) {
                 return Err(Errno::EINVAL);
             }
-            queue_ex(ev, 6);
+            queue_ex(ev, vector::UD);
             Next::Resume
         }
         SVM_VMEXIT_MWAIT
@@ -444,7 +509,7 @@ fn handle_exit<K: KernelAmd64>(
         | SVM_VMEXIT_RDTSCP
         | SVM_VMEXIT_ICEBP
         | SVM_VMEXIT_INVLPGA => {
-            queue_ex(ev, 6);
+            queue_ex(ev, vector::UD);
             Next::Resume
         }
         _ => {
@@ -459,36 +524,63 @@ fn handle_exit<K: KernelAmd64>(
     if update_rip {
         v.vmcb.rip = v.gs.rip;
         if rflags & PSL_T != 0 {
-            queue_ex(ev, 1);
+            step(v, ev);
         }
     }
-    v.vmcb.efer |= EFER_SVME;
-    v.vmcb.vmcb_clean_bits &= !(1 << 5);
+    // EFER.SVME stays set without upstream's `v_efer |= EFER_SVME` (and
+    // the CR clean bit it dirtied) after every exit: the guest's EFER
+    // writes exit and keep it (`msr_exit`), and nothing else changes the
+    // VMCB's EFER but vmd's register writes, which keep it too.
     Ok(next)
 }
+
+/// The single-step trap after an emulated instruction with RFLAGS.TF set
+/// (`exitpolicy::single_step`), and DR6.BS with it.
+#[cold]
+#[inline(never)]
+fn step<K: KernelAmd64>(v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) {
+    if single_step(ev, PSL_T) {
+        v.vmcb.dr6 |= DR6_BS;
+    }
+}
+
+/// IOIO intercept EXITINFO1 (APM Vol. 2, 15.10.2): IN (else OUT).
+const IOIO_IN: u64 = 1 << 0;
+/// IOIO EXITINFO1: string instruction.
+const IOIO_STR: u64 = 1 << 2;
+/// IOIO EXITINFO1: REP prefix.
+const IOIO_REP: u64 = 1 << 3;
+/// IOIO EXITINFO1: 8-bit operand.
+const IOIO_SZ8: u64 = 1 << 4;
+/// IOIO EXITINFO1: 16-bit operand.
+const IOIO_SZ16: u64 = 1 << 5;
+/// IOIO EXITINFO1: 32-bit operand.
+const IOIO_SZ32: u64 = 1 << 6;
+/// IOIO EXITINFO1: the port, bits 31:16.
+const IOIO_PORT_SHIFT: u32 = 16;
 
 /// `svm_handle_inout`: describes the port access for vmd; RIP is not
 /// advanced (vmd adds `vei_insn_len`).
 fn ioio<K: KernelAmd64>(v: &SvmVcpu<K>, exit: &mut vmm_abi::vm_exit) {
     let info = v.vmcb.exitinfo1;
     let mut vei = vmm_kernel::pod::zeroed::<vmm_abi::vm_exit_inout>();
-    vei.vei_dir = if info & 1 != 0 {
+    vei.vei_dir = if info & IOIO_IN != 0 {
         VEI_DIR_IN
     } else {
         VEI_DIR_OUT
     } as u8;
-    vei.vei_string = ((info >> 2) & 1) as u8;
-    vei.vei_rep = ((info >> 3) & 1) as u8;
-    vei.vei_size = if info & 0x10 != 0 {
+    vei.vei_string = u8::from(info & IOIO_STR != 0);
+    vei.vei_rep = u8::from(info & IOIO_REP != 0);
+    vei.vei_size = if info & IOIO_SZ8 != 0 {
         1
-    } else if info & 0x20 != 0 {
+    } else if info & IOIO_SZ16 != 0 {
         2
-    } else if info & 0x40 != 0 {
+    } else if info & IOIO_SZ32 != 0 {
         4
     } else {
         0
     };
-    vei.vei_port = ((info >> 16) & 0xffff) as u16;
+    vei.vei_port = (info >> IOIO_PORT_SHIFT) as u16;
     vei.vei_data = v.vmcb.rax as u32;
     vei.vei_insn_len = v.vmcb.exitinfo2.wrapping_sub(v.vmcb.rip) as u8;
     write_vei(exit, &vei);
@@ -561,11 +653,11 @@ fn msr_exit<K: KernelAmd64>(
         ) {
             Wrmsr::Done => true,
             Wrmsr::Fault => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 false
             }
             Wrmsr::NotShared => {
-                if msrno == 0xc000_0080 {
+                if msrno == msr::EFER {
                     // EDX:EAX, not RAX (whose upper half WRMSR ignores).
                     // A reserved bit, or LME changed while paging is on,
                     // is #GP as on the CPU (upstream stored the value and
@@ -576,10 +668,11 @@ fn msr_exit<K: KernelAmd64>(
                     if val & !EFER_WRITABLE != 0
                         || ((val ^ cur) & EFER_LME != 0 && v.vmcb.cr0 & CR0_PG != 0)
                     {
-                        queue_ex(ev, 13);
+                        queue_ex(ev, vector::GP);
                         return false;
                     }
                     v.vmcb.efer = (val & !EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
+                    v.vmcb.vmcb_clean_bits &= !CLEAN_CRX;
                 }
                 // Anything else is dropped, as upstream.
                 true
@@ -588,10 +681,11 @@ fn msr_exit<K: KernelAmd64>(
     } else {
         let val = match (rdmsr_shared(msrno, v.shadow_pat), msrno) {
             (Some(val), _) => val,
-            (None, 0xc001_0055) => 0,
-            (None, 0xc001_1029) => 0x2,
+            (None, msr::INT_PENDING_MSG) => 0,
+            // LFENCE serialising, as the host sets it.
+            (None, msr::DE_CFG) => DE_CFG_LFENCE_SERIALIZE,
             _ => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 return false;
             }
         };
@@ -605,7 +699,7 @@ fn msr_exit<K: KernelAmd64>(
 /// XSETBV leaves RIP on the instruction, so the #GP is precise.
 fn xsetbv<K: KernelAmd64>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject_event) -> bool {
     match xsetbv_value(
-        svm.k.xsave_mask(),
+        svm.cpuid_host.guest_xcr0_mask(),
         v.vmcb.cpl,
         v.gs.rcx,
         v.vmcb.rax,
@@ -616,7 +710,7 @@ fn xsetbv<K: KernelAmd64>(svm: &Svm<K>, v: &mut SvmVcpu<K>, ev: &mut vcpu_inject
             true
         }
         None => {
-            queue_ex(ev, 13);
+            queue_ex(ev, vector::GP);
             false
         }
     }

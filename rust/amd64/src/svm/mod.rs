@@ -19,19 +19,42 @@ use vmm_abi::{
     VM_RWREGS_SREGS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::mem::{PageBox, Pages, PmapBox, PoolBox};
+use vmm_kernel::mem::{PageBox, Pages, PmapBox};
 use vmm_kernel::{Errno, KResult, KernelAmd64, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::SvmCaps;
 use crate::gstate::{FpuArea, GuestState, NO_EXIT};
-use crate::insn;
+use crate::insn::{self, msr};
+use crate::world::GuestWorld;
 use crate::x86::EFER_SVME;
 use crate::{PerCpuVcpu, MAXCPUS};
 use vmcb::{
     ar_from_attr, attr_from_ar, intercept1, intercept2, msrpm_pass, tlb, Iopm, Msrpm, Vmcb,
     VmcbSegment,
 };
+
+/// The MSRs the guest reads and writes without an exit (upstream's
+/// list); each is switched by VMSAVE/VMLOAD or read-only
+/// (`crate::world::HOST_STATE`, checked by `tests/world_state.rs`).
+pub const MSRS_PASSED: [u32; 12] = [
+    msr::FEATURE_CONTROL,
+    msr::SYSENTER_CS,
+    msr::SYSENTER_ESP,
+    msr::SYSENTER_EIP,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::FSBASE,
+    msr::GSBASE,
+    msr::KERNELGSBASE,
+    msr::SEV_STATUS,
+];
+
+/// The MSRs the guest reads without an exit; writes exit (EFER is
+/// emulated, the others are dropped).
+pub const MSRS_READ_PASSED: [u32; 4] = [msr::EFER, msr::TSC, msr::HWCR, msr::PSTATE_DEF0];
 
 /// The SVM backend.
 pub struct Svm<K: KernelAmd64> {
@@ -44,6 +67,8 @@ pub struct Svm<K: KernelAmd64> {
     /// The host facts of the guest's CPUID policy.
     pub(crate) cpuid_host: crate::cpuid::CpuidHost,
     ibpb: bool,
+    /// The host uses protection keys: PKRU is switched (`crate::world`).
+    pub(crate) pke: Option<insn::Pke>,
 }
 
 /// Per-VM state: the nested page table (the memory map stays in the MI
@@ -56,8 +81,7 @@ pub struct SvmVm<K: KernelAmd64> {
 /// Per-vcpu state: 7 pages (VMCB, 2-page MSRPM, host save area, 3-page
 /// IOPM) like upstream, plus the registers outside the VMCB.
 pub struct SvmVcpu<K: KernelAmd64> {
-    fpu: PoolBox<K, FpuArea>,
-    fpu_loaded: bool,
+    world: GuestWorld<K>,
     vmcb: PageBox<K, Vmcb>,
     msrpm: PageBox<K, Msrpm>,
     hsa: Pages<K>,
@@ -92,21 +116,24 @@ impl<K: KernelAmd64> Svm<K> {
     pub fn new(k: K, caps: SvmCaps) -> Option<Self> {
         ASIDS.set_max(caps.max_asid);
         // CPUID 0x80000008 EBX bit 12: IBPB.
+        const CPUIDEBX_IBPB: u32 = 1 << 12;
         let ibpb = insn::cpuid(0x8000_0000, 0).eax >= 0x8000_0008
-            && insn::cpuid(0x8000_0008, 0).ebx & (1 << 12) != 0;
+            && insn::cpuid(0x8000_0008, 0).ebx & CPUIDEBX_IBPB != 0;
         k.pool_init(
             PoolId::VcpuFpu,
             size_of::<FpuArea>(),
             align_of::<FpuArea>(),
             c"vcpufpu",
         );
+        let pke = insn::Pke::probe();
         Some(Svm {
             k,
             caps,
             last_vcpu: PageBox::zeroed(k)?,
             host_areas: switch::HostAreas::new(k)?,
-            cpuid_host: crate::cpuid::host_for_backend(&k),
+            cpuid_host: crate::cpuid::host_for_backend(&k, pke.is_some()),
             ibpb,
+            pke,
         })
     }
 
@@ -152,7 +179,7 @@ impl<K: KernelAmd64> Svm<K> {
     ) -> KResult<SvmVcpu<K>> {
         let asid = ASIDS.alloc()?;
         let k = self.k;
-        let fpu = PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?;
+        let world = GuestWorld::new(k)?;
         let vmcb = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let msrpm = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let hsa = Pages::alloc(k, 1).ok_or(Errno::ENOMEM)?;
@@ -166,8 +193,7 @@ impl<K: KernelAmd64> Svm<K> {
         let mut gs = GuestState::default();
         gs.exit_reason = NO_EXIT;
         Ok(SvmVcpu {
-            fpu,
-            fpu_loaded: false,
+            world,
             vmcb,
             msrpm,
             hsa,
@@ -220,14 +246,14 @@ impl<K: KernelAmd64> Svm<K> {
             c.msrpm_pa = v.msrpm.pa();
             c.asid = u32::from(v.asid.id());
             c.tlb_control = tlb::FLUSH_ALL;
-            c.intr_masking = 1;
+            c.intr_masking = vmcb::V_INTR_MASKING;
             c.g_pat = vmcb::GUEST_PAT;
-            c.np_enable = 1;
+            c.np_enable = vmcb::NP_ENABLE;
             if v.sev {
-                c.np_enable |= 2;
+                c.np_enable |= vmcb::NP_SEV;
             }
             if v.seves {
-                c.np_enable |= 4;
+                c.np_enable |= vmcb::NP_SEV_ES;
             }
             c.n_cr3 = v.n_cr3;
             c.efer |= EFER_SVME;
@@ -246,33 +272,16 @@ impl<K: KernelAmd64> Svm<K> {
         // its first exit (upstream kept both, on either backend).
         v.gs.exit_reason = NO_EXIT;
         v.irqready = false;
+        v.world.reset();
         // Every port traps to vmd.
         v.iopm.fill(0xff);
         // MSRs: everything traps except what upstream passes through.
         let m = &mut *v.msrpm;
         m.fill(0xff);
-        for r in [
-            0x3a,        // FEATURE_CONTROL
-            0x174,       // SYSENTER_CS
-            0x175,       // SYSENTER_ESP
-            0x176,       // SYSENTER_EIP
-            0xc000_0081, // STAR
-            0xc000_0082, // LSTAR
-            0xc000_0083, // CSTAR
-            0xc000_0084, // SFMASK
-            0xc000_0100, // FSBASE
-            0xc000_0101, // GSBASE
-            0xc000_0102, // KERNELGSBASE
-            0xc001_0131, // SEV_STATUS
-        ] {
+        for r in MSRS_PASSED {
             msrpm_pass(m, r, true);
         }
-        for r in [
-            0xc000_0080, // EFER (writes trap)
-            0x10,        // TSC (writes trap)
-            0xc001_0015, // HWCR
-            0xc001_0064, // PSTATEDEF(0)
-        ] {
+        for r in MSRS_READ_PASSED {
             msrpm_pass(m, r, false);
         }
         self.writeregs(v, u64::from(vmm_abi::VM_RWREGS_ALL), vrs);

@@ -34,6 +34,7 @@ use vmm_kernel::{Errno, KResult, KernelAmd64};
 use super::{SvmVcpu, MAXCPUS};
 use crate::gstate::GuestState;
 use crate::insn::{self, msr};
+use crate::world::Hw;
 
 /// Enters the guest whose VMCB is at physical address `vmcb_pa` and
 /// returns at its next #VMEXIT.
@@ -207,8 +208,8 @@ pub(super) fn set_svme(on: bool) {
     }
 }
 
-/// Proof that the guest's FPU state and XCR0 are loaded on this CPU and
-/// GIF is clear: what [`load_guest`] returns and [`leave`] consumes.
+/// Proof that the guest's FPU state, XCR0 and PKRU are loaded on this CPU
+/// and GIF is clear: what [`load_guest`] returns and [`leave`] consumes.
 ///
 /// The invariant while one exists (the run loop keeps it across the exits
 /// it handles in the kernel and goes straight back from, so that those
@@ -238,12 +239,12 @@ pub(super) fn set_svme(on: bool) {
 pub(super) struct Live(());
 
 /// Prepares an entry into the guest of `v`: clears GIF, swaps the guest
-/// FPU/XCR0 in, issues IBPB if `last` (this CPU's last-vcpu slot, given
-/// when the CPU has IBPB) held a vcpu other than `me`, and names `v`'s
-/// host save area in VM_HSAVE_PA.  On error GIF is set again and the host
-/// FPU state is intact.
+/// FPU/XCR0 in and issues IBPB if `last` (this CPU's last-vcpu slot,
+/// given when the CPU has IBPB) held a vcpu other than `me` (both through
+/// [`crate::world`]), and names `v`'s host save area in VM_HSAVE_PA.  On
+/// error GIF is set again and the host FPU state is intact.
 pub(super) fn load_guest<K: KernelAmd64>(
-    k: &K,
+    hw: &Hw<'_, K>,
     v: &mut SvmVcpu<K>,
     last: Option<&AtomicUsize>,
     me: usize,
@@ -251,19 +252,14 @@ pub(super) fn load_guest<K: KernelAmd64>(
     // SAFETY: SVME is on for this CPU; GIF is set again on the error path
     // here and in `leave`.
     unsafe { insn::clgi() };
-    // SAFETY: GIF is clear until `leave` (or just below); the area is
-    // an `FpuArea` (64-byte aligned), holding what `leave` saved when
-    // `fpu_loaded` says so.
-    let r = unsafe { k.fpu_enter_guest(&mut v.fpu.0, v.fpu_loaded, v.gs.xcr0) };
-    if let Err(e) = r {
+    // PRED_CMD exists when CPUID reports IBPB: the backend passes `last`
+    // only then.
+    let ibpb = last.is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
+    // SAFETY: GIF is clear until `leave` (or just below on error).
+    if let Err(e) = unsafe { v.world.load(hw, v.gs.xcr0, ibpb) } {
         // SAFETY: as for clgi.
         unsafe { insn::stgi() };
         return Err(e);
-    }
-    if last.is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me) {
-        // SAFETY: PRED_CMD exists when CPUID reports IBPB (the backend
-        // passes `last` only then); IBPB only flushes branch predictions.
-        unsafe { insn::wrmsr(0x49, 1) };
     }
     // SAFETY: the HSA page is the vcpu's and lives as long as it;
     // VM_HSAVE_PA exists with SVM.
@@ -277,6 +273,7 @@ pub(super) fn load_guest<K: KernelAmd64>(
 /// `reset_regs`, and `host_pa` is the page of [`HostAreas`] of the CPU
 /// `live` was made on (the caller looked it up for that CPU, and no
 /// migration is possible while `live` exists).
+#[inline(always)]
 pub(super) fn run_guest<K: KernelAmd64>(v: &mut SvmVcpu<K>, host_pa: u64, _live: &Live) {
     // SAFETY: GIF clear, SVME on, HSAVE_PA set to this vcpu's area, the
     // guest FPU/XCR0 loaded (all by `load_guest`, witnessed by `_live`),
@@ -297,12 +294,11 @@ pub(super) fn gif_window(_live: &Live) {
 /// Ends the guest's hold on the CPU: saves its FPU state and XCR0,
 /// restores the host's, and sets GIF (the host takes a pending interrupt
 /// or NMI here).
-pub(super) fn leave<K: KernelAmd64>(k: &K, v: &mut SvmVcpu<K>, live: Live) {
+pub(super) fn leave<K: KernelAmd64>(hw: &Hw<'_, K>, v: &mut SvmVcpu<K>, live: Live) {
     let Live(()) = live;
-    // SAFETY: `live` proves `load_guest` entered the guest's FPU state
-    // with GIF clear since; the area is an `FpuArea`.
-    v.gs.xcr0 = unsafe { k.fpu_exit_guest(&mut v.fpu.0) };
-    v.fpu_loaded = true;
+    // SAFETY: `live` proves `load_guest` loaded the guest's world with
+    // GIF clear since.
+    v.gs.xcr0 = unsafe { v.world.leave(hw) };
     // SAFETY: GIF was cleared by `load_guest`; setting it is what ends
     // the guest's hold.
     unsafe { insn::stgi() };

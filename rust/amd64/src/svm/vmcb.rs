@@ -321,12 +321,24 @@ pub mod tlb {
     pub const FLUSH_ASID: u8 = 3;
 }
 
+/// V_INTR_MASKING: the guest's RFLAGS.IF masks only virtual interrupts;
+/// host interrupts are the host's (they exit).
+pub const V_INTR_MASKING: u8 = 1;
+/// The nested-paging control word: nested paging on.
+pub const NP_ENABLE: u64 = 1 << 0;
+/// The nested-paging control word: SEV.
+pub const NP_SEV: u64 = 1 << 1;
+/// The nested-paging control word: SEV-ES.
+pub const NP_SEV_ES: u64 = 1 << 2;
+
 /// All twelve VMCB clean-bit groups.
 pub const CLEAN_ALL: u64 = 0xfff;
 /// Clean bit: intercepts, TSC offset, pause filter.
 pub const CLEAN_I: u64 = 1 << 0;
 /// Clean bit: V_TPR, V_IRQ and friends.
 pub const CLEAN_TPR: u64 = 1 << 3;
+/// VMCB clean bit: CR0, CR3, CR4 and EFER.
+pub const CLEAN_CRX: u64 = 1 << 5;
 
 /// The guest PAT every vcpu gets (WB, WC, UC-, UC, twice), as upstream.
 pub const GUEST_PAT: u64 = 0x0007_0106_0007_0106;

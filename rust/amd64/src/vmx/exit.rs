@@ -4,8 +4,8 @@ use core::sync::atomic::Ordering;
 
 use vmm_abi::{
     vcpu_inject_event, HVCALL_FORCED_ABORT, VCPU_INJECT_EX, VCPU_INJECT_INTR, VCPU_INJECT_NMI,
-    VCPU_INJECT_NONE, VCPU_REGS_RIP, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEE_LEN_VALID,
-    VEI_DIR_IN, VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
+    VCPU_INJECT_NONE, VEE_FAULT_HANDLED, VEE_FAULT_MMIO_ASSIST, VEE_LEN_VALID, VEI_DIR_IN,
+    VEI_DIR_OUT, VM_MEM_MMIO, VM_RWREGS_ALL, VM_RWREGS_GPRS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
 use vmm_kernel::mem::PmapBox;
@@ -13,28 +13,29 @@ use vmm_kernel::{Errno, KResult, KernelAmd64};
 
 use super::switch::{self, ret, Current};
 use super::vmcs::{
-    intr_info, intr_type, io_in_result, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32,
-    Guest64, GuestNat, IoQual, Ro32, Ro64, RoNat,
+    intr_info, intr_type, reason, CrAccess, Ctl32, CtlNat, ExitReason, Guest32, Guest64, GuestNat,
+    IoQual, Ro32, Ro64, RoNat, INFO_ENTRY_BITS, INFO_ERROR_CODE, INFO_TYPE_MASK, INFO_TYPE_SHIFT,
+    INFO_VALID,
 };
 use super::{
     ctl, guest_view, msr_slot, msr_slot_set, read_regs, VcpuSt, Vmx, VmxVcpu, VmxVm, CR0_CD,
-    CR0_NW, CR0_PE, CR0_PG, CR4_HOST_OWNED, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
+    CR0_NW, CR0_PE, CR0_PG, CR4_PAE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
 use crate::cpuid::{GuestCpuid, LiveCpuid, MISC_ENABLE_LIMIT_CPUID_MAXVAL};
 use crate::exitpolicy::{
-    after_exit, give_cpu, msr_stays_in_kernel, queue_ex, rdmsr_shared, read_vei, take_cpu,
-    write_vee, write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
+    exception_error_code, msr_stays_in_kernel, queue_ex, rdmsr_shared, single_step, write_vee,
+    write_vei, wrmsr_shared, xsetbv_value, Next, VmRun, Wrmsr,
 };
-use crate::x86::{CR0_TS, PSL_I, PSL_T};
+use crate::insn::msr;
+use crate::pvclock::PvClock;
+use crate::runloop::{self, LastExit, VendorRun};
+use crate::world::Hw;
+use crate::x86::{vector, CR0_TS, DR6_BS, PSL_I};
 
-/// DR6.BS (single step).
-const DR6_BS: u64 = 1 << 14;
 /// Interruptibility: blocking by STI, by MOV SS, by NMI.
 const INTST_STI: u32 = 1 << 0;
 const INTST_MOVSS: u32 = 1 << 1;
 const INTST_NMI: u32 = 1 << 3;
-/// Valid bit of the interruption-information fields.
-const INFO_VALID: u32 = 1 << 31;
 
 pub(super) fn run<K: KernelAmd64>(
     vmx: &Vmx<K>,
@@ -45,143 +46,208 @@ pub(super) fn run<K: KernelAmd64>(
 ) -> KResult<RunExit> {
     let k = vmx.k;
     let vm = &VmRun::new(vm, req.ranges);
-    req.intr
-        .store(u16::from(req.intr_pending), Ordering::Release);
     let VmxVcpu { vmcs, st } = v;
-    let mut cur = vmcs.load()?;
-
-    // vmd's answer to the previous exit.
-    match ExitReason::decode(st.gs.exit_reason).basic {
-        reason::IO => {
-            if let Some(vei) = read_vei(req.exit) {
-                if u32::from(vei.vei_dir) == VEI_DIR_IN {
-                    st.gs.rax = io_in_result(st.gs.rax, vei.vei_data, vei.vei_size);
-                }
-            }
-            let rip = req
-                .exit
-                .vrs
-                .vrs_gprs
-                .get(VCPU_REGS_RIP)
-                .copied()
-                .unwrap_or(0);
-            st.gs.rip = rip;
-            cur.write(GuestNat::Rip, rip)?;
-        }
-        reason::EPT_VIOLATION => {
-            let vrs = req.exit.vrs;
-            vmx.write_regs(&mut cur, st, u64::from(VM_RWREGS_GPRS), &vrs)?;
-        }
-        _ => {}
-    }
-    *req.exit = vmm_kernel::pod::zeroed();
-    if !req.intr_pending && st.procbased & ctl::PROC_INT_WINDOW != 0 {
-        st.procbased &= !ctl::PROC_INT_WINDOW;
-        cur.write(Ctl32::ProcBased, st.procbased)?;
-    }
-
     let me = core::ptr::from_ref(&*st) as usize;
-    let pv = crate::pvclock::PvClock {
-        gpa: req.pvclock_gpa,
-        version: req.pvclock_version,
-    };
-    // Some while interrupts are off and the guest's FPU state is loaded,
-    // across the exits that go straight back to the guest (switch::Live);
-    // the CPU is published in `req.curcpu` for as long.
-    let mut live: Option<switch::Live> = None;
-    // `req.intr` as the loop last looked at it (see `take_cpu`).
-    let mut intr_seen = req.intr_pending;
-    let result = loop {
-        if live.is_none() {
-            // Not while live: the update writes guest memory through the
-            // pmap.  A live stretch ends at every exit but CPUID, the
-            // interrupt window and most MSRs, and with the run (when the
-            // scheduler wants the CPU at the latest).
-            crate::pvclock::update(&k, &vm.pmap, &pv);
-            if !cur.host_state_current() {
-                if let Err(e) = prepare_cpu(vmx, &vm.pmap, &mut cur, st) {
-                    break Err(e);
-                }
-            }
-        }
-        if let Err(e) = inject(vmx, &mut cur, st, req.inject) {
-            break Err(e);
-        }
-        let l = match &live {
-            Some(l) => l,
-            None => {
-                // IBPB when another vcpu ran on this CPU last.  While
-                // live, none can have.
-                let ibpb = vmx.caps.ibpb
-                    && vmx
-                        .last_vcpu
-                        .get(cur.cpu() as usize)
-                        .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
-                match cur.load_guest(&st.gs, &mut st.fpu, st.fpu_loaded, ibpb) {
-                    Ok(l) => {
-                        take_cpu(&k, req.curcpu, cur.cpu(), req.intr, intr_seen, &check);
-                        live.insert(l)
-                    }
-                    Err(e) => break Err(e),
-                }
-            }
-        };
-        let was_launched = cur.launched();
-        let r = cur.run(&mut st.gs, &vmx.entry, l);
-        let exit = if r == ret::EXIT {
-            read_exit(&mut cur, st)
-        } else {
-            Err(Errno::EINVAL)
-        };
-        if exit.as_ref().is_ok_and(|x| stays_in_kernel(st, *x)) {
-            // The host's interrupts first, then the exit and `check()`.
-            l.interrupt_window();
-        } else if let Some(l) = live.take() {
-            give_cpu(req.curcpu);
-            cur.leave(&mut st.gs, &mut st.fpu, l);
-            st.fpu_loaded = true;
-        }
-        if r != ret::EXIT {
-            entry_failed(vmx, &cur, r, was_launched);
-            break Err(Errno::EINVAL);
-        }
-        let exit = match exit {
-            Ok(x) => x,
-            Err(e) => break Err(e),
-        };
-        let next = handle_exit(vmx, vm, &mut cur, st, exit, req.exit, req.inject, &pv);
-        // The interruptibility state only matters (and is only read) when
-        // RFLAGS.IF is set; a failed read counts as blocked.
-        st.irqready = st.gs.rflags & PSL_I != 0
-            && cur
-                .read(Guest32::Interruptibility)
-                .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
-        let intr = req.intr.load(Ordering::Acquire) != 0;
-        intr_seen = intr;
-        if !st.irqready && intr && st.procbased & ctl::PROC_INT_WINDOW == 0 {
-            // Exit as soon as the guest can take the interrupt.
-            st.procbased |= ctl::PROC_INT_WINDOW;
-            if let Err(e) = cur.write(Ctl32::ProcBased, st.procbased) {
-                break Err(e);
-            }
-        }
-        if let Some(end) = after_exit(next, exit.basic, intr, st.irqready, &check) {
-            break end;
+    let cur = match vmcs.load() {
+        Ok(c) => c,
+        Err(e) => {
+            req.intr
+                .store(u16::from(req.intr_pending), Ordering::Release);
+            return Err(e);
         }
     };
-    if let Some(l) = live.take() {
-        give_cpu(req.curcpu);
-        cur.leave(&mut st.gs, &mut st.fpu, l);
-        st.fpu_loaded = true;
-    }
-    let exit_reason = result?;
-    read_regs(&cur, st, u64::from(VM_RWREGS_ALL), &mut req.exit.vrs)?;
-    req.exit.cpl = i32::from(guest_cpl(&cur)?);
-    cur.release()?;
+    let mut ctx = VmxRun {
+        vmx,
+        vm,
+        cur,
+        st,
+        me,
+        failed: None,
+    };
+    let exit_reason = runloop::run(&k, &mut ctx, req, check)?;
+    let irqready = ctx.st.irqready;
+    ctx.cur.release()?;
     Ok(RunExit {
         exit_reason,
-        irqready: st.irqready,
+        irqready,
     })
+}
+
+/// One run of a VMX vcpu, its VMCS current on this CPU: what the shared
+/// loop (`crate::runloop`) needs of the backend.
+struct VmxRun<'a, 'r, 'c, K: KernelAmd64> {
+    vmx: &'a Vmx<K>,
+    vm: &'a VmRun<'r, VmxVm<K>>,
+    cur: Current<'c, K>,
+    st: &'c mut VcpuSt<K>,
+    /// The vcpu, by address (the IBPB slot's value).
+    me: usize,
+    /// A failed VMLAUNCH/VMRESUME: its `ret` code and whether the VMCS
+    /// had been launched, said once the CPU is given back.
+    failed: Option<(u64, bool)>,
+}
+
+impl<K: KernelAmd64> VendorRun<K> for VmxRun<'_, '_, '_, K> {
+    type Live = switch::Live;
+    type Exit = ExitReason;
+
+    #[inline(always)]
+    fn last_exit(&self) -> LastExit {
+        match ExitReason::decode(self.st.gs.exit_reason).basic {
+            reason::IO => LastExit::Io,
+            reason::EPT_VIOLATION => LastExit::Mmio,
+            _ => LastExit::Other,
+        }
+    }
+
+    #[inline(always)]
+    fn rax(&self) -> u64 {
+        self.st.gs.rax
+    }
+
+    #[inline(always)]
+    fn set_rax(&mut self, v: u64) {
+        self.st.gs.rax = v;
+    }
+
+    #[inline(always)]
+    fn set_rip(&mut self, rip: u64) -> KResult {
+        self.st.gs.rip = rip;
+        self.cur.write(GuestNat::Rip, rip)
+    }
+
+    fn set_gprs(&mut self, vrs: &vmm_abi::vcpu_reg_state) -> KResult {
+        self.vmx
+            .write_regs(&mut self.cur, self.st, u64::from(VM_RWREGS_GPRS), vrs)
+    }
+
+    #[inline(always)]
+    fn cancel_window(&mut self) -> KResult {
+        if self.st.procbased & ctl::PROC_INT_WINDOW != 0 {
+            self.st.procbased &= !ctl::PROC_INT_WINDOW;
+            self.cur.write(Ctl32::ProcBased, self.st.procbased)?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn pmap(&self) -> &PmapBox<K> {
+        &self.vm.pmap
+    }
+
+    #[inline(always)]
+    fn prepare_cpu(&mut self) -> KResult<bool> {
+        if !self.cur.host_state_current() {
+            prepare_cpu(self.vmx, &self.vm.pmap, &mut self.cur, self.st)?;
+        }
+        Ok(true)
+    }
+
+    #[inline(always)]
+    fn inject(&mut self, ev: &mut vcpu_inject_event) -> KResult {
+        inject(self.vmx, &mut self.cur, self.st, ev)
+    }
+
+    #[inline(always)]
+    fn load(&mut self) -> KResult<switch::Live> {
+        // IBPB when another vcpu ran on this CPU last.  While live, none
+        // can have.
+        let vmx = self.vmx;
+        let me = self.me;
+        let ibpb = vmx.caps.ibpb
+            && vmx
+                .last_vcpu
+                .get(self.cur.cpu() as usize)
+                .is_some_and(|slot| slot.swap(me, Ordering::Relaxed) != me);
+        let st = &mut *self.st;
+        let hw = Hw::new(&vmx.k, vmx.pke);
+        self.cur.load_guest(&hw, &st.gs, &mut st.world, ibpb)
+    }
+
+    #[inline(always)]
+    fn cpu(&self) -> u32 {
+        self.cur.cpu()
+    }
+
+    #[inline(always)]
+    fn enter(&mut self, live: &switch::Live) -> KResult<Self::Exit> {
+        let st = &mut *self.st;
+        let was_launched = self.cur.launched();
+        let r = self.cur.run(&mut st.gs, &self.vmx.entry, live);
+        if r != ret::EXIT {
+            self.failed = Some((r, was_launched));
+            return Err(Errno::EINVAL);
+        }
+        read_exit(&mut self.cur, st)
+    }
+
+    #[inline(always)]
+    fn stays(&self, exit: ExitReason) -> bool {
+        stays_in_kernel(self.st, exit)
+    }
+
+    #[inline(always)]
+    fn entry_error(&mut self) {
+        if let Some((r, launched)) = self.failed.take() {
+            entry_failed(self.vmx, &self.cur, r, launched);
+        }
+    }
+
+    #[inline(always)]
+    fn window(live: &switch::Live) {
+        live.interrupt_window();
+    }
+
+    #[inline(always)]
+    fn leave(&mut self, live: switch::Live) {
+        let st = &mut *self.st;
+        let hw = Hw::new(&self.vmx.k, self.vmx.pke);
+        self.cur.leave(&hw, &mut st.gs, &mut st.world, live);
+    }
+
+    #[inline(always)]
+    fn handle_exit(
+        &mut self,
+        x: Self::Exit,
+        exit: &mut vmm_abi::vm_exit,
+        ev: &mut vcpu_inject_event,
+        pv: &PvClock<'_>,
+    ) -> KResult<Next> {
+        handle_exit(self.vmx, self.vm, &mut self.cur, self.st, x, exit, ev, pv)
+    }
+
+    #[inline(always)]
+    fn update_irqready(&mut self) -> bool {
+        // The interruptibility state only matters (and is only read) when
+        // RFLAGS.IF is set; a failed read counts as blocked.
+        let st = &mut *self.st;
+        st.irqready = st.gs.rflags & PSL_I != 0
+            && self
+                .cur
+                .read(Guest32::Interruptibility)
+                .is_ok_and(|intst| intst & (INTST_STI | INTST_MOVSS) == 0);
+        st.irqready
+    }
+
+    #[inline(always)]
+    fn request_window(&mut self) -> KResult {
+        if self.st.procbased & ctl::PROC_INT_WINDOW == 0 {
+            self.st.procbased |= ctl::PROC_INT_WINDOW;
+            self.cur.write(Ctl32::ProcBased, self.st.procbased)?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn exit_reason(x: ExitReason) -> u16 {
+        x.basic
+    }
+
+    fn finish(&mut self, exit: &mut vmm_abi::vm_exit) -> KResult {
+        read_regs(&self.cur, self.st, u64::from(VM_RWREGS_ALL), &mut exit.vrs)?;
+        exit.cpl = i32::from(guest_cpl(&self.cur)?);
+        Ok(())
+    }
 }
 
 /// Whether the exit just taken is one the loop handles with the guest's
@@ -266,21 +332,29 @@ fn read_exit<K: KernelAmd64>(cur: &mut Current<'_, K>, st: &mut VcpuSt<K>) -> KR
     st.gs.rip = cur.read(GuestNat::Rip)?;
     st.gs.rflags = cur.read(GuestNat::Rflags)?;
     let exit = ExitReason::decode(raw);
-    if !exit.entry_failed {
+    // CPUID, RDMSR and WRMSR exit as the instruction is about to run, so
+    // never during the delivery of an event (SDM Vol. 3C, 28.2.4): no
+    // IDT-vectoring information to read on the exits the kernel handles
+    // most.
+    let no_vectoring = matches!(exit.basic, reason::CPUID | reason::RDMSR | reason::WRMSR);
+    if !exit.entry_failed && !no_vectoring {
         let idt = cur.read(Ro32::IdtVectoringInfo)?;
         if idt & INFO_VALID != 0 {
-            if idt & (1 << 11) != 0 {
+            if idt & INFO_ERROR_CODE != 0 {
                 let err = cur.read(Ro32::IdtVectoringError)?;
                 cur.write(Ctl32::EntryExceptionError, err)?;
             }
-            let kind = (idt >> 8) & 7;
-            if kind == intr_type::SW_INTERRUPT || kind == intr_type::SW_EXCEPTION || kind == 5 {
+            let kind = (idt >> INFO_TYPE_SHIFT) & INFO_TYPE_MASK;
+            if matches!(
+                kind,
+                intr_type::SW_INTERRUPT | intr_type::SW_EXCEPTION | intr_type::PRIV_SW_EXCEPTION
+            ) {
                 let len = cur.read(Ro32::ExitInsnLen)?;
                 cur.write(Ctl32::EntryInsnLen, len)?;
             }
             // Bits 30:12 of the entry field must be 0 (bit 12 of the
             // vectoring field is undefined).
-            cur.write(Ctl32::EntryIntrInfo, idt & 0x8000_0fff)?;
+            cur.write(Ctl32::EntryIntrInfo, idt & INFO_ENTRY_BITS)?;
         }
     }
     Ok(exit)
@@ -322,33 +396,23 @@ fn inject<K: KernelAmd64>(
         VCPU_INJECT_NMI => {
             let intst = cur.read(Guest32::Interruptibility)?;
             if intst & (INTST_STI | INTST_MOVSS | INTST_NMI) == 0 {
-                cur.write(Ctl32::EntryIntrInfo, intr_info(2, intr_type::NMI, false))?;
+                cur.write(
+                    Ctl32::EntryIntrInfo,
+                    intr_info(vector::NMI, intr_type::NMI, false),
+                )?;
                 ev.vie_type = VCPU_INJECT_NONE as u8;
             }
         }
         VCPU_INJECT_EX => {
-            let vec = ev.vie_vector;
             let pe = cur.read(GuestNat::Cr0)? & CR0_PE != 0;
-            let code = match vec {
-                // #DF, #TS, #NP, #SS, #GP, #PF, #AC (error code 0).
-                8 | 10..=14 | 17 => {
-                    if vec == 17 {
-                        ev.vie_errorcode = 0;
-                    }
-                    pe
-                }
-                // #CP has an error code only where CET exists.
-                21 => pe && vmx.caps.cet,
-                // Exceptions without an error code (2 is the NMI).
-                0 | 1 | 3..=7 | 16 | 18..=20 => false,
-                _ => return Err(Errno::EINVAL),
-            };
-            if code {
-                cur.write(Ctl32::EntryExceptionError, ev.vie_errorcode)?;
+            // #CP has an error code only where CET exists.
+            let code = exception_error_code(ev, pe, vmx.caps.cet)?;
+            if let Some(code) = code {
+                cur.write(Ctl32::EntryExceptionError, code)?;
             }
             cur.write(
                 Ctl32::EntryIntrInfo,
-                intr_info(vec, intr_type::HW_EXCEPTION, code),
+                intr_info(ev.vie_vector, intr_type::HW_EXCEPTION, code.is_some()),
             )?;
             ev.vie_type = VCPU_INJECT_NONE as u8;
         }
@@ -375,9 +439,8 @@ fn skip<K: KernelAmd64>(
             intst & !(INTST_STI | INTST_MOVSS),
         )?;
     }
-    if st.gs.rflags & PSL_T != 0 && u32::from(ev.vie_type) == VCPU_INJECT_NONE {
+    if single_step(ev, st.gs.rflags) {
         st.gs.dr6 |= DR6_BS;
-        queue_ex(ev, 1);
     }
     Ok(())
 }
@@ -419,7 +482,9 @@ fn handle_exit<K: KernelAmd64>(
     match exit.basic {
         reason::NMI => {
             let info = cur.read(Ro32::ExitIntrInfo)?;
-            if info & INFO_VALID != 0 && (info >> 8) & 7 == intr_type::NMI {
+            if info & INFO_VALID != 0
+                && (info >> INFO_TYPE_SHIFT) & INFO_TYPE_MASK == intr_type::NMI
+            {
                 // The host's NMI: hand it over; the guest goes on
                 // (upstream terminated the vcpu).
                 switch::nmi_to_host();
@@ -512,13 +577,18 @@ fn handle_exit<K: KernelAmd64>(
             if guest_cpl(cur)? == 0 && st.gs.rax == u64::from(HVCALL_FORCED_ABORT) {
                 return Err(Errno::EINVAL);
             }
-            queue_ex(ev, 6);
+            queue_ex(ev, vector::UD);
             Ok(Next::Resume)
         }
         // The VMX instructions (VMCLEAR .. VMXON, INVEPT, INVVPID,
         // VMFUNC), MWAIT and MONITOR: #UD, RIP on the instruction.
-        19..=27 | 50 | 53 | 59 | reason::MWAIT | reason::MONITOR => {
-            queue_ex(ev, 6);
+        reason::VMCLEAR..=reason::VMXON
+        | reason::INVEPT
+        | reason::INVVPID
+        | reason::VMFUNC
+        | reason::MWAIT
+        | reason::MONITOR => {
+            queue_ex(ev, vector::UD);
             Ok(Next::Resume)
         }
         reason::EPT_MISCONFIG => {
@@ -624,17 +694,17 @@ fn msr_exit<K: KernelAmd64>(
         match wrmsr_shared(&vmx.k, &vm.pmap, ranges, pv, &mut st.shadow_pat, msrno, val) {
             Wrmsr::Done => true,
             Wrmsr::Fault => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 false
             }
             Wrmsr::NotShared => match msrno {
-                0x1a0 => {
+                msr::MISC_ENABLE => {
                     st.misc_enable = val & !MISC_FIXED;
                     true
                 }
                 // SMM_MONITOR_CTL: #GP, as upstream.
-                0x9b => {
-                    queue_ex(ev, 13);
+                msr::SMM_MONITOR_CTL => {
+                    queue_ex(ev, vector::GP);
                     false
                 }
                 // Anything else is dropped, as upstream.
@@ -644,9 +714,9 @@ fn msr_exit<K: KernelAmd64>(
     } else {
         let val = match (rdmsr_shared(msrno, st.shadow_pat), msrno) {
             (Some(val), _) => val,
-            (None, 0x1a0) => st.misc_enable,
+            (None, msr::MISC_ENABLE) => st.misc_enable,
             _ => {
-                queue_ex(ev, 13);
+                queue_ex(ev, vector::GP);
                 return false;
             }
         };
@@ -665,13 +735,19 @@ fn xsetbv<K: KernelAmd64>(
     ev: &mut vcpu_inject_event,
 ) -> KResult<bool> {
     let cpl = guest_cpl(cur)?;
-    match xsetbv_value(vmx.k.xsave_mask(), cpl, st.gs.rcx, st.gs.rax, st.gs.rdx) {
+    match xsetbv_value(
+        vmx.cpuid_host.guest_xcr0_mask(),
+        cpl,
+        st.gs.rcx,
+        st.gs.rax,
+        st.gs.rdx,
+    ) {
         Some(val) => {
             st.gs.xcr0 = val;
             Ok(true)
         }
         None => {
-            queue_ex(ev, 13);
+            queue_ex(ev, vector::GP);
             Ok(false)
         }
     }
@@ -781,7 +857,7 @@ fn cr_access<K: KernelAmd64>(
     if ok {
         skip(cur, st, ev)?;
     } else {
-        queue_ex(ev, 13);
+        queue_ex(ev, vector::GP);
     }
     Ok(Next::Resume)
 }
@@ -863,7 +939,7 @@ fn cr4_write<K: KernelAmd64>(
 ) -> KResult<bool> {
     let efer = guest_efer(st);
     if v >> 32 != 0
-        || v & (vmx.cr4.must0 | CR4_HOST_OWNED) != 0
+        || v & (vmx.cr4.must0 | vmx.cr4_host_owned()) != 0
         || (v & CR4_PAE == 0 && efer & EFER_LMA != 0)
     {
         return Ok(false);

@@ -21,12 +21,14 @@ use vmm_abi::{
     VM_RWREGS_CRS, VM_RWREGS_DRS, VM_RWREGS_GPRS, VM_RWREGS_MSRS, VM_RWREGS_SREGS,
 };
 use vmm_core::{RunCheck, RunExit, RunRequest};
-use vmm_kernel::mem::{PageBox, PmapBox, PoolBox};
+use vmm_kernel::mem::{PageBox, PmapBox};
 use vmm_kernel::{Errno, KResult, KernelAmd64, PoolId};
 
 use crate::asid::{Asid, ASIDS};
 use crate::cpu::VmxCaps;
 use crate::gstate::{FpuArea, GuestState, NO_EXIT};
+use crate::insn::msr;
+use crate::world::GuestWorld;
 use crate::x86::{
     CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_CET, CR4_PAE, CR4_PKE, CR4_VMXE, EFER_LMA, EFER_LME,
 };
@@ -38,22 +40,48 @@ use vmcs::{
 };
 
 /// Guest MSRs kept in the VM-entry/exit MSR areas, in `VCPU_REGS_*`
-/// order (MISC_ENABLE, slot 6 of the ABI, is emulated instead).
-const GUEST_MSRS: [u32; 6] = [
-    0xc000_0080, // EFER
-    0xc000_0081, // STAR
-    0xc000_0082, // LSTAR
-    0xc000_0083, // CSTAR
-    0xc000_0084, // SFMASK
-    0xc000_0102, // KERNELGSBASE
+/// order (MISC_ENABLE, slot 6 of the ABI, is emulated instead); the exit
+/// loads the host's from the host area.
+pub const GUEST_MSRS: [u32; 6] = [
+    msr::EFER,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::KERNELGSBASE,
 ];
+
+/// The MSRs the guest reads and writes without an exit (upstream's
+/// list); each is switched by the VMCS (guest and host areas, the MSR
+/// areas of [`GUEST_MSRS`]) or read-only once locked
+/// (`crate::world::HOST_STATE`, checked by `tests/world_state.rs`).
+pub const MSRS_PASSED: [u32; 12] = [
+    msr::FEATURE_CONTROL,
+    msr::SYSENTER_CS,
+    msr::SYSENTER_ESP,
+    msr::SYSENTER_EIP,
+    msr::EFER,
+    msr::STAR,
+    msr::LSTAR,
+    msr::CSTAR,
+    msr::SFMASK,
+    msr::FSBASE,
+    msr::GSBASE,
+    msr::KERNELGSBASE,
+];
+
+/// The MSRs the guest reads without an exit: the TSC (writes exit and
+/// are dropped).
+pub const MSRS_READ_PASSED: [u32; 1] = [msr::TSC];
 /// Entries in each MSR area.
 const NMSRS: u32 = GUEST_MSRS.len() as u32;
 
-/// CR4 bits the guest never gets: VMX (not in its CPUID), protection keys
-/// and CET (not in its CPUID either; the host's PKRU and CET state are
-/// not switched).
-const CR4_HOST_OWNED: u64 = CR4_VMXE | CR4_PKE | CR4_CET;
+/// CR4 bits the guest never gets: VMX (not in its CPUID) and CET (not in
+/// its CPUID either; the host's CET state is not switched).  Protection
+/// keys are the guest's when the host uses them (its PKRU is switched,
+/// `crate::world`, and CPUID shows PKU), else host-owned too
+/// ([`Vmx::cr4_host_owned`]).
+const CR4_HOST_OWNED: u64 = CR4_VMXE | CR4_CET;
 
 /// Control bits (SDM Vol. 3C, 24.6 to 24.8).
 pub mod ctl {
@@ -146,6 +174,8 @@ pub struct Vmx<K: KernelAmd64> {
     pub(crate) cpuid_host: crate::cpuid::CpuidHost,
     /// What each entry does against L1TF and MDS.
     entry: switch::EntryMitigation<K>,
+    /// The host uses protection keys: PKRU is switched (`crate::world`).
+    pke: Option<crate::insn::Pke>,
 }
 
 /// Per-VM state: the EPT root (the memory map stays in the MI VM and
@@ -164,8 +194,7 @@ pub struct VmxVcpu<K: KernelAmd64> {
 
 /// Everything of a vcpu but its VMCS (so both can be borrowed at once).
 struct VcpuSt<K: KernelAmd64> {
-    fpu: PoolBox<K, FpuArea>,
-    fpu_loaded: bool,
+    world: GuestWorld<K>,
     msr_bitmap: PageBox<K, MsrBitmap>,
     /// Guest MSRs: stored at exit, loaded at entry.
     guest_msrs: PageBox<K, MsrArea>,
@@ -206,15 +235,28 @@ impl<K: KernelAmd64> Vmx<K> {
             align_of::<FpuArea>(),
             c"vcpufpu",
         );
+        let pke = crate::insn::Pke::probe();
         Some(Vmx {
             k,
             caps,
             cr0: CrFixed::new(caps.cr0_fixed.0, caps.cr0_fixed.1, CR0_PE | CR0_PG),
             cr4: CrFixed::new(caps.cr4_fixed.0, caps.cr4_fixed.1, 0),
             last_vcpu: PageBox::zeroed(k)?,
-            cpuid_host: crate::cpuid::host_for_backend(&k),
+            cpuid_host: crate::cpuid::host_for_backend(&k, pke.is_some()),
             entry: switch::EntryMitigation::new(k, &caps)?,
+            pke,
         })
+    }
+
+    /// The CR4 bits the guest may not set (and that the guest/host mask
+    /// makes exit): [`CR4_HOST_OWNED`], and PKE unless the host's PKRU is
+    /// switched.
+    fn cr4_host_owned(&self) -> u64 {
+        if self.pke.is_some() {
+            CR4_HOST_OWNED
+        } else {
+            CR4_HOST_OWNED | CR4_PKE
+        }
     }
 
     /// `start_vmm_on_cpu` for VMX.
@@ -283,7 +325,7 @@ impl<K: KernelAmd64> Vmx<K> {
     ) -> KResult<VmxVcpu<K>> {
         let vpid = ASIDS.alloc()?;
         let k = self.k;
-        let fpu = PoolBox::zeroed(k, PoolId::VcpuFpu).ok_or(Errno::ENOMEM)?;
+        let world = GuestWorld::new(k)?;
         let vmcs = Vmcs::new(k, self.caps.revision())?;
         let msr_bitmap = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
         let guest_msrs = PageBox::zeroed(k).ok_or(Errno::ENOMEM)?;
@@ -296,8 +338,7 @@ impl<K: KernelAmd64> Vmx<K> {
         Ok(VmxVcpu {
             vmcs,
             st: VcpuSt {
-                fpu,
-                fpu_loaded: false,
+                world,
                 msr_bitmap,
                 guest_msrs,
                 host_msrs,
@@ -477,7 +518,7 @@ impl<K: KernelAmd64> Vmx<K> {
         )?;
         cur.write(
             CtlNat::Cr4Mask,
-            self.cr4.must1 | self.cr4.must0 | CR4_HOST_OWNED,
+            self.cr4.must1 | self.cr4.must0 | self.cr4_host_owned(),
         )?;
         for (e, m) in st.guest_msrs.iter_mut().zip(GUEST_MSRS) {
             *e = [u64::from(m), 0];
@@ -488,29 +529,19 @@ impl<K: KernelAmd64> Vmx<K> {
         // MSRs: everything exits except what upstream passes through.
         let map = &mut *st.msr_bitmap;
         map.fill(0xff);
-        for m in [
-            0x3a,        // FEATURE_CONTROL
-            0x174,       // SYSENTER_CS
-            0x175,       // SYSENTER_ESP
-            0x176,       // SYSENTER_EIP
-            0xc000_0080, // EFER
-            0xc000_0081, // STAR
-            0xc000_0082, // LSTAR
-            0xc000_0083, // CSTAR
-            0xc000_0084, // SFMASK
-            0xc000_0100, // FSBASE
-            0xc000_0101, // GSBASE
-            0xc000_0102, // KERNELGSBASE
-        ] {
+        for m in MSRS_PASSED {
             msr_bitmap_pass(map, m, true);
         }
-        msr_bitmap_pass(map, 0x10, false); // TSC: reads pass
+        for m in MSRS_READ_PASSED {
+            msr_bitmap_pass(map, m, false);
+        }
         self.write_regs(&mut cur, st, u64::from(vmm_abi::VM_RWREGS_ALL), vrs)?;
         // The guest starts with only x87 state enabled.
         st.gs.xcr0 = 1 & k.xsave_mask();
         st.shadow_pat = switch::host_pat();
         st.irqready = false;
         st.gs.exit_reason = NO_EXIT;
+        st.world.reset();
         cur.release()
     }
 
@@ -544,7 +575,7 @@ impl<K: KernelAmd64> Vmx<K> {
 
     /// As [`Vmx::cr0_real`] for CR4.
     fn cr4_real(&self, v: u64) -> KResult<u64> {
-        if v & (self.cr4.must0 | CR4_PKE | CR4_CET) != 0 || v >> 32 != 0 {
+        if v & (self.cr4.must0 | self.cr4_host_owned()) != 0 || v >> 32 != 0 {
             return Err(Errno::EINVAL);
         }
         Ok(self.cr4.apply(v | CR4_VMXE))

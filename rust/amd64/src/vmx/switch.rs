@@ -46,8 +46,9 @@ use vmm_kernel::mem::{PageBox, Pages};
 use vmm_kernel::{Errno, KResult, KernelAmd64, PAGE_SIZE};
 
 use super::vmcs::{Ctl32, HostNat, InsnError, Readable, Ro32, VmcsRegion, Writable};
-use crate::gstate::{FpuArea, GuestState};
+use crate::gstate::GuestState;
 use crate::insn::{self, msr, VmFail};
+use crate::world::{GuestWorld, Hw};
 use crate::x86::{CR0_TS, CR4_VMXE, PSL_I};
 
 /// What [`vmx_enter_guest`] returns.
@@ -391,8 +392,8 @@ pub fn host_tables() -> HostTables {
     t
 }
 
-/// Proof that interrupts are off on this CPU and the guest's FPU state
-/// and XCR0 are loaded: what [`Current::load_guest`] returns and
+/// Proof that interrupts are off on this CPU and the guest's FPU state,
+/// XCR0 and PKRU are loaded: what [`Current::load_guest`] returns and
 /// [`Current::leave`] consumes (with the RFLAGS to restore).
 ///
 /// The invariant while one exists (the run loop keeps it across the exits
@@ -699,10 +700,10 @@ impl<K: KernelAmd64> Current<'_, K> {
     /// INVEPT single-context for `eptp` if the CPU has it, else
     /// all-context if it has that (bits 25 and 26 of `ept_vpid_cap`).
     pub fn invept(&self, ept_vpid_cap: u64, eptp: u64) -> KResult {
-        let kind = if ept_vpid_cap & (1 << 25) != 0 {
-            1
-        } else if ept_vpid_cap & (1 << 26) != 0 {
-            2
+        let kind = if ept_vpid_cap & CAP_INVEPT_SINGLE != 0 {
+            INV_SINGLE_CONTEXT
+        } else if ept_vpid_cap & CAP_INVEPT_ALL != 0 {
+            INV_ALL_CONTEXT
         } else {
             return Ok(());
         };
@@ -714,10 +715,10 @@ impl<K: KernelAmd64> Current<'_, K> {
     /// INVVPID single-context for `vpid` if the CPU has it, else
     /// all-context (bits 41 and 42 of `ept_vpid_cap`).
     pub fn invvpid(&self, ept_vpid_cap: u64, vpid: u16) -> KResult {
-        let kind = if ept_vpid_cap & (1 << 41) != 0 {
-            1
-        } else if ept_vpid_cap & (1 << 42) != 0 {
-            2
+        let kind = if ept_vpid_cap & CAP_INVVPID_SINGLE != 0 {
+            INV_SINGLE_CONTEXT
+        } else if ept_vpid_cap & CAP_INVVPID_ALL != 0 {
+            INV_ALL_CONTEXT
         } else {
             return Ok(());
         };
@@ -726,18 +727,18 @@ impl<K: KernelAmd64> Current<'_, K> {
     }
 
     /// Prepares entries into the guest: interrupts off, the guest FPU
-    /// state from `fpu` (if `fpu_loaded`) and XCR0 from `gs` loaded, IBPB
-    /// issued if `ibpb`.  On error interrupts are as before and the host
-    /// FPU state is intact.
+    /// state from `world` and XCR0 from `gs` loaded, IBPB issued if `ibpb`
+    /// (both through [`crate::world`]).  On error interrupts are as before
+    /// and the host FPU state is intact.
     ///
     /// The host-state area must have been filled for this CPU since the
     /// VMCS became current here ([`Current::write_host_state`]); preparing
     /// on another CPU than the one the VMCS is current on is refused.
-    pub fn load_guest(
+    pub(crate) fn load_guest(
         &mut self,
+        hw: &Hw<'_, K>,
         gs: &GuestState,
-        fpu: &mut FpuArea,
-        fpu_loaded: bool,
+        world: &mut GuestWorld<K>,
         ibpb: bool,
     ) -> KResult<Live> {
         let k = self.vmcs.k;
@@ -747,16 +748,12 @@ impl<K: KernelAmd64> Current<'_, K> {
         // SAFETY: kernel mode; restored in `leave` or just below, and
         // nothing in between sleeps (see `Live`).
         let s = unsafe { insn::intr_disable() };
-        // SAFETY: interrupts are off until `leave` (or just below); the
-        // area is an `FpuArea` (64-byte aligned).
-        let r = unsafe { k.fpu_enter_guest(&mut fpu.0, fpu_loaded, gs.xcr0) };
-        if let Err(e) = r {
+        // SAFETY: interrupts are off until `leave` (or just below on
+        // error).
+        if let Err(e) = unsafe { world.load(hw, gs.xcr0, ibpb) } {
             // SAFETY: `s` came from intr_disable just above.
             unsafe { insn::intr_restore(s) };
             return Err(e);
-        }
-        if ibpb {
-            self::ibpb();
         }
         Ok(Live {
             rflags: s,
@@ -798,16 +795,22 @@ impl<K: KernelAmd64> Current<'_, K> {
         r
     }
 
-    /// Ends the guest's hold on the CPU: saves its FPU state into `fpu`
+    /// Ends the guest's hold on the CPU: saves its FPU state into `world`
     /// and its XCR0 into `gs`, restores the host's, and restores the
     /// interrupt flag (the host takes a pending interrupt here).
-    pub fn leave(&mut self, gs: &mut GuestState, fpu: &mut FpuArea, live: Live) {
+    pub(crate) fn leave(
+        &mut self,
+        hw: &Hw<'_, K>,
+        gs: &mut GuestState,
+        world: &mut GuestWorld<K>,
+        live: Live,
+    ) {
         // SAFETY: interrupts are still off since `load_guest` saved the
         // tables on this CPU (no migration while `live` exists).
         unsafe { live.tables.restore() };
-        // SAFETY: `live` proves `load_guest` entered the guest's FPU state
-        // with interrupts off since; the area is an `FpuArea`.
-        gs.xcr0 = unsafe { self.vmcs.k.fpu_exit_guest(&mut fpu.0) };
+        // SAFETY: `live` proves `load_guest` loaded the guest's world with
+        // interrupts off since.
+        gs.xcr0 = unsafe { world.leave(hw) };
         // SAFETY: `live.rflags` came from intr_disable in `load_guest`.
         unsafe { insn::intr_restore(live.rflags) };
     }
@@ -867,6 +870,19 @@ impl<K: KernelAmd64> Current<'_, K> {
     }
 }
 
+/// IA32_VMX_EPT_VPID_CAP: INVEPT single-context supported.
+const CAP_INVEPT_SINGLE: u64 = 1 << 25;
+/// IA32_VMX_EPT_VPID_CAP: INVEPT all-context supported.
+const CAP_INVEPT_ALL: u64 = 1 << 26;
+/// IA32_VMX_EPT_VPID_CAP: INVVPID single-context supported.
+const CAP_INVVPID_SINGLE: u64 = 1 << 41;
+/// IA32_VMX_EPT_VPID_CAP: INVVPID all-context supported.
+const CAP_INVVPID_ALL: u64 = 1 << 42;
+/// INVEPT/INVVPID type: single context.
+const INV_SINGLE_CONTEXT: u64 = 1;
+/// INVEPT/INVVPID type: all contexts.
+const INV_ALL_CONTEXT: u64 = 2;
+
 /// IA32_FEATURE_CONTROL: locked.
 const FC_LOCK: u64 = 1 << 0;
 /// IA32_FEATURE_CONTROL: VMXON allowed outside SMX.
@@ -918,9 +934,9 @@ pub fn cpu_vmx_on(
         unsafe { insn::lcr4(cr4 & !CR4_VMXE) };
         return Err(VmxOnError::Vmxon);
     }
-    if ept_vpid_cap & (1 << 26) != 0 {
+    if ept_vpid_cap & CAP_INVEPT_ALL != 0 {
         // SAFETY: in VMX root operation; all-context INVEPT is supported.
-        let _ = unsafe { insn::invept(2, 0) };
+        let _ = unsafe { insn::invept(INV_ALL_CONTEXT, 0) };
     }
     Ok(())
 }

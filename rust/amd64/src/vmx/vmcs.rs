@@ -704,6 +704,11 @@ pub mod reason {
     pub const INVD: u16 = 13;
     /// VMCALL.
     pub const VMCALL: u16 = 18;
+    /// VMCLEAR (the VMX instructions follow: VMLAUNCH, VMPTRLD, VMPTRST,
+    /// VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON, 19 to 27).
+    pub const VMCLEAR: u16 = 19;
+    /// VMXON, the last of them.
+    pub const VMXON: u16 = 27;
     /// Control-register access.
     pub const CR_ACCESS: u16 = 28;
     /// I/O instruction.
@@ -726,8 +731,14 @@ pub mod reason {
     pub const EPT_VIOLATION: u16 = 48;
     /// EPT misconfiguration.
     pub const EPT_MISCONFIG: u16 = 49;
+    /// INVEPT.
+    pub const INVEPT: u16 = 50;
+    /// INVVPID.
+    pub const INVVPID: u16 = 53;
     /// XSETBV.
     pub const XSETBV: u16 = 55;
+    /// VMFUNC.
+    pub const VMFUNC: u16 = 59;
 }
 
 /// The exit-reason field, split.
@@ -860,14 +871,32 @@ pub mod intr_type {
     pub const HW_EXCEPTION: u32 = 3;
     /// Software interrupt (INT n).
     pub const SW_INTERRUPT: u32 = 4;
+    /// Privileged software exception (INT1).
+    pub const PRIV_SW_EXCEPTION: u32 = 5;
     /// Software exception (INT3, INTO).
     pub const SW_EXCEPTION: u32 = 6;
 }
 
+/// Interruption-information fields: the type (bits 10:8).
+pub const INFO_TYPE_SHIFT: u32 = 8;
+/// Interruption-information fields: the type's mask, once shifted.
+pub const INFO_TYPE_MASK: u32 = 7;
+/// Interruption-information fields: an error code is delivered.
+pub const INFO_ERROR_CODE: u32 = 1 << 11;
+/// Interruption-information fields: valid.
+pub const INFO_VALID: u32 = 1 << 31;
+/// The bits of an IDT-vectoring information value the VM-entry
+/// interruption-information field takes (bits 30:12 must be 0 there;
+/// bit 12 of the vectoring field is undefined).
+pub const INFO_ENTRY_BITS: u32 = INFO_VALID | 0xfff;
+
 /// An interruption-information value: `vector`, `kind` (an
 /// [`intr_type`]), whether an error code is delivered, valid bit set.
 pub fn intr_info(vector: u8, kind: u32, error_code: bool) -> u32 {
-    u32::from(vector) | ((kind & 7) << 8) | (u32::from(error_code) << 11) | (1 << 31)
+    u32::from(vector)
+        | ((kind & INFO_TYPE_MASK) << INFO_TYPE_SHIFT)
+        | if error_code { INFO_ERROR_CODE } else { 0 }
+        | INFO_VALID
 }
 
 // ---- The MSR bitmap and MSR areas ------------------------------------------
