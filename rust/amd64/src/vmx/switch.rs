@@ -853,14 +853,9 @@ impl<K: KernelAmd64> Current<'_, K> {
         self.write(Host32::SysenterCs, rd(msr::SYSENTER_CS) as u32)?;
         self.write(HostNat::SysenterEsp, rd(msr::SYSENTER_ESP))?;
         self.write(HostNat::SysenterEip, rd(msr::SYSENTER_EIP))?;
-        for (slot, m) in host_msrs.iter_mut().zip([
-            msr::EFER,
-            msr::STAR,
-            msr::LSTAR,
-            msr::CSTAR,
-            msr::SFMASK,
-            msr::KERNELGSBASE,
-        ]) {
+        // The host's values of the MSRs the exit loads back (the host area
+        // holds the same list as the guest's).
+        for (slot, m) in host_msrs.iter_mut().zip(super::GUEST_MSRS) {
             // CSTAR is 0 after every exit: nothing of the guest's stays,
             // and OpenBSD does not use it (as upstream).
             *slot = [u64::from(m), if m == msr::CSTAR { 0 } else { rd(m) }];
