@@ -3,7 +3,9 @@
  * on a received VM) and reads it back; the guest sees a consistent
  * pvclock_time_info (even version, stable flag, shift 12, the multiplier
  * for the host TSC, a system time); a registration outside guest memory
- * gets #GP; the KVM wall clock MSR writes the boot time.
+ * gets #GP with RIP still on the WRMSR (upstream advanced RIP past it,
+ * on both backends, before the guest took the #GP); the KVM wall clock
+ * MSR writes the boot time.
  *
  * The multiplier is 2^20 ns per TSC tick at the kernel's TSC frequency,
  * or 0 (as upstream) where the kernel does not know it: OpenBSD only
@@ -18,7 +20,7 @@
 #include "vmmtest.h"
 
 extern const unsigned char pv_reset[], pv_reset_end[];
-extern const unsigned char pv_code[], pv_code_end[], pv_gp[];
+extern const unsigned char pv_code[], pv_code_end[], pv_gp[], pv_bad[];
 __asm__(
 "	.pushsection .rodata\n"
 "	.code16\n"
@@ -44,6 +46,7 @@ __asm__(
 "	mov	$0x4b564d01, %ecx\n"
 "	mov	$0x1, %eax\n"
 "	mov	$0x2, %edx\n"			/* 0x200000001 */
+"pv_bad:\n"
 "	wrmsr\n"
 "1:	mov	$0x4b564d00, %ecx\n"		/* wall clock at 0x9100 */
 "	mov	$0x9100, %eax\n"
@@ -57,8 +60,8 @@ __asm__(
 "	sti\n"
 "	hlt\n"
 "pv_gp:\n"
-"	in	$0xf0, %al\n"
-"	popw	%ax\n"
+"	popw	%ax\n"				/* the faulting IP */
+"	out	%ax, $0xf0\n"
 "	popw	%ax\n"
 "	popw	%ax\n"
 "	ljmp	$0xf000, $(0x100 + 1b - pv_code)\n"
@@ -142,8 +145,14 @@ main(void)
 #endif
 	CHECK((sf & 0xff) == 12 && ((sf >> 8) & 0xff) == 1);
 
-	/* The bad registration: #GP, the handler reads port 0xf0. */
-	(void)out32(fd, id, ve, 0xf0);
+	/*
+	 * The bad registration: #GP, the handler writes the IP it was
+	 * pushed to port 0xf0: the WRMSR's own.
+	 */
+	t = out32(fd, id, ve, 0xf0) & 0xffff;
+	printf("#GP at ip 0x%x, wrmsr at 0x%x\n", t,
+	    (unsigned)(0x100 + (pv_bad - pv_code)));
+	CHECK(t == 0x100 + (pv_bad - pv_code));
 	t = out32(fd, id, ve, 0x91);
 	ver = out32(fd, id, ve, 0x91);
 	printf("wall clock: %u s, version %u\n", t, ver);
