@@ -155,6 +155,13 @@ fuzz-smoke:
 regress: kobj
 	sh regress/run.sh
 
+# The programs about the state a guest can change, on a CPU with
+# protection keys (QEMU's qemu64 with +pku: PKRU switched, PKU shown).
+PKU_PROGS =	regress/vmm/pkru.c regress/vmm/cpuid.c regress/vmm/fpustate.c \
+		regress/vmm/hoststate.c
+regress-pku: kobj
+	CONFIGS=qemu-svm-pku PROG="$(PKU_PROGS)" sh regress/run.sh
+
 # GUEST=linux|openbsd, CONFIG=, KERNEL=/INITRD=/CMDLINE= (regress/demo.sh)
 demo:
 	sh regress/demo.sh
@@ -198,7 +205,7 @@ bench-profile: kobj
 # regress last: its "N passed, N failed" line closes the output.
 test: fmt-check clippy unit sanitize miri abi check-kobj check-glue \
 	check-glue-openbsd man-lint fuzz-smoke \
-	bench guests regress
+	bench guests regress-pku regress
 
 clean:
 	$(CARGO) clean
@@ -206,5 +213,5 @@ clean:
 
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
-	man-lint unit sanitize fuzz-smoke regress bench bench-guests bench-profile \
+	man-lint unit sanitize fuzz-smoke regress regress-pku bench bench-guests bench-profile \
 	demo guest guests test clean obsd-kernel obsd-generic obsd-regress
