@@ -33,6 +33,9 @@ create_bad(int fd, const char *what, void (*mangle)(struct vm_create_params *))
 
 	memset(&vcp, 0, sizeof(vcp));
 	vmd_memmap(&vcp, MB(64));
+	/* 7.6: the caller maps the memory (and a zero vmr_va is EINVAL). */
+	if (vmm_map_ranges(&vcp) == -1)
+		err(1, "mmap");
 	mangle(&vcp);
 	errno = 0;
 	if (ioctl(fd, VMM_IOC_CREATE, &vcp) != -1 || errno != EINVAL)
@@ -127,9 +130,11 @@ main(void)
 	memcpy(vsp.vsp_memranges, vcp.vcp_memranges, sizeof(vsp.vsp_memranges));
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), EINVAL);
 	vsp.vsp_nmemranges = vcp.vcp_nmemranges;
+#ifndef VMMTEST_ABI_76		/* 7.6's SHAREMEM has no vsp_va[] */
 	vsp.vsp_va[0] = 0x10000;	/* must be 0 */
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), EINVAL);
 	vsp.vsp_va[0] = 0;
+#endif
 	vsp.vsp_memranges[2].vmr_size -= getpagesize();
 	CHECK_ERRNO(ioctl(fd, VMM_IOC_SHAREMEM, &vsp), EINVAL);
 	vsp.vsp_vm_id = id + 1;
