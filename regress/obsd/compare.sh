@@ -106,8 +106,9 @@ if [ "$mode" = compare ]; then
 		    "regress/obsd/README.md)"
 		awk -F '\t' -v known="$here/compare-known.txt" -v m="$m" \
 		    -f "$here/classify.awk" "$work/logs/c-$m.outcomes" \
-		    "$work/logs/rust-$m.outcomes" | tee "$work/logs/table-$m.txt" ||
+		    "$work/logs/rust-$m.outcomes" >"$work/logs/table-$m.txt" ||
 		    status=1
+		cat "$work/logs/table-$m.txt"
 	done
 	exit $status
 fi

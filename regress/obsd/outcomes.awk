@@ -7,6 +7,8 @@
 #  - each hostile case (hostile.c's own TAP lines): "hostile/NAME" with
 #    "ok", "not ok" or "skip: REASON", then "; " and the case's own
 #    report lines ("hostile: NAME: TEXT");
+#  - a program's outcome ends in "; left N VMs" when init had to
+#    terminate VMs it left behind;
 #  - each "outcome CASE TEXT" line a program prints: "PROG/CASE" TEXT.
 # Paths of the source tree in messages are cut to the file name.
 function norm(s) {
@@ -57,16 +59,25 @@ function norm(s) {
 		sub(/^[^ ]* # SKIP /, "", reason)
 		sub(/ # SKIP .*/, "", prog)
 	}
-	if ($0 ~ /^not /) {
-		last = "(no message)"
-		for (i = 1; i <= nbuf; i++)
-			if (index(buf[i], prog ": ") == 1)
-				last = substr(buf[i], length(prog) + 3)
+	left = ""
+	last = "(no message)"
+	for (i = 1; i <= nbuf; i++) {
+		if (index(buf[i], prog ": ") != 1)
+			continue
+		if (buf[i] ~ / left [0-9]+ VMs? behind \(terminated\)$/) {
+			left = buf[i]
+			sub(/^.*: left /, "; left ", left)
+			sub(/ behind \(terminated\)$/, "", left)
+		} else
+			last = substr(buf[i], length(prog) + 3)
+	}
+	if ($0 ~ /^not /)
 		res = "fail: " norm(last)
-	} else if (reason != "")
+	else if (reason != "")
 		res = "skip: " reason
 	else
 		res = "ok"
+	res = res left
 	print prog "\t" res
 	for (i = 1; i <= nh; i++)
 		print prog "/" hc[i] "\t" hres[i] detail[hc[i]]

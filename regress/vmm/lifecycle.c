@@ -103,7 +103,7 @@ main(void)
 
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	printf("exit 1: reason 0x%x port 0x%x dir %u size %u data 0x%x len %u\n",
 	    reason, ve->vei.vei_port, ve->vei.vei_dir, ve->vei.vei_size,
 	    ve->vei.vei_data, ve->vei.vei_insn_len);
@@ -115,20 +115,20 @@ main(void)
 	/* vmd: skip the instruction. */
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_io_exit(reason));
 	CHECK(ve->vei.vei_port == 0x61 && ve->vei.vei_dir == VEI_DIR_IN);
 	CHECK(ve->vei.vei_size == 1);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 	ve->vei.vei_data = 0x5a;		/* vmd's answer */
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_io_exit(reason));
 	CHECK(ve->vei.vei_port == 0x62 && ve->vei.vei_dir == VEI_DIR_OUT);
 	CHECK((ve->vei.vei_data & 0xff) == 0x5a);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	printf("exit 4: reason 0x%x rip 0x%llx\n", reason,
 	    (unsigned long long)ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
 	CHECK(is_hlt_exit(reason));
