@@ -105,7 +105,7 @@ static long
 free_pages(void)
 {
 	int mib[2] = { CTL_VM, VM_UVMEXP };
-	int ux[64];
+	int ux[1024];
 	size_t len = sizeof(ux);
 
 	memset(ux, 0, sizeof(ux));
@@ -156,6 +156,34 @@ info_cost(int fd, struct vm_info_params *vip, size_t want)
 
 static uint64_t	samples[REGS_SAMPLES > IO_SAMPLES ? REGS_SAMPLES : IO_SAMPLES];
 
+/*
+ * make obsd-bench-profile (regress/obsd/profile.sh) turns QEMU's
+ * execution log on at a "profile start NAME" line and off at "profile
+ * end NAME"; the pauses give it the time (idle time, at real speed under
+ * -icount's default sleep=on).  One iteration of each profiled loop is
+ * a function of its own, whose entry marks the iterations in the log.
+ */
+static void
+profile_mark(const char *what, const char *name)
+{
+	printf("profile %s %s\n", what, name);
+	fflush(stdout);
+	sleep(1);
+}
+
+static void __attribute__((noinline))
+io_once(int fd, uint32_t id, struct vm_exit *ve)
+{
+	expect_out(run_vcpu(fd, id, ve), ve, PORT_IO);
+}
+
+static void __attribute__((noinline))
+regs_once(int fd, struct vm_rwregs_params *vrwp)
+{
+	if (ioctl(fd, VMM_IOC_READREGS, vrwp) == -1)
+		err(1, "VMM_IOC_READREGS");
+}
+
 int
 main(void)
 {
@@ -190,27 +218,29 @@ main(void)
 
 	/* The OUT loop: each iteration one exit to this loop and back. */
 	expect_out(run_vcpu(fd, id, ve), ve, PORT_IO);
+	profile_mark("start", "io-roundtrip");
 	t0 = rdtsc();
 	for (n = 0; n < IO_SAMPLES; n++) {
-		r = run_vcpu(fd, id, ve);
-		expect_out(r, ve, PORT_IO);
+		io_once(fd, id, ve);
 		t1 = rdtsc();
 		samples[n] = t1 - t0;
 		t0 = t1;
 	}
+	profile_mark("end", "io-roundtrip");
 	figure("io-roundtrip", median(samples, IO_SAMPLES), "insns");
 
 	memset(&vrwp, 0, sizeof(vrwp));
 	vrwp.vrwp_vm_id = id;
 	vrwp.vrwp_mask = VM_RWREGS_ALL;
+	profile_mark("start", "ioctl-path");
 	t0 = rdtsc();
 	for (n = 0; n < REGS_SAMPLES; n++) {
-		if (ioctl(fd, VMM_IOC_READREGS, &vrwp) == -1)
-			err(1, "VMM_IOC_READREGS");
+		regs_once(fd, &vrwp);
 		t1 = rdtsc();
 		samples[n] = t1 - t0;
 		t0 = t1;
 	}
+	profile_mark("end", "ioctl-path");
 	CHECK(vrwp.vrwp_regs.vrs_gprs[VCPU_REGS_RIP] != 0);
 	figure("ioctl-path", median(samples, REGS_SAMPLES), "insns");
 

@@ -56,6 +56,9 @@ rd() {
 	    rd VMM_ABI="$abi" OBSD_SYS="$cobj/sys" OBJ="$work/$abi/userland" \
 	    KERNEL="$kernel" BSDRD="$work/$abi/bsd.rd" PROGS="$progs" \
 	    EXTRA_PROGS="$extra"
+	# The symbols of that very link (each link has its own random
+	# gap, makegap.sh), for profile.sh.
+	cp "${kernel}.gdb" "$work/$abi/bsd.gdb"
 }
 
 # Boots $work/$abi/bsd.rd on machine $m; the console, without CRs, in
