@@ -3,7 +3,7 @@
 use core::sync::atomic::Ordering;
 
 use vmm_abi::{vcpu_state, vm_run_params, VM_EXIT_NONE, VM_EXIT_TERMINATED};
-use vmm_kernel::user::{copyin, copyout};
+use vmm_kernel::user::{copyin_to, copyout};
 use vmm_kernel::{Errno, KResult, Kernel};
 
 use crate::backend::{Backend, RunCheck, RunRequest};
@@ -45,13 +45,12 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             return Err(Errno::ENOENT);
         }
 
+        // In place, as upstream: a failed copy leaves part of the user's
+        // record there, which nothing reads before the next run's copy.
         let uexit = vrp.vrp_exit as u64;
-        match copyin(&self.k, uexit) {
-            Ok(e) => inner.exit = e,
-            Err(e) => {
-                vcpu.state.store(vcpu_state::STOPPED, Ordering::Release);
-                return Err(e);
-            }
+        if let Err(e) = copyin_to(&self.k, uexit, &mut inner.exit) {
+            vcpu.state.store(vcpu_state::STOPPED, Ordering::Release);
+            return Err(e);
         }
         inner.inject = vrp.vrp_inject;
 

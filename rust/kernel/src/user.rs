@@ -10,6 +10,14 @@ pub fn copyin<K: Kernel, T: Pod>(k: &K, uaddr: u64) -> KResult<T> {
     Ok(v)
 }
 
+/// Copies a `T` in from user address `uaddr` over `*dst`, without a
+/// temporary (`copyin` returns its value through a zeroed one, which for
+/// `VMM_IOC_RUN`'s 600-byte exit record costs a clear and two copies per
+/// run).  On failure `*dst` may hold part of the user's bytes.
+pub fn copyin_to<K: Kernel, T: Pod>(k: &K, uaddr: u64, dst: &mut T) -> KResult {
+    k.copyin(uaddr, as_bytes_mut(dst))
+}
+
 /// Copies `v` out to user address `uaddr`.
 pub fn copyout<K: Kernel, T: Pod>(k: &K, v: &T, uaddr: u64) -> KResult {
     k.copyout(as_bytes(v), uaddr)
