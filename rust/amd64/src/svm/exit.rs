@@ -88,7 +88,7 @@ pub(super) fn run<K: Kernel>(
         }
         _ => {}
     }
-    *req.exit = vmm_kernel::pod::zeroed();
+    crate::exitpolicy::clear_exit_info(req.exit);
 
     let mut cpu: Option<u32> = None;
     let mut host_pa = 0u64;

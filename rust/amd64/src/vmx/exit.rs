@@ -73,7 +73,7 @@ pub(super) fn run<K: Kernel>(
         }
         _ => {}
     }
-    *req.exit = vmm_kernel::pod::zeroed();
+    crate::exitpolicy::clear_exit_info(req.exit);
     if !req.intr_pending && st.procbased & ctl::PROC_INT_WINDOW != 0 {
         st.procbased &= !ctl::PROC_INT_WINDOW;
         cur.write(Ctl32::ProcBased, st.procbased)?;
