@@ -116,7 +116,10 @@ cd "../compile/$conf"
 set --
 [ -n "${OBSD_CC:-}" ] && set -- "$@" CC="$OBSD_CC --target=x86_64-unknown-openbsd"
 [ -n "${OBSD_LD:-}" ] && set -- "$@" LD="$OBSD_LD"
-nice -n 10 bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
+# Nothing of a calling GNU make (make obsd-compare runs make obsd-kernel
+# again: its MAKEFLAGS say "w") may reach bmake.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    nice -n 10 bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
 cp bsd "$out"
 [ "$what" = test ] && cp bsd.gdb "$obj/bsd.gdb"
 echo "built $out"
