@@ -121,10 +121,15 @@ rd c "$cobj/bsd" "$top/regress/bench/vsexits.c" ""
 rd rust "$robj/bsd" "$top/regress/bench/vsexits.c" ""
 out=$work/figures.txt
 : >"$out"
+qemu_extra=${QEMU_EXTRA:-}
 for m in $machines; do
+	# QEMU: -icount shift=0, so that the TSC counts instructions (Bochs's
+	# does at boot.sh's ips=1000000000).
 	case $m in
-	qemu-*)	export QEMU_EXTRA="${QEMU_EXTRA:-} -icount shift=0" ;;
+	qemu-*)	QEMU_EXTRA="$qemu_extra -icount shift=0" ;;
+	*)	QEMU_EXTRA=$qemu_extra ;;
 	esac
+	export QEMU_EXTRA
 	for abi in c rust; do
 		boot $abi "$m"
 		grep -aE '^# bench ' "$work/logs/$abi-$m.txt" |
