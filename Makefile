@@ -25,6 +25,12 @@
 #   make obsd-regress  the regress programs as processes of a real
 #                   OpenBSD kernel (build/obsd/bsd.rd) in QEMU
 #                   (OBSD_MACHINES="qemu-svm qemu-svm-smp2", PROG=x.c)
+#   make obsd-kernel VMM=c  the same kernel with OpenBSD 7.6's own C vmm
+#                   (build/obsd-c/bsd)
+#   make obsd-compare  every regress program on both kernels, outcomes
+#                   diffed (regress/obsd/compare-known.txt explains)
+#   make obsd-bench    exit-path figures on both kernels: bench/vs-c.*
+#   make obsd-bench-profile  where those instructions go, per kernel
 
 CARGO ?=	cargo
 CC ?=		cc
@@ -182,8 +188,12 @@ bench: kobj
 # A real OpenBSD 7.6 kernel with the Rust vmm, built on Linux
 # (regress/obsd/kernel.sh): the test configuration into build/obsd/bsd,
 # or GENERIC.MP into build/obsd/bsd.generic.
-obsd-kernel: kobj
-	sh regress/obsd/kernel.sh test
+# VMM=c: the same test configuration with the tree's own C vmm, into
+# build/obsd-c/bsd (no Rust object needed).
+VMM =		rust
+obsd-kernel:
+	if [ "$(VMM)" = c ]; then VMM=c sh regress/obsd/kernel.sh test; \
+	else $(MAKE) kobj && VMM=rust sh regress/obsd/kernel.sh test; fi
 
 obsd-generic: kobj
 	sh regress/obsd/kernel.sh generic
@@ -197,6 +207,23 @@ obsd-regress: obsd-kernel
 bench-guests: kobj
 	mkdir -p build
 	BENCH_GUEST_CONFIGS="qemu-svm bochs-vmx bochs-svm" sh regress/bench.sh
+
+# The C and the Rust kernel side by side (regress/obsd/compare.sh): the
+# regress programs' outcomes, and the exit-path figures (bench/vs-c.*,
+# ceilings on Rust/C in bench/vs-c-limits.txt); the profile of the
+# latter's io-roundtrip and ioctl-path on both (after obsd-bench).
+obsd-compare:
+	$(MAKE) obsd-kernel VMM=c
+	$(MAKE) obsd-kernel VMM=rust
+	sh regress/obsd/compare.sh compare
+
+obsd-bench:
+	$(MAKE) obsd-kernel VMM=c
+	$(MAKE) obsd-kernel VMM=rust
+	sh regress/obsd/compare.sh bench
+
+obsd-bench-profile:
+	sh regress/obsd/profile.sh
 
 # Per-function instruction profile of one in-kernel exit (needs python3).
 bench-profile: kobj
@@ -214,4 +241,5 @@ clean:
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress regress-pku bench bench-guests bench-profile \
-	demo guest guests test clean obsd-kernel obsd-generic obsd-regress
+	demo guest guests test clean obsd-kernel obsd-generic obsd-regress \
+	obsd-compare obsd-bench obsd-bench-profile

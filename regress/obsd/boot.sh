@@ -9,6 +9,7 @@
 #   MACHINE  qemu-svm       QEMU TCG, -cpu qemu64,+svm,+npt, one CPU
 #            qemu-svm-smp2  the same with two CPUs
 #            bochs-vmx      Bochs, corei7_haswell_4770 (VMX, EPT)
+#            bochs-vmx-tgl  Bochs, tigerlake (VMX, EPT; not L1TF-affected)
 #            bochs-svm      Bochs, ryzen (SVM, NPT)
 #   KERNEL   an ELF kernel file, default build/obsd/bsd (make obsd-kernel)
 #   TIMEOUT  seconds, default 300 for QEMU, 1800 for Bochs
@@ -40,7 +41,7 @@ top=$(cd "$here/../.." && pwd)
 obj=$top/build/obsd
 
 usage() {
-	echo "usage: boot.sh qemu-svm|qemu-svm-smp2|bochs-vmx|bochs-svm" \
+	echo "usage: boot.sh qemu-svm|qemu-svm-smp2|bochs-vmx|bochs-vmx-tgl|bochs-svm" \
 	    "[kernel [timeout]]" >&2
 	exit 2
 }
@@ -52,6 +53,7 @@ case $machine in
 qemu-svm)	emu=qemu ncpu=1 ;;
 qemu-svm-smp2)	emu=qemu ncpu=2 ;;
 bochs-vmx)	emu=bochs model=corei7_haswell_4770 ;;
+bochs-vmx-tgl)	emu=bochs model=tigerlake ;;
 bochs-svm)	emu=bochs model=ryzen ;;
 *)		usage ;;
 esac

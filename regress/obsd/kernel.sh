@@ -17,7 +17,14 @@
 #            amdgpu (its register headers are not in the archive).
 #            Result: build/obsd/bsd.generic.
 #
-# The caller builds build/vmm_rs.o first (make kobj).  Steps:
+# VMM=c builds the same test configuration with the tree's own C vmm
+# (dev/vmm/vmm.c, vmm_machdep.c, vmm_support.S; files.amd64 and the ABI
+# headers untouched, nothing staged) in a tree of its own, build/obsd-c:
+# build/obsd-c/bsd and bsd.gdb (make obsd-kernel VMM=c).  The
+# configuration is RUSTVMM-TEST less its VMM_RS_RULE line, as CVMM-TEST.
+#
+# With VMM=rust (the default) the caller builds build/vmm_rs.o first
+# (make kobj).  Steps:
 #  1. extract ../shared/openbsd/openbsd-7.6-sys.tar.xz beside the checkout (OBSD_SYS_TAR)
 #     into build/obsd/sys, once, and adapt its kernel Makefile and
 #     makegap.sh to a Linux host (Makefile.amd64.sed, makegap.sh.sed);
@@ -30,7 +37,14 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 what=${1:-test}
-obj=${OBSD_OBJ:-$top/build/obsd}
+vmm=${VMM:-rust}
+case $vmm in
+rust)	obj=${OBSD_OBJ:-$top/build/obsd} ;;
+c)	obj=${OBSD_OBJ:-$top/build/obsd-c}
+	[ "$what" = test ] ||
+	    { echo "kernel.sh: VMM=c builds the test kernel only" >&2; exit 2; } ;;
+*)	echo "kernel.sh: VMM=rust or VMM=c" >&2; exit 2 ;;
+esac
 mkdir -p "$obj"
 obj=$(cd "$obj" && pwd)
 sys=$obj/sys
@@ -42,7 +56,7 @@ generic) conf=GENERIC.MP.RUSTVMM out=$obj/bsd.generic ;;
 *)	echo "usage: kernel.sh [test | generic]" >&2; exit 2 ;;
 esac
 
-[ -f "$top/build/vmm_rs.o" ] ||
+[ "$vmm" = c ] || [ -f "$top/build/vmm_rs.o" ] ||
     { echo "build/vmm_rs.o missing: run make kobj" >&2; exit 1; }
 
 # 1. The tree, extracted again when the archive or the host adaptations
@@ -62,11 +76,17 @@ fi
 # 2. config(8).
 sh "$here/config/build.sh" "$obj/config"
 
-# 3. The driver, the way a user stages it into /usr/src/sys.
-STAGE_ONLY=1 SYSDIR=$sys sh "$top/tools/stage-openbsd.sh"
+# 3. The driver, the way a user stages it into /usr/src/sys (the C
+# driver is the tree's own: nothing to stage).
+[ "$vmm" = c ] || STAGE_ONLY=1 SYSDIR=$sys sh "$top/tools/stage-openbsd.sh"
 
 cd "$sys/arch/amd64/conf"
-if [ "$what" = test ]; then
+if [ "$vmm" = c ]; then
+	conf=CVMM-TEST
+	sed -e '/^makeoptions[[:space:]]*VMM_RS_RULE=/d' \
+	    -e 's/vmm(4) in Rust/the tree'"'"'s own C vmm(4)/' \
+	    "$here/RUSTVMM-TEST" >"$conf"
+elif [ "$what" = test ]; then
 	cp "$here/RUSTVMM-TEST" .
 else
 	# Build-tree-only changes for GENERIC: no amdgpu (the archive lacks
@@ -96,9 +116,10 @@ cd "../compile/$conf"
 set --
 [ -n "${OBSD_CC:-}" ] && set -- "$@" CC="$OBSD_CC --target=x86_64-unknown-openbsd"
 [ -n "${OBSD_LD:-}" ] && set -- "$@" LD="$OBSD_LD"
-# GNU make's flags (MAKEFLAGS "w" when this runs two makes deep, as under
-# make demo) mean something else to bmake: none reach it.
-nice -n 10 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
+# Nothing of a calling GNU make (make obsd-compare runs make obsd-kernel
+# again: its MAKEFLAGS say "w") may reach bmake.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    nice -n 10 bmake -m "$here/mk" -j "${OBSD_JOBS:-2}" "$@"
 cp bsd "$out"
 [ "$what" = test ] && cp bsd.gdb "$obj/bsd.gdb"
 echo "built $out"

@@ -107,7 +107,7 @@ main(void)
 		err(1, NULL);
 
 	for (n = 0; n < 100; n++) {
-		r = run_vcpu(fd, id, ve);
+		r = run_vcpu_vmd(fd, id, ve);
 		if (!is_io_exit(r))
 			errx(1, "exit 0x%x, not I/O", r);
 		if (ve->vei.vei_port == 0x99)

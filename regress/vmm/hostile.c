@@ -222,7 +222,7 @@ create_small_vm(int fd, const char *name, struct vm_create_params *vcp)
 	vcp->vcp_memranges[1].vmr_size = 0x10000;
 	vcp->vcp_memranges[1].vmr_type = VM_MEM_RESERVED;
 	strlcpy(vcp->vcp_name, name, sizeof(vcp->vcp_name));
-	if (ioctl(fd, VMM_IOC_CREATE, vcp) == -1)
+	if (vmm_create(fd, vcp) == -1)
 		err(1, "VMM_IOC_CREATE");
 	return (vcp->vcp_id);
 }

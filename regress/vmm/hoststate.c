@@ -202,9 +202,9 @@ ept_pmap(int fd, uint32_t id, struct vm_exit *ve, int svm, const void *before)
 	a = tb_cpu_ept_pmap();
 	id2 = create_vm(fd, "hoststate-2", &vcp);
 	bios_boot(fd, id2, &vcp, h_reset, h_reset_end, h_code, h_code_end);
-	(void)run_vcpu(fd, id2, ve);
+	(void)run_vcpu_vmd(fd, id2, ve);
 	b = tb_cpu_ept_pmap();
-	(void)run_vcpu(fd, id, ve);
+	(void)run_vcpu_vmd(fd, id, ve);
 	again = tb_cpu_ept_pmap();
 	terminate_vm(fd, id2);
 	if (svm) {
@@ -242,7 +242,7 @@ main(void)
 	ept0 = tb_cpu_ept_pmap();
 #endif
 	host_state(&before);
-	r = run_vcpu(fd, id, ve);
+	r = run_vcpu_vmd(fd, id, ve);
 	host_state(&after);
 	CHECK(is_io_exit(r));
 	if (ve->vei.vei_port != 0x99)

@@ -35,23 +35,15 @@ static int
 device_process(void *arg)
 {
 	struct vm_create_params *vcp = arg;
-	struct vm_sharemem_params vsp;
-	size_t i;
+	vaddr_t va[VMM_MAX_MEM_RANGES];
 	int dfd;
 
 	if ((dfd = open("/dev/vmm", O_RDWR)) == -1)
 		err(1, "open /dev/vmm in the device process");
-	memset(&vsp, 0, sizeof(vsp));
-	vsp.vsp_vm_id = vcp->vcp_id;
-	vsp.vsp_nmemranges = vcp->vcp_nmemranges;
-	memcpy(vsp.vsp_memranges, vcp->vcp_memranges,
-	    sizeof(vsp.vsp_memranges));
-	for (i = 0; i < VMM_MAX_MEM_RANGES; i++)
-		vsp.vsp_memranges[i].vmr_va = 0;
-	if (ioctl(dfd, VMM_IOC_SHAREMEM, &vsp) == -1)
+	if (vmm_sharemem(dfd, vcp->vcp_id, vcp, va) == -1)
 		err(1, "VMM_IOC_SHAREMEM");
-	CHECK(vsp.vsp_va[2] != 0 && vsp.vsp_va[3] == 0);
-	((volatile char *)vsp.vsp_va[2])[0x5000] = 0x77;
+	CHECK(va[2] != 0 && va[3] == 0);
+	((volatile char *)va[2])[0x5000] = 0x77;
 	close(dfd);
 	return (0);
 }
@@ -75,7 +67,8 @@ main(void)
 	id = create_vm(fd, "lifecycle", &vcp);
 	CHECK(id >= 1);
 	for (i = 0; i < vcp.vcp_nmemranges; i++) {
-		if (vcp.vcp_memranges[i].vmr_type == VM_MEM_MMIO)
+		/* 7.6: the caller mapped every range, MMIO too. */
+		if (vcp.vcp_memranges[i].vmr_type == VM_MEM_MMIO && !ABI76)
 			CHECK(vcp.vcp_memranges[i].vmr_va == 0);
 		else
 			CHECK(vcp.vcp_memranges[i].vmr_va != 0 &&
@@ -110,7 +103,7 @@ main(void)
 
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	printf("exit 1: reason 0x%x port 0x%x dir %u size %u data 0x%x len %u\n",
 	    reason, ve->vei.vei_port, ve->vei.vei_dir, ve->vei.vei_size,
 	    ve->vei.vei_data, ve->vei.vei_insn_len);
@@ -122,20 +115,20 @@ main(void)
 	/* vmd: skip the instruction. */
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_io_exit(reason));
 	CHECK(ve->vei.vei_port == 0x61 && ve->vei.vei_dir == VEI_DIR_IN);
 	CHECK(ve->vei.vei_size == 1);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 	ve->vei.vei_data = 0x5a;		/* vmd's answer */
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_io_exit(reason));
 	CHECK(ve->vei.vei_port == 0x62 && ve->vei.vei_dir == VEI_DIR_OUT);
 	CHECK((ve->vei.vei_data & 0xff) == 0x5a);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	printf("exit 4: reason 0x%x rip 0x%llx\n", reason,
 	    (unsigned long long)ve->vrs.vrs_gprs[VCPU_REGS_RIP]);
 	CHECK(is_hlt_exit(reason));

@@ -119,7 +119,7 @@ main(void)
 	if ((ve = calloc(1, sizeof(*ve))) == NULL)
 		err(1, NULL);
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_io_exit(reason));
 	CHECK(ve->vei.vei_port == 0x3f8 && (ve->vei.vei_data & 0xff) == 'L');
 	CHECK(ve->vrs.vrs_msrs[VCPU_REGS_EFER] & 0x400);	/* LMA */
@@ -130,7 +130,7 @@ main(void)
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
 	/* The MMIO load exits to vmd. */
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	printf("MMIO: exit 0x%x fault type %u info 0x%x len %u rip 0x%llx\n",
 	    reason, ve->vee.vee_fault_type, ve->vee.vee_insn_info,
 	    ve->vee.vee_insn_len,
@@ -151,12 +151,12 @@ main(void)
 	ve->vrs.vrs_gprs[VCPU_REGS_RAX] = 0x12345678;
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += 2;
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_io_exit(reason));
 	CHECK(ve->vei.vei_size == 4 && ve->vei.vei_data == 0x12345678);
 	ve->vrs.vrs_gprs[VCPU_REGS_RIP] += ve->vei.vei_insn_len;
 
-	reason = run_vcpu(fd, id, ve);
+	reason = run_vcpu_vmd(fd, id, ve);
 	CHECK(is_hlt_exit(reason));
 	printf("64-bit guest halted\n");
 	free(ve);

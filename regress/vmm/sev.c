@@ -66,9 +66,11 @@ one(int fd, int sev, int seves)
 	vmd_memmap(&vcp, MB(8));
 	strlcpy(vcp.vcp_name, "sev", sizeof(vcp.vcp_name));
 	vcp.vcp_sev = sev;
+#ifndef VMMTEST_ABI_76		/* vmm.h 1.7 has no vcp_seves */
 	vcp.vcp_seves = seves;
+#endif
 	vcp.vcp_poscbit = POSCBIT_GIVEN;
-	if (ioctl(fd, VMM_IOC_CREATE, &vcp) == -1)
+	if (vmm_create(fd, &vcp) == -1)
 		err(1, "VMM_IOC_CREATE sev %d seves %d", sev, seves);
 	/* SVM reports no C bit (0); VMX does not touch the field. */
 	CHECK(vcp.vcp_poscbit == (amd_cpu() ? 0 : POSCBIT_GIVEN));
@@ -109,8 +111,12 @@ main(void)
 
 	fd = vmm_open_or_skip();
 	one(fd, 1, 0);
+#ifdef VMMTEST_ABI_76
+	printf("sev: vcp_seves cases left out: vmm.h 1.7 has no vcp_seves\n");
+#else
 	one(fd, 1, 1);
 	one(fd, 0, 1);
+#endif
 	close(fd);
 	return (0);
 }

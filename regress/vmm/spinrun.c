@@ -136,7 +136,7 @@ vm_process(void *arg)
 	memset(&vp->vcp, 0, sizeof(vp->vcp));
 	vmd_memmap(&vp->vcp, MB(64));
 	strlcpy(vp->vcp.vcp_name, "spinrun", sizeof(vp->vcp.vcp_name));
-	if (ioctl(fd, VMM_IOC_CREATE, &vp->vcp) == -1) {
+	if (vmm_create(fd, &vp->vcp) == -1) {
 		vp->setup = -2;
 		close(fd);
 		return;

@@ -120,7 +120,7 @@ vm_process(void *arg)
 	memset(&t->vcp, 0, sizeof(t->vcp));
 	vmd_memmap(&t->vcp, MB(64));
 	strlcpy(t->vcp.vcp_name, "termrun", sizeof(t->vcp.vcp_name));
-	if (ioctl(fd, VMM_IOC_CREATE, &t->vcp) == -1) {
+	if (vmm_create(fd, &t->vcp) == -1) {
 		t->setup = -3;
 		close(fd);
 		return;
@@ -334,7 +334,7 @@ int
 main(void)
 {
 	struct vm_create_params vcp;
-	struct vm_sharemem_params vsp;
+	vaddr_t va[VMM_MAX_MEM_RANGES];
 	struct vm_terminate_params vtp;
 	struct runs r;
 	uint32_t id, c1, c2;
@@ -360,31 +360,26 @@ main(void)
 	/* The guest's memory in this process too, as for a device. */
 	memset(&vcp, 0, sizeof(vcp));
 	vmd_memmap(&vcp, MB(64));
-	memset(&vsp, 0, sizeof(vsp));
-	vsp.vsp_vm_id = id;
-	vsp.vsp_nmemranges = vcp.vcp_nmemranges;
-	memcpy(vsp.vsp_memranges, vcp.vcp_memranges,
-	    sizeof(vsp.vsp_memranges));
-	if (ioctl(fd, VMM_IOC_SHAREMEM, &vsp) == -1)
+	if (vmm_sharemem(fd, id, &vcp, va) == -1)
 		err(1, "VMM_IOC_SHAREMEM");
 
 	/* The guest runs, and so does this process. */
-	for (i = 0; counter(vsp.vsp_va[0]) == 0; i++) {
+	for (i = 0; counter(va[0]) == 0; i++) {
 		if (i == 1000)
 			errx(1, "the guest does not run");
 		usleep(10000);
 	}
-	c1 = counter(vsp.vsp_va[0]);
+	c1 = counter(va[0]);
 	usleep(200000);
-	c2 = counter(vsp.vsp_va[0]);
+	c2 = counter(va[0]);
 	printf("guest counter %u, then %u 0.2 s later\n", c1, c2);
 	CHECK(c2 > c1);
 
 	/* vmctl stop -f: TERM while the vcpu is in RUN. */
 	terminate_vm(fd, id);
-	c1 = counter(vsp.vsp_va[0]);
+	c1 = counter(va[0]);
 	usleep(100000);
-	c2 = counter(vsp.vsp_va[0]);
+	c2 = counter(va[0]);
 	printf("after TERM: guest counter %u, then %u 0.1 s later\n", c1, c2);
 	CHECK(c1 == c2);
 

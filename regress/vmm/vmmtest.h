@@ -26,6 +26,35 @@
 
 #define MB(x)		((x) * 1024UL * 1024UL)
 
+/*
+ * VMMTEST_ABI_76 (make obsd-compare): built against OpenBSD 7.6's own
+ * /dev/vmm headers (vmm.h 1.7, vmmvar.h 1.106) for that tree's C driver.
+ * The structures and ioctl words the programs use are the same as in
+ * vmm.h 1.13 except two contracts, which vmm_create() and vmm_sharemem()
+ * hide: 7.6's CREATE shares guest memory the caller has mapped (vmr_va
+ * in), 1.13's maps it and returns vmr_va; 7.6's SHAREMEM maps at
+ * addresses the caller chose (vmr_va in, no vsp_va[]).  ABI76_SKIP()
+ * leaves out what the old ABI cannot express, with the reason.
+ */
+#ifdef VMMTEST_ABI_76
+#define ABI76		1
+/* minherit(2), a stub of regress/obsd/userland/syscall.S: -errno or 0. */
+long	__sys_minherit(void *, size_t, int);
+#define VMMTEST_INHERIT_NONE	2	/* MAP_INHERIT_NONE */
+#else
+#define ABI76		0
+#endif
+
+/*
+ * A machine-readable outcome for make obsd-compare, which diffs these
+ * lines between the C and the Rust kernel: "outcome CASE TEXT".
+ */
+#define OUTCOME(c, ...) do {						\
+	printf("outcome %s ", (c));					\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+} while (0)
+
 /* Where a vcpu reset to the BIOS state (flat16) fetches its first insn. */
 #define RESET_VECTOR	0xffff0UL
 
@@ -35,12 +64,32 @@
 		errx(1, "%s:%d: check failed: %s", __FILE__, __LINE__, #e);	\
 } while (0)
 
-/* Fail unless the call failed with exactly errno `want`. */
+/*
+ * Fail unless the call failed with exactly errno `want`.  In a program
+ * that sets vmmtest_soft (its checks do not depend on each other:
+ * errno.c), every such check also prints an outcome line for make
+ * obsd-compare ("outcome LLINE ret R errno E") and a mismatch is counted
+ * in vmmtest_failed instead of ending the program, so that one
+ * difference does not hide the checks after it.
+ */
+static int vmmtest_soft __attribute__((unused));
+static int vmmtest_failed __attribute__((unused));
 #define CHECK_ERRNO(call, want) do {					\
+	int r_, e_;							\
 	errno = 0;							\
-	if ((call) != -1 || errno != (want))				\
-		errx(1, "%s:%d: %s: errno %d, want %d (%s)", __FILE__,	\
-		    __LINE__, #call, errno, (want), #want);		\
+	r_ = (call);							\
+	e_ = errno;							\
+	if (vmmtest_soft)						\
+		printf("outcome L%d ret %d errno %d\n", __LINE__, r_,	\
+		    r_ == -1 ? e_ : 0);					\
+	if (r_ != -1 || e_ != (want)) {					\
+		if (!vmmtest_soft)					\
+			errx(1, "%s:%d: %s: errno %d, want %d (%s)",	\
+			    __FILE__, __LINE__, #call, e_, (want), #want); \
+		warnx("%s:%d: %s: ret %d errno %d, want %d (%s)",	\
+		    __FILE__, __LINE__, #call, r_, e_, (want), #want);	\
+		vmmtest_failed++;					\
+	}								\
 } while (0)
 
 /* vmd's create_memory_map for a guest of `mem` bytes (> 5 MiB, < 4 GiB). */
@@ -84,6 +133,98 @@ vmm_open_or_skip(void)
 	return (fd);
 }
 
+/*
+ * VMM_IOC_CREATE.  For the 7.6 ABI the caller maps each range first, as
+ * 7.6's vmd does (alloc_guest_mem: every range, MMIO included, private
+ * anonymous memory), and the kernel shares it; 1.13's CREATE maps the
+ * memory itself.  Returns what ioctl(2) returns.  The ranges are not
+ * inherited by a child (MAP_INHERIT_NONE), as 1.13's own mapping: 7.6's
+ * vmd never forks after it mapped them, but the programs here do
+ * (run_in_child), and a fork marks a private mapping copy-on-write in
+ * the parent too, whose next write then goes to a copy the guest does
+ * not see.
+ */
+static inline int
+vmm_map_ranges(struct vm_create_params *vcp)
+{
+#ifdef VMMTEST_ABI_76
+	struct vm_mem_range *r;
+	void *p;
+	size_t i;
+
+	for (i = 0; i < vcp->vcp_nmemranges && i < VMM_MAX_MEM_RANGES; i++) {
+		r = &vcp->vcp_memranges[i];
+		p = mmap(NULL, r->vmr_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANON, -1, 0);
+		if (p == MAP_FAILED)
+			return (-1);
+		if (__sys_minherit(p, r->vmr_size, VMMTEST_INHERIT_NONE) < 0)
+			return (-1);
+		r->vmr_va = (vaddr_t)p;
+	}
+#else
+	(void)vcp;
+#endif
+	return (0);
+}
+
+static inline int
+vmm_create(int fd, struct vm_create_params *vcp)
+{
+	if (vmm_map_ranges(vcp) == -1)
+		return (-1);
+	return (ioctl(fd, VMM_IOC_CREATE, vcp));
+}
+
+/*
+ * VMM_IOC_SHAREMEM of VM `id` with the ranges of `layout`; the address of
+ * each range in this process into va[] (0 for MMIO).  For the 7.6 ABI
+ * the addresses are chosen here (free ones, as 7.6's vmd does); 1.13's
+ * kernel chooses them and returns them in vsp_va[].
+ */
+static inline int
+vmm_sharemem(int fd, uint32_t id, const struct vm_create_params *layout,
+    vaddr_t *va)
+{
+	struct vm_sharemem_params vsp;
+	size_t i;
+
+	memset(&vsp, 0, sizeof(vsp));
+	vsp.vsp_vm_id = id;
+	vsp.vsp_nmemranges = layout->vcp_nmemranges;
+	memcpy(vsp.vsp_memranges, layout->vcp_memranges,
+	    sizeof(vsp.vsp_memranges));
+	for (i = 0; i < VMM_MAX_MEM_RANGES; i++) {
+		vsp.vsp_memranges[i].vmr_va = 0;
+		va[i] = 0;
+	}
+#ifdef VMMTEST_ABI_76
+	for (i = 0; i < vsp.vsp_nmemranges && i < VMM_MAX_MEM_RANGES; i++) {
+		struct vm_mem_range *r = &vsp.vsp_memranges[i];
+		void *p;
+
+		if (r->vmr_type == VM_MEM_MMIO)
+			continue;
+		p = mmap(NULL, r->vmr_size, PROT_NONE, MAP_PRIVATE | MAP_ANON,
+		    -1, 0);
+		if (p == MAP_FAILED)
+			return (-1);
+		munmap(p, r->vmr_size);
+		r->vmr_va = (vaddr_t)p;
+	}
+	if (ioctl(fd, VMM_IOC_SHAREMEM, &vsp) == -1)
+		return (-1);
+	for (i = 0; i < vsp.vsp_nmemranges && i < VMM_MAX_MEM_RANGES; i++)
+		va[i] = vsp.vsp_memranges[i].vmr_va;
+#else
+	if (ioctl(fd, VMM_IOC_SHAREMEM, &vsp) == -1)
+		return (-1);
+	for (i = 0; i < VMM_MAX_MEM_RANGES; i++)
+		va[i] = vsp.vsp_va[i];
+#endif
+	return (0);
+}
+
 /* Creates a 64 MiB guest named `name`; returns its id. */
 static inline uint32_t
 create_vm(int fd, const char *name, struct vm_create_params *vcp)
@@ -91,7 +232,7 @@ create_vm(int fd, const char *name, struct vm_create_params *vcp)
 	memset(vcp, 0, sizeof(*vcp));
 	vmd_memmap(vcp, MB(64));
 	strlcpy(vcp->vcp_name, name, sizeof(vcp->vcp_name));
-	if (ioctl(fd, VMM_IOC_CREATE, vcp) == -1)
+	if (vmm_create(fd, vcp) == -1)
 		err(1, "VMM_IOC_CREATE");
 	return (vcp->vcp_id);
 }
@@ -184,6 +325,22 @@ run_vcpu(int fd, uint32_t id, struct vm_exit *ve)
 	if (ioctl(fd, VMM_IOC_RUN, &vrp) == -1)
 		err(1, "VMM_IOC_RUN");
 	return (vrp.vrp_exit_reason);
+}
+
+/*
+ * VMM_IOC_RUN until an exit other than VM_EXIT_NONE, as vmd's vcpu loop
+ * does: a RUN returns with no exit when the host's scheduler wants the
+ * CPU (OpenBSD 7.6's C driver checks that after every exit it handles in
+ * the kernel, nested page faults included, so even a first RUN can).
+ */
+static inline uint16_t
+run_vcpu_vmd(int fd, uint32_t id, struct vm_exit *ve)
+{
+	uint16_t r;
+
+	while ((r = run_vcpu(fd, id, ve)) == VM_EXIT_NONE)
+		continue;
+	return (r);
 }
 
 static inline int

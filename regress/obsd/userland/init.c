@@ -29,6 +29,8 @@
 #include <sys/sysctl.h>
 #include <sys/wait.h>
 #include <ddb/db_var.h>
+#include <machine/vmmvar.h>
+#include <dev/vmm/vmm.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +180,45 @@ enter_ddb(void)
 		warn("sysctl ddb.trigger");
 }
 
+/*
+ * Terminates the VMs a program left behind (a VM outlives its creator:
+ * one that failed half-way leaves its VM, which would change what the
+ * next program sees, VM ids and INFO counts, and hold an ASID); says how
+ * many in a "# " line.  VMM_IOC_INFO and VMM_IOC_TERM are the same in
+ * both ABIs init is built for (regress/obsd/userland VMM_ABI).
+ */
+static void
+sweep_vms(const char *name)
+{
+	struct vm_info_params vip;
+	struct vm_info_result *vir;
+	struct vm_terminate_params vtp;
+	size_t i;
+	int fd, n = 0;
+
+	if ((fd = open("/dev/vmm", O_RDWR)) == -1)
+		return;
+	memset(&vip, 0, sizeof(vip));
+	if (ioctl(fd, VMM_IOC_INFO, &vip) == -1 || vip.vip_size == 0 ||
+	    (vir = malloc(vip.vip_size)) == NULL) {
+		close(fd);
+		return;
+	}
+	vip.vip_info = vir;
+	if (ioctl(fd, VMM_IOC_INFO, &vip) == 0) {
+		for (i = 0; i < vip.vip_info_ct; i++) {
+			vtp.vtp_vm_id = vir[i].vir_id;
+			if (ioctl(fd, VMM_IOC_TERM, &vtp) == 0)
+				n++;
+		}
+	}
+	free(vir);
+	close(fd);
+	if (n > 0)
+		printf("# %s: left %d VM%s behind (terminated)\n", name, n,
+		    n == 1 ? "" : "s");
+}
+
 /* Runs one program; returns 1 if it passed. */
 static int
 run(int num, const char *name)
@@ -218,6 +259,7 @@ run(int num, const char *name)
 		if (w == -1 && errno != EINTR)
 			err(1, "wait4");
 	}
+	sweep_vms(name);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (*skip != '\0')
 			printf("ok %d - %s # SKIP %s\n", num, name, skip);

@@ -64,6 +64,7 @@ SYSCALL(lseek, 166)
 SYSCALL(getrlimit, 194)
 SYSCALL(setrlimit, 195)
 SYSCALL(sysctl, 202)
+SYSCALL(minherit, 250)	/* vmmtest.h, VMMTEST_ABI_76 only */
 SYSCALL(poll, 252)
 
 	.section .note.GNU-stack, "", @progbits

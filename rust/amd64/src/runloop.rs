@@ -150,7 +150,7 @@ pub(crate) fn run<K: KernelAmd64, V: VendorRun<K>>(
         }
         LastExit::Other => {}
     }
-    *req.exit = vmm_kernel::pod::zeroed();
+    crate::exitpolicy::clear_exit_info(req.exit);
     if !req.intr_pending {
         v.cancel_window()?;
     }

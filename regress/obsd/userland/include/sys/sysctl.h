@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #define CTL_KERN	1		/* kernel */
+#define CTL_VM		2		/* virtual memory: VM_UVMEXP */
 #define CTL_HW		6		/* hardware */
+#define VM_UVMEXP	4		/* struct uvmexp (uvm/uvmexp.h) */
 #define CTL_MACHDEP	7		/* machine dependent: <machine/cpu.h> */
 #define CTL_DDB		9		/* the kernel debugger: <ddb/db_var.h> */
 

@@ -1,0 +1,140 @@
+#!/bin/sh
+#	$vmm-rs: compare.sh $
+#
+# make obsd-compare / make obsd-bench: the same programs on OpenBSD 7.6
+# with its own C vmm(4) (make obsd-kernel VMM=c: build/obsd-c/bsd) and
+# with the Rust one (make obsd-kernel: build/obsd/bsd), under the same
+# emulator.
+#
+#	sh regress/obsd/compare.sh compare | bench
+#
+# compare: the regress programs of make obsd-regress, built once against
+#   each ABI's headers (the C kernel's: the 7.6 tree's vmm.h 1.7 and
+#   vmmvar.h 1.106, with VMMTEST_ABI_76; regress/obsd/userland VMM_ABI),
+#   each set on its kernel's ramdisk, one boot each.  Every program's
+#   outcome, every hostile case's and every "outcome CASE TEXT" line a
+#   program prints become rows (regress/obsd/outcomes.awk); a row is
+#   "same" when both kernels gave the same outcome, "listed difference
+#   N" or "1.37" (the C driver of 7.6 is vmm_machdep.c 1.37, older than
+#   the 1.64 the project ports, and 1.64 behaves as Rust does) when
+#   regress/obsd/compare-known.txt explains it, else "UNEXPLAINED",
+#   which fails the target.  OpenBSD's own regress program of the
+#   matching revision, vcpu.c 1.7 (openbsd/src
+#   regress/sys/arch/amd64/vmm/vcpu.c), runs on the C kernel when it has
+#   been put into build/obsd-cmp/vcpu.c by hand (never committed: it is
+#   OpenBSD's); else a SKIP line.
+# bench: regress/bench/vsexits.c on both kernels under QEMU with
+#   -icount shift=0 (the TSC counts instructions); writes
+#   bench/vs-c.{csv,md,svg} and checks the ratios Rust/C against
+#   bench/vs-c-limits.txt.
+#
+# Environment: OBSD_COMPARE_MACHINES (default qemu-svm; bench also knows
+# bochs-svm and bochs-vmx, whose TSC counts instructions at Bochs's
+# ips=1000000000), OBSD_TIMEOUT (seconds per boot).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+mode=${1:-compare}
+machines=${OBSD_COMPARE_MACHINES:-qemu-svm}
+cobj=$top/build/obsd-c
+robj=$top/build/obsd
+case $mode in
+compare) work=$top/build/obsd-cmp ;;
+bench)	work=$top/build/obsd-bench ;;
+*)	echo "usage: compare.sh compare | bench" >&2; exit 2 ;;
+esac
+for k in "$cobj/bsd" "$robj/bsd"; do
+	[ -f "$k" ] || { echo "compare.sh: no $k (make obsd-kernel" \
+	    "[VMM=c])" >&2; exit 1; }
+done
+mkdir -p "$work/logs"
+
+# The userland of one ABI, on that kernel's ramdisk: $work/$abi/bsd.rd.
+rd() {
+	abi=$1 kernel=$2 progs=$3 extra=$4
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$here/userland" \
+	    rd VMM_ABI="$abi" OBSD_SYS="$cobj/sys" OBJ="$work/$abi/userland" \
+	    KERNEL="$kernel" BSDRD="$work/$abi/bsd.rd" PROGS="$progs" \
+	    EXTRA_PROGS="$extra"
+	# The symbols of that very link (each link has its own random
+	# gap, makegap.sh), for profile.sh.
+	cp "${kernel}.gdb" "$work/$abi/bsd.gdb"
+}
+
+# Boots $work/$abi/bsd.rd on machine $m; the console, without CRs, in
+# $work/logs/$abi-$m.txt.  Fails unless init finished.
+boot() {
+	abi=$1 m=$2
+	raw=$work/logs/$abi-$m.log
+	rc=0
+	OBSD_LOG=$raw bash "$here/boot.sh" "$m" "$work/$abi/bsd.rd" \
+	    ${OBSD_TIMEOUT:-} >/dev/null 2>"$work/logs/$abi-$m.err" || rc=$?
+	tr -d '\r' <"$raw" >"$work/logs/$abi-$m.txt"
+	if ! grep -aqE '^[0-9]+ passed, [0-9]+ failed$' \
+	    "$work/logs/$abi-$m.txt"; then
+		echo "compare.sh: $abi kernel on $m: init did not finish" \
+		    "(boot.sh status $rc); log $work/logs/$abi-$m.txt" >&2
+		tail -n 20 "$work/logs/$abi-$m.txt" >&2
+		return 1
+	fi
+	grep -a '^vmm0 at ' "$work/logs/$abi-$m.txt" | head -n 1 |
+	    sed "s/^/# $abi kernel: /"
+}
+
+vm=$top/regress/vmm
+progs="$vm/lifecycle.c $vm/errno.c $vm/efault.c $vm/realmode.c \
+$vm/longmode.c $vm/pvclock.c $vm/hostile.c $vm/hoststate.c $vm/fpustate.c \
+$vm/sev.c $vm/pledge.c $vm/termrun.c $vm/lmsw.c $vm/resetcpu.c \
+$vm/cpuid.c $vm/hostclock.c"
+
+if [ "$mode" = compare ]; then
+	vcpu=
+	if [ -f "$work/vcpu.c" ]; then
+		vcpu=$work/vcpu.c
+	fi
+	rd c "$cobj/bsd" "$progs" "$vcpu"
+	rd rust "$robj/bsd" "$progs" ""
+	status=0
+	for m in $machines; do
+		echo "== $m"
+		boot c "$m"
+		boot rust "$m"
+		for abi in c rust; do
+			awk -f "$here/outcomes.awk" "$work/logs/$abi-$m.txt" \
+			    >"$work/logs/$abi-$m.outcomes"
+		done
+		[ -n "$vcpu" ] ||
+		    echo "SKIP vcpu.c 1.7 (OpenBSD's regress program):" \
+		    "not in $work/vcpu.c (put it there by hand: see" \
+		    "regress/obsd/README.md)"
+		awk -F '\t' -v known="$here/compare-known.txt" -v m="$m" \
+		    -f "$here/classify.awk" "$work/logs/c-$m.outcomes" \
+		    "$work/logs/rust-$m.outcomes" >"$work/logs/table-$m.txt" ||
+		    status=1
+		cat "$work/logs/table-$m.txt"
+	done
+	exit $status
+fi
+
+# bench
+rd c "$cobj/bsd" "$top/regress/bench/vsexits.c" ""
+rd rust "$robj/bsd" "$top/regress/bench/vsexits.c" ""
+out=$work/figures.txt
+: >"$out"
+qemu_extra=${QEMU_EXTRA:-}
+for m in $machines; do
+	# QEMU: -icount shift=0, so that the TSC counts instructions (Bochs's
+	# does at boot.sh's ips=1000000000).
+	case $m in
+	qemu-*)	QEMU_EXTRA="$qemu_extra -icount shift=0" ;;
+	*)	QEMU_EXTRA=$qemu_extra ;;
+	esac
+	export QEMU_EXTRA
+	for abi in c rust; do
+		boot $abi "$m"
+		grep -aE '^# bench ' "$work/logs/$abi-$m.txt" |
+		    sed "s/^# bench \([^ ]*\) \([0-9]*\) .*/\1 $m $abi \2/" \
+		    >>"$out"
+	done
+done
+sh "$here/vs-c.sh" "$out"
