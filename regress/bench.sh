@@ -33,9 +33,9 @@ done > build/bench.txt
 # on BENCH_GUEST_CONFIGS (qemu-svm here; make bench-guests: also
 # bochs-vmx and bochs-svm, minutes each): host instructions to the
 # guest's console marker (the TSC counts instructions: QEMU's -icount
-# shift=0, Bochs's instruction clock), exits to the monitor, interrupts
-# injected (ceilings in bench/limits.txt); wall time and the exits by
-# reason are reported, not checked.  The OpenBSD guest needs
+# shift=0, Bochs's instruction clock) and interrupts injected (ceilings
+# in bench/limits.txt); exits to the monitor (in all and by reason) and
+# wall time are reported, not checked.  The OpenBSD guest needs
 # ../shared/openbsd (make obsd-kernel); without it, a SKIP line.
 guest_configs=${BENCH_GUEST_CONFIGS-qemu-svm}
 guests="linux obsd"
@@ -166,7 +166,10 @@ NR == FNR {
 {
 	k = $2 " " $3
 	seen[k] = 1
-	if ($5 == "s") next
+	# Reported, not checked: wall time, and the exits of a guest, which
+	# grow as the exit path gets faster (delay() of OpenBSD polls the
+	# PIT through exits until the time has passed).
+	if ($5 == "s" || $2 ~ /^guest-.*-exits$/) next
 	if (!(k in lim)) { printf "bench: %s has no ceiling in bench/limits.txt\n", k; bad = 1; next }
 	if ($4 + 0 > lim[k] + 0) { printf "bench: %s = %s, above its ceiling %s\n", k, $4, lim[k]; bad = 1 }
 	if (($2 == "io-roundtrip" || $2 == "cpuid-roundtrip") &&
