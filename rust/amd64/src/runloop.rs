@@ -228,3 +228,257 @@ pub(crate) fn run<K: KernelAmd64, V: VendorRun<K>>(
     v.finish(req.exit)?;
     Ok(exit_reason)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The loop's interrupt-window decisions (README difference 38),
+    //! driven through a scripted backend that records what it is asked.
+    extern crate std;
+    use super::*;
+    use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64};
+    use std::vec;
+    use std::vec::Vec;
+    use vmm_abi::VCPU_INJECT_NONE;
+    use vmm_core::NOCPU;
+    use vmm_kernel::pod::zeroed;
+    use vmm_kernel::Errno;
+    use vmm_testkit::HostKernel;
+
+    /// Exit reasons as VMX numbers them.
+    const CPUID: u16 = 10;
+    const INT_WINDOW: u16 = 7;
+    const IO: u16 = 30;
+
+    /// One scripted exit.
+    #[derive(Clone, Copy)]
+    struct Step {
+        reason: u16,
+        /// The handler returns to vmd (else it resumes the guest).
+        to_vmd: bool,
+        /// Whether the guest can take an interrupt after it.
+        irqready: bool,
+        /// vmd's interrupt line as `VMM_IOC_INTR` set it while the guest
+        /// ran up to this exit (`None`: unchanged).
+        intr: Option<u16>,
+    }
+
+    const fn step(reason: u16, to_vmd: bool, irqready: bool) -> Step {
+        Step {
+            reason,
+            to_vmd,
+            irqready,
+            intr: None,
+        }
+    }
+
+    /// A backend whose guest exits as `steps` say.
+    struct Fake<'a> {
+        pm: PmapBox<HostKernel>,
+        intr: &'a AtomicU16,
+        steps: Vec<Step>,
+        irqready: bool,
+        /// Whether an interrupt window is requested (the VMCS control).
+        window: bool,
+        log: Vec<&'static str>,
+    }
+
+    impl VendorRun<HostKernel> for Fake<'_> {
+        type Live = ();
+        type Exit = Step;
+
+        fn last_exit(&self) -> LastExit {
+            LastExit::Other
+        }
+        fn rax(&self) -> u64 {
+            0
+        }
+        fn set_rax(&mut self, _: u64) {}
+        fn set_rip(&mut self, _: u64) -> KResult {
+            Ok(())
+        }
+        fn set_gprs(&mut self, _: &vcpu_reg_state) -> KResult {
+            Ok(())
+        }
+        fn cancel_window(&mut self) -> KResult {
+            self.log.push("cancel_window");
+            self.window = false;
+            Ok(())
+        }
+        fn pmap(&self) -> &PmapBox<HostKernel> {
+            &self.pm
+        }
+        fn prepare_cpu(&mut self) -> KResult<bool> {
+            Ok(true)
+        }
+        fn inject(&mut self, _: &mut vcpu_inject_event) -> KResult {
+            Ok(())
+        }
+        fn load(&mut self) -> KResult<()> {
+            Ok(())
+        }
+        fn cpu(&self) -> u32 {
+            0
+        }
+        fn enter(&mut self, _: &()) -> KResult<Step> {
+            self.log.push("enter");
+            if self.steps.is_empty() {
+                // The script ran out: the loop went on where it should
+                // have returned.
+                return Err(Errno::EIO);
+            }
+            let s = self.steps.remove(0);
+            if let Some(v) = s.intr {
+                self.intr.store(v, Ordering::SeqCst);
+            }
+            Ok(s)
+        }
+        fn stays(&self, x: Step) -> bool {
+            x.reason != IO
+        }
+        fn window(_: &()) {}
+        fn leave(&mut self, _: ()) {}
+        fn handle_exit(
+            &mut self,
+            x: Step,
+            _: &mut vm_exit,
+            _: &mut vcpu_inject_event,
+            _: &PvClock<'_>,
+        ) -> KResult<Next> {
+            if x.reason == INT_WINDOW {
+                // As VMX's handler: the window did its job.
+                self.window = false;
+            }
+            self.irqready = x.irqready;
+            Ok(if x.to_vmd { Next::ToVmd } else { Next::Resume })
+        }
+        fn update_irqready(&mut self) -> bool {
+            self.irqready
+        }
+        fn request_window(&mut self) -> KResult {
+            self.log.push("request_window");
+            self.window = true;
+            Ok(())
+        }
+        fn exit_reason(x: Step) -> u16 {
+            x.reason
+        }
+        fn finish(&mut self, _: &mut vm_exit) -> KResult {
+            Ok(())
+        }
+    }
+
+    struct World {
+        k: HostKernel,
+        intr: AtomicU16,
+        curcpu: AtomicU32,
+        gpa: AtomicU64,
+        version: AtomicU32,
+    }
+
+    impl World {
+        fn new() -> Self {
+            World {
+                k: HostKernel::new(),
+                intr: AtomicU16::new(0),
+                curcpu: AtomicU32::new(NOCPU),
+                gpa: AtomicU64::new(0),
+                version: AtomicU32::new(0),
+            }
+        }
+
+        fn fake(&self) -> Option<Fake<'_>> {
+            Some(Fake {
+                pm: PmapBox::create(self.k)?,
+                intr: &self.intr,
+                steps: Vec::new(),
+                irqready: false,
+                window: false,
+                log: Vec::new(),
+            })
+        }
+
+        /// One RUN of `v` through `steps`, vmd's `intr_pending` as given.
+        fn run(
+            &self,
+            v: &mut Fake<'_>,
+            intr_pending: bool,
+            steps: &[Step],
+        ) -> KResult<Option<u16>> {
+            v.steps = steps.to_vec();
+            v.log.clear();
+            let mut exit = zeroed::<vm_exit>();
+            let mut inject = vcpu_inject_event {
+                vie_vector: 0,
+                vie_errorcode: 0,
+                vie_type: VCPU_INJECT_NONE as u8,
+            };
+            let req = RunRequest {
+                exit: &mut exit,
+                inject: &mut inject,
+                intr_pending,
+                intr: &self.intr,
+                curcpu: &self.curcpu,
+                pvclock_gpa: &self.gpa,
+                pvclock_version: &self.version,
+                ranges: &[],
+            };
+            super::run(&self.k, v, req, || RunCheck::Go)
+        }
+    }
+
+    #[test]
+    fn a_run_without_an_interrupt_pending_cancels_the_window() {
+        let w = World::new();
+        let v = w.fake();
+        assert!(v.is_some(), "no pmap");
+        let Some(mut v) = v else { return };
+        // vmd's interrupt, the guest cannot take it yet: the window is
+        // requested, then an I/O exit goes to vmd.
+        assert_eq!(w.run(&mut v, true, &[step(IO, true, false)]), Ok(Some(IO)));
+        assert_eq!(v.log, vec!["enter", "request_window"]);
+        assert!(v.window);
+        // vmd still asserts it: the window stays.
+        assert_eq!(w.run(&mut v, true, &[step(IO, true, false)]), Ok(Some(IO)));
+        assert!(!v.log.contains(&"cancel_window"), "{:?}", v.log);
+        assert!(v.window);
+        // vmd withdrew it: the window is cancelled before the guest runs.
+        assert_eq!(w.run(&mut v, false, &[step(IO, true, false)]), Ok(Some(IO)));
+        assert_eq!(v.log, vec!["cancel_window", "enter"]);
+        assert!(!v.window);
+    }
+
+    #[test]
+    fn an_interrupt_window_exit_returns_to_vmd_only_while_vmd_asserts_its_interrupt() {
+        // vmd asserts its interrupt throughout: the window exit goes to
+        // vmd (the guest can take it now).
+        let w = World::new();
+        let v = w.fake();
+        assert!(v.is_some(), "no pmap");
+        let Some(mut v) = v else { return };
+        let script = [step(CPUID, false, false), step(INT_WINDOW, false, true)];
+        assert_eq!(w.run(&mut v, true, &script), Ok(Some(INT_WINDOW)));
+        assert_eq!(v.log, vec!["enter", "request_window", "enter"]);
+
+        // vmd withdrew it while the guest ran towards the window exit:
+        // the guest goes on, to the next exit vmd must see.
+        let w = World::new();
+        let v = w.fake();
+        assert!(v.is_some(), "no pmap");
+        let Some(mut v) = v else { return };
+        let mut withdrawn = step(INT_WINDOW, false, true);
+        withdrawn.intr = Some(0);
+        let script = [step(CPUID, false, false), withdrawn, step(IO, true, true)];
+        assert_eq!(w.run(&mut v, true, &script), Ok(Some(IO)));
+        assert_eq!(v.log, vec!["enter", "request_window", "enter", "enter"]);
+
+        // The same with the interrupt still asserted at the guest's next
+        // exit after the window: any exit after which the guest can take
+        // it goes to vmd, not only the window's.
+        let w = World::new();
+        let v = w.fake();
+        assert!(v.is_some(), "no pmap");
+        let Some(mut v) = v else { return };
+        let script = [step(CPUID, false, false), step(CPUID, false, true)];
+        assert_eq!(w.run(&mut v, true, &script), Ok(Some(CPUID)));
+    }
+}
