@@ -430,19 +430,28 @@ fn skip<K: KernelAmd64>(
     ev: &mut vcpu_inject_event,
 ) -> KResult {
     let len = cur.read(Ro32::ExitInsnLen)?;
-    st.gs.rip = st.gs.rip.wrapping_add(u64::from(len));
-    cur.write(GuestNat::Rip, st.gs.rip)?;
-    let intst = cur.read(Guest32::Interruptibility)?;
-    if intst & (INTST_STI | INTST_MOVSS) != 0 {
-        cur.write(
-            Guest32::Interruptibility,
-            intst & !(INTST_STI | INTST_MOVSS),
-        )?;
+    let (rip, intst) = past_insn(st.gs.rip, len, cur.read(Guest32::Interruptibility)?);
+    st.gs.rip = rip;
+    cur.write(GuestNat::Rip, rip)?;
+    if let Some(intst) = intst {
+        cur.write(Guest32::Interruptibility, intst)?;
     }
     if single_step(ev, st.gs.rflags) {
         st.gs.dr6 |= DR6_BS;
     }
     Ok(())
+}
+
+/// [`skip`]'s arithmetic: the RIP past an instruction of `len` bytes at
+/// `rip`, `len` as the CPU reports it in the exit (prefixes included:
+/// upstream failed the vcpu unless RDMSR/WRMSR took 2 bytes, XSETBV 3 and
+/// HLT 1), and the interruptibility state `intst` without STI and MOV-SS
+/// blocking if it had either (`None`: unchanged).
+#[inline(always)]
+fn past_insn(rip: u64, len: u32, intst: u32) -> (u64, Option<u32>) {
+    let blocking = INTST_STI | INTST_MOVSS;
+    let intst = (intst & blocking != 0).then_some(intst & !blocking);
+    (rip.wrapping_add(u64::from(len)), intst)
 }
 
 /// The guest's CPL: 0 in real mode, else SS.DPL.
@@ -1002,7 +1011,45 @@ fn load_pdptes<K: KernelAmd64>(
 
 #[cfg(test)]
 mod tests {
-    use super::lmsw;
+    use super::{lmsw, past_insn, INTST_MOVSS, INTST_STI};
+
+    #[test]
+    fn prefixed_instructions_advance_rip_by_the_length_the_cpu_reports() {
+        // README difference 37: the exit's instruction length, prefixes
+        // included, for the instructions upstream wanted 2, 3 or 1 bytes.
+        let rip = 0xffff_ffff_8000_1000;
+        for (insn, bytes) in [
+            ("rdmsr", &[0x0f, 0x32][..]),
+            ("rex.w rdmsr", &[0x48, 0x0f, 0x32]),
+            ("cs wrmsr", &[0x2e, 0x0f, 0x30]),
+            ("xsetbv", &[0x0f, 0x01, 0xd1]),
+            ("cs xsetbv", &[0x2e, 0x0f, 0x01, 0xd1]),
+            ("ds data16 xsetbv", &[0x3e, 0x66, 0x0f, 0x01, 0xd1]),
+            ("hlt", &[0xf4]),
+            ("cs hlt", &[0x2e, 0xf4]),
+            ("rex ds hlt", &[0x3e, 0x40, 0xf4]),
+        ] {
+            let len = bytes.len() as u32;
+            let (next, intst) = past_insn(rip, len, 0);
+            assert_eq!(next, rip.wrapping_add(u64::from(len)), "{insn}");
+            assert_eq!(intst, None, "{insn}");
+        }
+        // RIP wraps as on the CPU (outside 64-bit mode the guest's CS
+        // limit keeps it from getting there).
+        assert_eq!(past_insn(u64::MAX, 2, 0).0, 1);
+    }
+
+    #[test]
+    fn an_emulated_instruction_ends_sti_and_mov_ss_blocking_only() {
+        let nmi_blocking = 1 << 3;
+        assert_eq!(past_insn(0, 1, INTST_STI).1, Some(0));
+        assert_eq!(past_insn(0, 1, INTST_MOVSS).1, Some(0));
+        assert_eq!(
+            past_insn(0, 1, INTST_STI | nmi_blocking).1,
+            Some(nmi_blocking)
+        );
+        assert_eq!(past_insn(0, 1, nmi_blocking).1, None);
+    }
 
     #[test]
     fn lmsw_loads_the_low_four_bits_and_never_clears_pe() {
