@@ -23,6 +23,9 @@
 #   make obsd-regress  the regress programs as processes of a real
 #                   OpenBSD kernel (build/obsd/bsd.rd) in QEMU
 #                   (OBSD_MACHINES="qemu-svm qemu-svm-smp2", PROG=x.c)
+#   make obsd-guest GUEST=hostile|linux: the monitor (regress/vmon) as a
+#                   process of that kernel, booting a guest from its
+#                   ramdisk (OBSD_MACHINES, default qemu-svm)
 
 CARGO ?=	cargo
 CC ?=		cc
@@ -183,6 +186,12 @@ obsd-generic: kobj
 obsd-regress: obsd-kernel
 	sh regress/obsd/regress.sh
 
+# The guest monitor on that kernel (regress/obsd/guest.sh); the Linux
+# guest needs the kernel with the larger ramdisk (kernel.sh guest).
+obsd-guest: obsd-kernel
+	@if [ "$(GUEST)" = linux ]; then sh regress/obsd/kernel.sh guest; fi
+	GUEST=$(GUEST) sh regress/obsd/guest.sh
+
 # Per-function instruction profile of one in-kernel exit (needs python3).
 bench-profile: kobj
 	sh regress/bench/profile.sh
@@ -199,4 +208,5 @@ clean:
 .PHONY: all host klib kobj check-kobj check-glue check-glue-openbsd kernel abi \
 	fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress bench bench-profile \
-	demo guest guests test clean obsd-kernel obsd-generic obsd-regress
+	demo guest guests test clean obsd-kernel obsd-generic obsd-regress \
+	obsd-guest

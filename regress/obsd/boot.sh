@@ -51,8 +51,12 @@ kernel=${2:-$obj/bsd}
 case $machine in
 qemu-svm)	emu=qemu ncpu=1 ;;
 qemu-svm-smp2)	emu=qemu ncpu=2 ;;
-bochs-vmx)	emu=bochs model=corei7_haswell_4770 ;;
-bochs-svm)	emu=bochs model=ryzen ;;
+bochs-vmx)	emu=bochs model=corei7_haswell_4770 panic= ;;
+# Bochs 2.7 raises its "3rd exception with no resolution" panic before
+# it takes the SVM SHUTDOWN intercept: with CPU panics only reported (as
+# regress/testbed/run's bochs-svm), a guest's triple fault reaches the
+# driver instead of stopping the emulator.
+bochs-svm)	emu=bochs model=ryzen panic=", cpu0=report" ;;
 *)		usage ;;
 esac
 if [ $emu = qemu ]; then
@@ -135,7 +139,7 @@ start_bochs() {
 		speaker: enabled=0
 		sound: driver=dummy
 		log: $run/bochs.log
-		panic: action=fatal
+		panic: action=fatal$panic
 		error: action=report
 		info: action=report
 		debug: action=ignore
