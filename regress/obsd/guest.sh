@@ -29,7 +29,8 @@
 # MACHINE.txt.
 #
 # Environment: GUEST (hostile), OBSD_MACHINES (qemu-svm; boot.sh's
-# machines), OBSD_TIMEOUT (seconds per boot), OBSD_MEM (MiB of the
+# machines), OBSD_TIMEOUT (seconds per boot: 600 for hostile, 2400 for
+# linux; init gives the program 300 and 1800 s), OBSD_MEM (MiB of the
 # emulated machine), OBSD_OBJ (build/obsd).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +48,7 @@ hostile)
 		files="$files $out/$g"
 	done
 	kernel=$obj/bsd
-	timeout=300
+	timeout=300 btimeout=600
 	says='^# (== |vmon: [a-z]*: |FAIL)'
 	mem=${OBSD_MEM:-} ;;
 linux)
@@ -55,7 +56,7 @@ linux)
 	files="$out/vmlinuz $out/initramfs.cpio"
 	kernel=$obj/bsd.guest
 	[ -f "$kernel" ] || sh "$here/kernel.sh" guest
-	timeout=1800
+	timeout=1800 btimeout=2400
 	says='Hypervisor detected|kvm-clock: Using|PIC mode|XT-PIC'
 	says="$says"'|^# (kvm-clock|pit|tsc)$|Switched to clocksource'
 	mem=${OBSD_MEM:-1024} ;;
@@ -78,7 +79,7 @@ for m in $machines; do
 	t0=$(date +%s)
 	rc=0
 	OBSD_LOG=$raw OBSD_MEM=$mem bash "$here/boot.sh" "$m" "$rd" \
-	    ${OBSD_TIMEOUT:-} >/dev/null 2>"$obj/logs/guest-$GUEST-$m.err" ||
+	    ${OBSD_TIMEOUT:-$btimeout} >/dev/null 2>"$obj/logs/guest-$GUEST-$m.err" ||
 	    rc=$?
 	t=$(($(date +%s) - t0))
 	tr -d '\r' <"$raw" >"$log"
