@@ -31,6 +31,9 @@
 #                   diffed (regress/obsd/compare-known.txt explains)
 #   make obsd-bench    exit-path figures on both kernels: bench/vs-c.*
 #   make obsd-bench-profile  where those instructions go, per kernel
+#   make obsd-guest GUEST=hostile|linux: the monitor (regress/vmon) as a
+#                   process of that kernel, booting a guest from its
+#                   ramdisk (OBSD_MACHINES, default qemu-svm)
 
 CARGO ?=	cargo
 CC ?=		cc
@@ -225,6 +228,12 @@ obsd-bench:
 obsd-bench-profile:
 	sh regress/obsd/profile.sh
 
+# The guest monitor on that kernel (regress/obsd/guest.sh); the Linux
+# guest needs the kernel with the larger ramdisk (kernel.sh guest).
+obsd-guest: obsd-kernel
+	@if [ "$(GUEST)" = linux ]; then sh regress/obsd/kernel.sh guest; fi
+	GUEST=$(GUEST) sh regress/obsd/guest.sh
+
 # Per-function instruction profile of one in-kernel exit (needs python3).
 bench-profile: kobj
 	sh regress/bench/profile.sh
@@ -242,4 +251,4 @@ clean:
 	fmt-check clippy miri \
 	man-lint unit sanitize fuzz-smoke regress regress-pku bench bench-guests bench-profile \
 	demo guest guests test clean obsd-kernel obsd-generic obsd-regress \
-	obsd-compare obsd-bench obsd-bench-profile
+	obsd-compare obsd-bench obsd-bench-profile obsd-guest

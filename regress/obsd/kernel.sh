@@ -3,7 +3,7 @@
 #
 # Build a real OpenBSD 7.6 amd64 kernel with the Rust vmm(4) on Linux.
 #
-#	sh regress/obsd/kernel.sh [test | generic]
+#	sh regress/obsd/kernel.sh [test | guest | generic]
 #
 #   test     (make obsd-kernel) the configuration regress/obsd/RUSTVMM-TEST:
 #            MP, ACPI, ddb, com0, vmm0 and an 8 MiB ramdisk root.
@@ -13,6 +13,9 @@
 #            section's offset (readelf -S, nm -S give them); its size is
 #            MINIROOTSIZE * 512 (set in RUSTVMM-TEST).  An FFS image
 #            copied there is the root file system (rd0a).
+#   guest    (make obsd-guest GUEST=linux) RUSTVMM-TEST with a 20 MiB
+#            ramdisk (RUSTVMM-GUEST, made from it here), room for the
+#            Linux guest of regress/vmon.  Result: build/obsd/bsd.guest.
 #   generic  (make obsd-generic) GENERIC.MP with the Rust vmm, less
 #            amdgpu (its register headers are not in the archive).
 #            Result: build/obsd/bsd.generic.
@@ -52,8 +55,9 @@ tar=${OBSD_SYS_TAR:-$top/../shared/openbsd/openbsd-7.6-sys.tar.xz}
 
 case $what in
 test)	conf=RUSTVMM-TEST out=$obj/bsd ;;
+guest)	conf=RUSTVMM-GUEST out=$obj/bsd.guest ;;
 generic) conf=GENERIC.MP.RUSTVMM out=$obj/bsd.generic ;;
-*)	echo "usage: kernel.sh [test | generic]" >&2; exit 2 ;;
+*)	echo "usage: kernel.sh [test | guest | generic]" >&2; exit 2 ;;
 esac
 
 [ "$vmm" = c ] || [ -f "$top/build/vmm_rs.o" ] ||
@@ -88,6 +92,12 @@ if [ "$vmm" = c ]; then
 	    "$here/RUSTVMM-TEST" >"$conf"
 elif [ "$what" = test ]; then
 	cp "$here/RUSTVMM-TEST" .
+elif [ "$what" = guest ]; then
+	sed -e 's/^\(option[[:space:]]*MINIROOTSIZE=\)16384.*/\140960	# 20 MiB/' \
+	    -e 's/RUSTVMM-TEST/RUSTVMM-GUEST/' "$here/RUSTVMM-TEST" \
+	    >RUSTVMM-GUEST
+	grep -q 'MINIROOTSIZE=40960' RUSTVMM-GUEST ||
+	    { echo "kernel.sh: no MINIROOTSIZE line to change" >&2; exit 1; }
 else
 	# Build-tree-only changes for GENERIC: no amdgpu (the archive lacks
 	# its register headers), and two leftovers of the mirror's arm64

@@ -23,6 +23,8 @@
 #                  directory or absolute), run after the project's
 #   OBSD_MACHINES  default "qemu-svm qemu-svm-smp2" (boot.sh also knows
 #                  bochs-vmx and bochs-svm)
+#   OBSD_EXCLUDE   programs of the project's to leave out (names, e.g.
+#                  "hostile")
 #   OBSD_TIMEOUT   seconds per boot (default: boot.sh's)
 #   OBSD_OBJ       the kernel's build directory, as for kernel.sh
 #                  (build/obsd)
@@ -42,7 +44,7 @@ done
 # included) may leak into it.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$here/userland" rd \
     OBJ="$obj/userland" KERNEL="$obj/bsd" BSDRD="$obj/bsd.rd" \
-    EXTRA_PROGS="$extra"
+    EXTRA_PROGS="$extra" EXCLUDE="${OBSD_EXCLUDE:-}"
 
 mkdir -p "$obj/logs"
 total_pass=0

@@ -14,7 +14,13 @@
  *     component (EAX bit 9, its area in ECX and, with XCR0.PKRU, EBX),
  *     and XSETBV takes XCR0.PKRU; elsewhere neither is shown;
  *  4. VMX: MISC_ENABLE bit 22 ("limit CPUID maxval") makes the maximum 2
- *     and every higher basic leaf leaf 2; clearing it undoes that.
+ *     and every higher basic leaf leaf 2; clearing it undoes that;
+ *  5. the KVM feature leaves 0x40000001 and 0x40000101 offer the
+ *     paravirtual clock (CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT) only when
+ *     the kernel knows its TSC frequency: the pvclock multiplier is
+ *     computed from it and would be 0, which a Linux guest divides by at
+ *     boot (upstream offers the clock always; seen on OpenBSD under
+ *     QEMU's qemu64, whose TSC is not invariant).
  * The guest is a small real-mode server: vmd (this program) gives it an
  * operation and two operands with three INs from port 0x90; it answers a
  * CPUID with four OUTs to port 0x91 and anything else with an OUT to
@@ -88,6 +94,10 @@ __asm__(
 #define OSXSAVE		(1U << 27)	/* CPUID 1 ECX */
 #define MSR_MISC_ENABLE	0x1a0
 #define LIMIT_MAXVAL	(1U << 22)
+
+/* KVM features: CLOCKSOURCE2 and CLOCKSOURCE_STABLE_BIT; NOP_IO_DELAY. */
+#define KVM_CLOCK		((1U << 3) | (1U << 24))
+#define KVM_NOP_IO_DELAY	(1U << 1)
 
 static int fd;
 static uint32_t id;
@@ -276,6 +286,12 @@ main(void)
 		op(OP_WRMSR, 0, MSR_MISC_ENABLE);
 		CHECK(guest(0, 0).a == max);
 	}
+
+	/* 5. The KVM clock. */
+	w = (struct regs){ freq > 0 ? KVM_CLOCK : 0, 0, 0, 0 };
+	check("leaf 0x40000001", guest(0x40000001, 0), w);
+	w.a |= KVM_NOP_IO_DELAY;
+	check("leaf 0x40000101", guest(0x40000101, 0), w);
 
 	terminate_vm(fd, id);
 	printf("ok\n");

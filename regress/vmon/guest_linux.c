@@ -17,15 +17,22 @@
 
 #define MARKER	"VMON-GUEST-LINUX: init running"
 
+/* The files: the testbed's boot modules, or /guest on OpenBSD. */
+#ifdef VMON_TESTBED
+#define GUEST_DIR	"/testbed/"
+#else
+#define GUEST_DIR	"/guest/"
+#endif
+
 int
 main(void)
 {
 	char *argv[] = {
 		"vmon", "-n", "linux", "-m", "256", "-e", MARKER,
-		"-w", "120", "-i", "/testbed/initramfs.cpio",
+		"-w", "120", "-i", GUEST_DIR "initramfs.cpio",
 		"-c", "console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 "
 		    "nokaslr panic=-1 reboot=k",
-		"/testbed/vmlinuz", NULL
+		GUEST_DIR "vmlinuz", NULL
 	};
 
 	return (vmon_main(nitems(argv) - 1, argv));

@@ -468,17 +468,30 @@ load_guest(void)
 	return (-1);
 }
 
+/*
+ * `now' may be older than the shared times: the device process reads the
+ * clock, and the VM process, running at the same time (or preempting it
+ * on one CPU), marks progress before the device process gets here.  A
+ * time after `now' is no reason to stop (unsigned, the difference would
+ * be huge: OpenBSD's "chatter" guest, writing all the time, was stopped
+ * as hung after 0.15 s).
+ */
+static int
+older_than(uint64_t now, uint64_t then, int seconds)
+{
+	return (now > then && now - then > (uint64_t)seconds * 1000000000ULL);
+}
+
 static void
 watchdog(uint64_t now)
 {
 	if (vsh->sh_t0 == 0)
 		return;		/* the guest does not run yet */
-	if (vcfg.c_timeout > 0 &&
-	    now - vsh->sh_t0 > (uint64_t)vcfg.c_timeout * 1000000000ULL)
+	if (vcfg.c_timeout > 0 && older_than(now, vsh->sh_t0, vcfg.c_timeout))
 		vmon_stop(END_ERROR, "run time limit (%d s) reached",
 		    vcfg.c_timeout);
-	if (vcfg.c_watchdog > 0 && now - vsh->sh_last_progress >
-	    (uint64_t)vcfg.c_watchdog * 1000000000ULL)
+	if (vcfg.c_watchdog > 0 &&
+	    older_than(now, vsh->sh_last_progress, vcfg.c_watchdog))
 		vmon_stop(END_ERROR, "no console output for %d s (%llu exits "
 		    "so far): guest hung", vcfg.c_watchdog,
 		    (unsigned long long)vsh->sh_st.st_exits);

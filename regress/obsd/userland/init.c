@@ -15,8 +15,9 @@
  * then powers the machine off.  The kernel starts init with no open
  * files and proc0's resource limits.
  *
- * A program that has not ended after PROG_TIMEOUT seconds (the machine's
- * time: under Bochs it runs slower than the host's) is taken to hang in
+ * A program that has not ended after PROG_TIMEOUT seconds, or the number
+ * of seconds in /etc/timeout if there is one (the machine's time: under
+ * Bochs it runs slower than the host's), is taken to hang in
  * the kernel: init enters the kernel debugger (ddb.console, then
  * ddb.trigger; the kernel runs at securelevel 0), so that the runner of
  * the emulator can ask for the processes and their wait channels.
@@ -47,6 +48,9 @@
 #define MAXPROGS	64
 #define NAMELEN		64
 #define PROG_TIMEOUT	60		/* seconds */
+#define TIMEOUT_FILE	"/etc/timeout"
+
+static long	timeout = PROG_TIMEOUT;
 
 static char	names[MAXPROGS][NAMELEN];
 
@@ -100,6 +104,30 @@ show_line(const char *line, char *skip, size_t skiplen)
 	}
 }
 
+/* The timeout of /etc/timeout (seconds, one line), if the file exists. */
+static void
+read_timeout(void)
+{
+	char buf[16];
+	const char *errstr;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(TIMEOUT_FILE, O_RDONLY)) == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	timeout = strtonum(buf, 1, 86400, &errstr);
+	if (errstr != NULL) {
+		warnx("%s: %s", TIMEOUT_FILE, errstr);
+		timeout = PROG_TIMEOUT;
+	}
+}
+
 /* Milliseconds since `start'. */
 static long
 elapsed_ms(const struct timespec *start)
@@ -114,7 +142,7 @@ elapsed_ms(const struct timespec *start)
 
 /*
  * Copies the program's output to the console, a "# " before each line,
- * until the pipe's end; -1 if that takes longer than PROG_TIMEOUT.
+ * until the pipe's end; -1 if that takes longer than the timeout.
  */
 static int
 relay(int fd, char *skip, size_t skiplen)
@@ -130,7 +158,7 @@ relay(int fd, char *skip, size_t skiplen)
 	if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
 		err(1, "clock_gettime");
 	for (;;) {
-		if ((left = PROG_TIMEOUT * 1000L - elapsed_ms(&start)) <= 0)
+		if ((left = timeout * 1000L - elapsed_ms(&start)) <= 0)
 			return (-1);
 		pfd.fd = fd;
 		pfd.events = POLLIN;
@@ -248,7 +276,7 @@ run(int num, const char *name)
 	}
 	close(fds[1]);
 	if (relay(fds[0], skip, sizeof(skip)) == -1) {
-		printf("# %s: still running after %d s\n", name, PROG_TIMEOUT);
+		printf("# %s: still running after %ld s\n", name, timeout);
 		enter_ddb();
 		kill(pid, SIGKILL);
 	}
@@ -319,6 +347,7 @@ main(void)
 	}
 	close(fd);
 
+	read_timeout();
 	n = read_list();
 	printf("1..%d\n", n);
 	for (i = 0; i < n; i++)

@@ -366,7 +366,9 @@ pub struct GuestCpuid {
 /// `guest_cr4` gives the guest's CR4, which decides OSXSAVE; it is asked
 /// for only by leaf 1 and its error is returned.  `tsc_frequency` gives
 /// the kernel's TSC frequency in Hz; it is asked for only by leaf 0x15
-/// when the host has none and the policy makes it up.
+/// when the host has none and the policy makes it up, and by the KVM
+/// feature leaves (0x40000001, 0x40000101), which offer the paravirtual
+/// clock only when the kernel knows that frequency.
 #[inline]
 pub fn guest_cpuid<E>(
     h: &impl HostCpuid,
@@ -435,12 +437,12 @@ pub fn guest_cpuid<E>(
         0x15 => r,
         0x4000_0000 => signature(0, *b"OpenBSDVMM58"),
         0x4000_0001 => CpuidResult {
-            eax: KVM_FEATURES,
+            eax: kvm_features(tsc_frequency),
             ..zero
         },
         0x4000_0100 => signature(0x4000_0101, *b"KVMKVMKVM\0\0\0"),
         0x4000_0101 => CpuidResult {
-            eax: KVM_FEATURES | KVM_FEATURE_NOP_IO_DELAY,
+            eax: kvm_features(tsc_frequency) | KVM_FEATURE_NOP_IO_DELAY,
             ..zero
         },
         0x8000_0000 => CpuidResult {
@@ -476,6 +478,19 @@ pub fn guest_cpuid<E>(
 /// work done on every `VMM_IOC_RUN` for leaves hardly ever asked for.
 #[cold]
 #[inline(never)]
+/// The KVM clock features, when the kernel knows its TSC frequency: the
+/// pvclock multiplier is computed from it (`pvclock.rs`), and without it
+/// would be 0, which a guest divides by (Linux's `pvclock_tsc_khz` in
+/// `kvmclock_init`: a divide error at boot).  Upstream offers them
+/// always (README, "Differences from the C driver").
+fn kvm_features(tsc_frequency: impl FnOnce() -> u64) -> u32 {
+    if tsc_frequency() > 0 {
+        KVM_FEATURES
+    } else {
+        0
+    }
+}
+
 fn tsc_leaf(tsc_frequency: impl FnOnce() -> u64) -> CpuidResult {
     CpuidResult {
         eax: 1,

@@ -1048,6 +1048,27 @@ fn leaf_0x15_from_the_kernels_tsc_frequency() {
     guest_cpuid(&t, &th, 0x15, 0, g, || Ok::<u64, ()>(0), never).unwrap();
 }
 
+/// Without the kernel's TSC frequency the KVM clock is not offered (its
+/// multiplier would be 0: a Linux guest divided by it at boot on OpenBSD
+/// under QEMU's qemu64, whose TSC is not invariant); upstream offers it.
+#[test]
+fn kvm_clock_only_with_a_tsc_frequency() {
+    for h in hosts() {
+        let host = CpuidHost::probe(&h, h.st);
+        let g = GuestCpuid::default();
+        let eax = |leaf: u32, f: u64| {
+            guest_cpuid(&h, &host, leaf, 0, g, || Ok::<u64, ()>(0), || f)
+                .unwrap()
+                .eax
+        };
+        assert_eq!(eax(0x4000_0001, 0), 0, "{}", h.name);
+        assert_eq!(eax(0x4000_0101, 0), 1 << 1, "{}", h.name);
+        assert_eq!(eax(0x4000_0001, TSC_HZ), (1 << 3) | (1 << 24));
+        assert_eq!(eax(0x4000_0101, TSC_HZ), (1 << 3) | (1 << 24) | (1 << 1));
+        assert_eq!(eax(0x4000_0001, 1), (1 << 3) | (1 << 24));
+    }
+}
+
 #[test]
 fn hypervisor_leaves() {
     for h in hosts() {

@@ -13,6 +13,12 @@
 #define CTL_DDB		9		/* the kernel debugger: <ddb/db_var.h> */
 
 #define KERN_VERSION	4		/* CTL_KERN: the kernel's version string */
+#define KERN_INTRCNT	63		/* node: interrupt counters */
+#define KERN_INTRCNT_NUM	1	/* int: number of counters */
+#define KERN_INTRCNT_CNT	2	/* node: the counts */
+#define KERN_INTRCNT_NAME	3	/* node: the names */
+
+#define HW_NCPU		3		/* int: number of CPUs */
 
 int	sysctl(const int *, u_int, void *, size_t *, void *, size_t);
 
