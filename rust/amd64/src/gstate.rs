@@ -163,3 +163,15 @@ impl GuestState {
         ];
     }
 }
+
+/// RAX after an IN of `size` bytes returned `data`: the low `size` bytes
+/// replaced, the rest kept (a 4-byte IN zero-extends, as any 32-bit
+/// register write).  Upstream's SVM stored the 32-bit value into all of RAX; the
+/// shared run loop applies this on both backends (README 19).
+pub fn io_in_result(rax: u64, data: u32, size: u8) -> u64 {
+    match size {
+        1 => (rax & !0xff) | u64::from(data & 0xff),
+        2 => (rax & !0xffff) | u64::from(data & 0xffff),
+        _ => u64::from(data),
+    }
+}

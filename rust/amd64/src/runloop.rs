@@ -131,7 +131,7 @@ pub(crate) fn run<K: KernelAmd64, V: VendorRun<K>>(
         LastExit::Io => {
             if let Some(vei) = read_vei(req.exit) {
                 if u32::from(vei.vei_dir) == VEI_DIR_IN {
-                    let rax = crate::vmx::vmcs::io_in_result(v.rax(), vei.vei_data, vei.vei_size);
+                    let rax = crate::gstate::io_in_result(v.rax(), vei.vei_data, vei.vei_size);
                     v.set_rax(rax);
                 }
             }
@@ -144,10 +144,7 @@ pub(crate) fn run<K: KernelAmd64, V: VendorRun<K>>(
                 .unwrap_or(0);
             v.set_rip(rip)?;
         }
-        LastExit::Mmio => {
-            let vrs = req.exit.vrs;
-            v.set_gprs(&vrs)?;
-        }
+        LastExit::Mmio => v.set_gprs(&req.exit.vrs)?,
         LastExit::Other => {}
     }
     crate::exitpolicy::clear_exit_info(req.exit);

@@ -45,12 +45,11 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
             return Err(Errno::ENOENT);
         }
 
-        // In place, as upstream: a failed copy leaves part of the user's
-        // record there, which nothing reads before the next run's copy.
+        // In place, as upstream: the record is large (the register state)
+        // and this is every exit to vmd.  A failed copy leaves part of the
+        // user's record there, which nothing reads before the next run's
+        // copy.
         let uexit = vrp.vrp_exit as u64;
-        // In place: the record is large (the register state), and this is
-        // every exit to vmd.  A failed copy leaves part of it; the next
-        // run copies it in again before anything reads it.
         match copyin_into(&self.k, uexit, &mut inner.exit) {
             Ok(()) => {}
             Err(e) => {
