@@ -44,26 +44,38 @@ struct vmmk_pmap;	/* struct pmap (a guest-physical address space) */
  * Machine-independent services.
  */
 
-/* Reader/writer locks, rwlock(9). */
+/*
+ * Reader/writer locks, rwlock(9), and reference counts, refcnt_init(9).
+ * Taken on every ioctl, so the Rust side calls the kernel's own
+ * functions for them, by their assembler names, not wrappers in
+ * vmm_kern.c: the storage above is the kernel's structure, passed by
+ * pointer as the kernel passes its own.  vmmk_rw_enter's flags are
+ * rw_enter(9)'s, VMMK_RW_* below (vmm_kern.c checks them against
+ * <sys/rwlock.h>).
+ */
+#define VMMK_RW_WRITE		0x01
+#define VMMK_RW_READ		0x02
+#define VMMK_RW_NOSLEEP		0x40
+#define VMMK_RW_INTR		0x10
 void	vmmk_rw_init(struct vmmk_rwlock *, const char *);
-void	vmmk_rw_enter_read(struct vmmk_rwlock *);
-void	vmmk_rw_enter_write(struct vmmk_rwlock *);
-int	vmmk_rw_enter_read_intr(struct vmmk_rwlock *);	/* RW_READ|RW_INTR */
-int	vmmk_rw_enter_write_try(struct vmmk_rwlock *);	/* RW_NOSLEEP: EBUSY */
-void	vmmk_rw_exit_read(struct vmmk_rwlock *);
-void	vmmk_rw_exit_write(struct vmmk_rwlock *);
+void	vmmk_rw_enter_read(struct vmmk_rwlock *) __asm__("rw_enter_read");
+void	vmmk_rw_enter_write(struct vmmk_rwlock *) __asm__("rw_enter_write");
+int	vmmk_rw_enter(struct vmmk_rwlock *, int) __asm__("rw_enter");
+void	vmmk_rw_exit_read(struct vmmk_rwlock *) __asm__("rw_exit_read");
+void	vmmk_rw_exit_write(struct vmmk_rwlock *) __asm__("rw_exit_write");
 
 /* Sleep on ident with the lock held; PWAIT|PCATCH, no timeout. */
 int	vmmk_rwsleep_intr(const volatile void *, struct vmmk_rwlock *,
 	    const char *);
 void	vmmk_wakeup(const volatile void *);
 
-/* Reference counts, refcnt_init(9). vmmk_refcnt_rele: 1 if it was last. */
-void	vmmk_refcnt_init(struct vmmk_refcnt *);
-void	vmmk_refcnt_take(struct vmmk_refcnt *);
-int	vmmk_refcnt_rele(struct vmmk_refcnt *);
-void	vmmk_refcnt_rele_wake(struct vmmk_refcnt *);
-void	vmmk_refcnt_finalize(struct vmmk_refcnt *, const char *);
+/* vmmk_refcnt_rele: 1 if it was the last reference. */
+void	vmmk_refcnt_init(struct vmmk_refcnt *) __asm__("refcnt_init");
+void	vmmk_refcnt_take(struct vmmk_refcnt *) __asm__("refcnt_take");
+int	vmmk_refcnt_rele(struct vmmk_refcnt *) __asm__("refcnt_rele");
+void	vmmk_refcnt_rele_wake(struct vmmk_refcnt *) __asm__("refcnt_rele_wake");
+void	vmmk_refcnt_finalize(struct vmmk_refcnt *, const char *)
+	    __asm__("refcnt_finalize");
 
 /* Fixed-size object pools, pool_init(9); objects come zeroed. */
 #define VMMK_POOL_VM		0
@@ -104,16 +116,18 @@ void	 vmmk_pmap_destroy(struct vmmk_pmap *);
 void	 vmmk_pmap_remove(struct vmmk_pmap *, vaddr_t, vaddr_t);
 size_t	 vmmk_pmap_resident_count(struct vmmk_pmap *);
 
-/* User memory of the current process, copyin(9)/copyout(9). */
-int	vmmk_copyin(const void *, void *, size_t);
-int	vmmk_copyout(const void *, void *, size_t);
+/* User memory of the current process: copyin(9)/copyout(9) themselves. */
+int	vmmk_copyin(const void *, void *, size_t) __asm__("copyin");
+int	vmmk_copyout(const void *, void *, size_t) __asm__("copyout");
 
 /* The current process and its pledge(2) promises. */
 #define VMMK_PLEDGE_PROC	0x1
 #define VMMK_PLEDGE_VMM		0x2
+/*
+ * The process behind an ioctl, with its pid and promises, comes with the
+ * call (vmm_rs.h); curproc is for the rest.
+ */
 struct vmmk_proc	*vmmk_curproc(void);
-pid_t	 vmmk_proc_pid(struct vmmk_proc *);
-unsigned int	 vmmk_proc_pledge(struct vmmk_proc *);
 int	 vmmk_pledge_fail(struct vmmk_proc *, int);
 /* After each exit: a signal pending for curproc, the CPU wanted back. */
 #define VMMK_CHECK_SIGNAL	0x1

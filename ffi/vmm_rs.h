@@ -18,8 +18,13 @@ void	vmm_rs_attach(void);		/* vmm_attach() */
 int	vmm_rs_activate(int);		/* vmm_activate() */
 int	vmm_rs_open(void);		/* vmmopen() */
 int	vmm_rs_close(void);		/* vmmclose() */
-int	vmm_rs_ioctl(unsigned long, void *, struct vmmk_proc *); /* vmmioctl */
-int	vmm_rs_pledge_ioctl(struct vmmk_proc *, long);	/* pledge_ioctl_vmm */
+/*
+ * vmmioctl(), pledge_ioctl_vmm(): with the calling process, its pid and
+ * its pledge(2) promises as vmm_kern.h's VMMK_PLEDGE_* bits.
+ */
+int	vmm_rs_ioctl(unsigned long, void *, struct vmmk_proc *, int32_t,
+	    uint32_t);
+int	vmm_rs_pledge_ioctl(struct vmmk_proc *, int32_t, uint32_t, long);
 void	vmm_rs_start_cpu(void);		/* start_vmm_on_cpu(curcpu()) */
 void	vmm_rs_stop_cpu(void);		/* stop_vmm_on_cpu(curcpu()) */
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # check-kobj OBJ: is OBJ fit to be linked into an OpenBSD amd64 kernel?
-#  - the undefined symbols are exactly the services of ffi/vmm_kern.h;
+#  - the undefined symbols are exactly the services of ffi/vmm_kern.h
+#    (their vmmk_ names, or the kernel functions named by __asm__);
 #  - the global symbols are exactly ffi/vmm_rs.exports;
 #  - no panic path (no core::panicking), so no core::fmt either;
 #  - no indirect call or jump (IBT/retpoline), no jump tables (notrack);
@@ -17,7 +18,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check-kobj: FAIL: $*" >&2; exit 1; }
 
-sed -n 's/^.*[ *\t]\(vmmk_[a-z0-9_]*\)(.*$/\1/p' "$top/ffi/vmm_kern.h" | sort -u > "$tmp/services"
+# A service is its vmmk_ name, or the kernel function its declaration
+# names with __asm__("...") (the hot path calls those directly).
+awk '/^[ \t]*\/?\*/ { next }
+    { d = d " " $0 }
+    /;/ { if (match(d, /vmmk_[a-z0-9_]*\(/)) {
+		n = substr(d, RSTART, RLENGTH - 1)
+		if (match(d, /__asm__\("[a-z0-9_]*"\)/))
+			n = substr(d, RSTART + 9, RLENGTH - 11)
+		print n
+	}
+	d = "" }' "$top/ffi/vmm_kern.h" | sort -u > "$tmp/services"
 readelf -s -W "$obj" | awk '$7=="UND" && $8!="" {print $8}' | sort -u > "$tmp/undef"
 if ! cmp -s "$tmp/services" "$tmp/undef"; then
 	echo "undefined symbols differ from ffi/vmm_kern.h (< header, > object):" >&2

@@ -3,7 +3,7 @@
 use vmm_abi::{vm_create_params, vm_mem_range, VM_MEM_MMIO};
 use vmm_kernel::mem::{PmapBox, PoolBox, UaoRef};
 use vmm_kernel::pod::zeroed;
-use vmm_kernel::{Errno, KResult, Kernel, PAGE_MASK};
+use vmm_kernel::{Caller, Errno, KResult, Kernel, PAGE_MASK};
 
 use crate::backend::Backend;
 use crate::vm::{Vcpu, NAME_LEN, NRANGES, VCPUS_PER_VM};
@@ -62,7 +62,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     /// of its memory in `p` through `vcp`.  On any failure everything made
     /// so far is undone, including (unlike upstream) the mappings already
     /// made in `p`.
-    pub(crate) fn vm_create(&self, vcp: &mut vm_create_params, p: K::Proc) -> KResult {
+    pub(crate) fn vm_create(&self, vcp: &mut vm_create_params, c: Caller<K::Proc>) -> KResult {
+        let p = c.proc;
         let Some(memsize) = check_mem_ranges(vcp) else {
             return Err(Errno::EINVAL);
         };
@@ -87,7 +88,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
         }
 
         let mut mapped = [None::<Mapped>; NRANGES];
-        let r = self.vm_create_locked_out(vcp, p, memsize, &mut mapped);
+        let r = self.vm_create_locked_out(vcp, c, memsize, &mut mapped);
         if r.is_err() {
             for m in mapped.iter().flatten() {
                 self.k.unmap(p, m.va, m.end);
@@ -108,11 +109,12 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     fn vm_create_locked_out(
         &self,
         vcp: &mut vm_create_params,
-        p: K::Proc,
+        c: Caller<K::Proc>,
         memsize: usize,
         mapped: &mut [Option<Mapped>; NRANGES],
     ) -> KResult {
         let k = self.k;
+        let p = c.proc;
         let pmap = PmapBox::create(k).ok_or(Errno::ENOMEM)?;
 
         let mut name = [0u8; NAME_LEN];
@@ -204,7 +206,7 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
                 vcpus,
                 vcpu_ct: u32::try_from(vcp.vcp_ncpus).map_err(|_| Errno::EINVAL)?,
                 id,
-                creator_pid: k.proc_pid(p),
+                creator_pid: c.pid,
                 nmemranges: n,
                 memory_size: memsize,
                 slots,

@@ -11,7 +11,7 @@ use vmm_abi::{
 };
 use vmm_kernel::mem::KBuf;
 use vmm_kernel::pod::from_bytes_mut;
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::{Caller, Errno, KResult, Kernel};
 
 use crate::backend::Backend;
 use crate::vm::{Vcpu, NOCPU};
@@ -116,8 +116,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     /// guest next needed vmd or vmd's vcpu thread got a signal): its run
     /// loop sees that at the next exit and returns `VM_EXIT_NONE`, and the
     /// next `VMM_IOC_RUN` gets `ENOENT`, as after upstream's TERM.
-    pub(crate) fn vm_terminate(&self, vtp: &vm_terminate_params) -> KResult {
-        let vm = self.vm_find(vtp.vtp_vm_id)?;
+    pub(crate) fn vm_terminate(&self, c: Caller<K::Proc>, vtp: &vm_terminate_params) -> KResult {
+        let vm = self.vm_find(c, vtp.vtp_vm_id)?;
         // SeqCst: pairs with `vm_run`'s RUNNING store and its `dying`
         // check (see there), so a run either sees `dying` or is stopped.
         if vm.dying.swap(true, Ordering::SeqCst) {
@@ -171,8 +171,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     /// `vm_resetcpu`: loads `vrp_init_state` into a stopped vcpu.
     /// `ENOENT` for an unknown VM or vcpu, `EBUSY` unless the vcpu is
     /// stopped, `EIO` if the backend rejects the state.
-    pub(crate) fn vm_resetcpu(&self, vrp: &vm_resetcpu_params) -> KResult {
-        let vm = self.vm_find(vrp.vrp_vm_id)?;
+    pub(crate) fn vm_resetcpu(&self, c: Caller<K::Proc>, vrp: &vm_resetcpu_params) -> KResult {
+        let vm = self.vm_find(c, vrp.vrp_vm_id)?;
         let vcpu = vm.vcpu(vrp.vrp_vcpu_id).ok_or(Errno::ENOENT)?;
         let mut inner = vcpu.inner.write();
         if vcpu.state.load(Ordering::Acquire) != vcpu_state::STOPPED {
@@ -194,8 +194,9 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     /// exactly and every `vsp_va` must be 0 on input.  On failure the
     /// ranges mapped so far are removed again (MMIO ranges, which were
     /// never mapped, are not touched: upstream unmaps `[0, size)` for them).
-    pub(crate) fn vm_share_mem(&self, vsp: &mut vm_sharemem_params, p: K::Proc) -> KResult {
-        let vm = self.vm_find(vsp.vsp_vm_id)?;
+    pub(crate) fn vm_share_mem(&self, c: Caller<K::Proc>, vsp: &mut vm_sharemem_params) -> KResult {
+        let p = c.proc;
+        let vm = self.vm_find(c, vsp.vsp_vm_id)?;
         if vm.nmemranges != vsp.vsp_nmemranges {
             return Err(Errno::EINVAL);
         }
@@ -269,8 +270,13 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
 
     /// `vm_rwregs`: reads or writes the registers selected by `vrwp_mask`
     /// with the vcpu's lock held (so never during a run).
-    pub(crate) fn vm_rwregs(&self, vrwp: &mut vm_rwregs_params, write: bool) -> KResult {
-        let vm = self.vm_find(vrwp.vrwp_vm_id)?;
+    pub(crate) fn vm_rwregs(
+        &self,
+        c: Caller<K::Proc>,
+        vrwp: &mut vm_rwregs_params,
+        write: bool,
+    ) -> KResult {
+        let vm = self.vm_find(c, vrwp.vrwp_vm_id)?;
         let vcpu = vm.vcpu(vrwp.vrwp_vcpu_id).ok_or(Errno::ENOENT)?;
         let mut inner = vcpu.inner.write();
         if write {
@@ -283,8 +289,13 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     }
 
     /// `vm_rwvmparams`: the pvclock parameters, selected by `vpp_mask`.
-    pub(crate) fn vm_rwvmparams(&self, vpp: &mut vm_rwvmparams_params, write: bool) -> KResult {
-        let vm = self.vm_find(vpp.vpp_vm_id)?;
+    pub(crate) fn vm_rwvmparams(
+        &self,
+        c: Caller<K::Proc>,
+        vpp: &mut vm_rwvmparams_params,
+        write: bool,
+    ) -> KResult {
+        let vm = self.vm_find(c, vpp.vpp_vm_id)?;
         let vcpu = vm.vcpu(vpp.vpp_vcpu_id).ok_or(Errno::ENOENT)?;
         if write {
             if vpp.vpp_mask & VM_RWVMPARAMS_PVCLOCK_VERSION != 0 {
@@ -316,8 +327,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     /// not, without waiting for the vcpu's lock, and kicks the vcpu out of
     /// guest mode if it is in it (upstream's IPI to `vc_curcpu`).
     /// `vip_intr` is stored whole (16 bits, upstream's `vc_intr`).
-    pub(crate) fn vm_intr_pending(&self, vip: &vm_intr_params) -> KResult {
-        let vm = self.vm_find(vip.vip_vm_id)?;
+    pub(crate) fn vm_intr_pending(&self, c: Caller<K::Proc>, vip: &vm_intr_params) -> KResult {
+        let vm = self.vm_find(c, vip.vip_vm_id)?;
         let vcpu = vm.vcpu(vip.vip_vcpu_id).ok_or(Errno::ENOENT)?;
         // SeqCst: pairs with the run loop's store of `curcpu` and its
         // load of `intr` after it (see `RunRequest::curcpu`).

@@ -4,7 +4,7 @@ use core::sync::atomic::Ordering;
 
 use vmm_abi::{vcpu_state, vm_run_params, VM_EXIT_NONE, VM_EXIT_TERMINATED};
 use vmm_kernel::user::{copyin_into, copyout};
-use vmm_kernel::{Errno, KResult, Kernel};
+use vmm_kernel::{Caller, Errno, KResult, Kernel};
 
 use crate::backend::{Backend, RunCheck, RunRequest};
 use crate::Vmm;
@@ -20,8 +20,8 @@ impl<K: Kernel, B: Backend<K>> Vmm<K, B> {
     ///
     /// Unlike upstream, a failed copy-in puts the vcpu back to STOPPED
     /// instead of leaving it RUNNING (which made every later run `EBUSY`).
-    pub(crate) fn vm_run(&self, vrp: &mut vm_run_params) -> KResult {
-        let vm = self.vm_find(vrp.vrp_vm_id)?;
+    pub(crate) fn vm_run(&self, c: Caller<K::Proc>, vrp: &mut vm_run_params) -> KResult {
+        let vm = self.vm_find(c, vrp.vrp_vm_id)?;
         let vcpu = vm.vcpu(vrp.vrp_vcpu_id).ok_or(Errno::ENOENT)?;
 
         let mut inner = vcpu.inner.write();

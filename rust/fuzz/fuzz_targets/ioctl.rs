@@ -138,15 +138,15 @@ fuzz_target!(|data: &[u8]| {
         if cmd == VMM_IOC_INFO && len >= 24 && h[3] & 4 == 0 {
             buf[16..24].copy_from_slice(&w.bufs[who].to_le_bytes());
         }
-        let p = w.k.curproc();
+        let p = w.k.caller();
         let r = if promises != 0 && promises & pledge::VMM == 0 {
             Err(Errno::EPERM)
         } else if promises != 0 {
             w.vmm
                 .pledge_ioctl(p, u64::from(cmd))
-                .and_then(|()| w.vmm.ioctl(u64::from(cmd), buf))
+                .and_then(|()| w.vmm.ioctl(p, u64::from(cmd), buf))
         } else {
-            w.vmm.ioctl(u64::from(cmd), buf)
+            w.vmm.ioctl(p, u64::from(cmd), buf)
         };
         if let Err(e) = r {
             assert!(ALLOWED.contains(&e), "errno {e:?} from {cmd:#x}");
@@ -161,7 +161,7 @@ fuzz_target!(|data: &[u8]| {
     w.k.set_pledge(w.pids[0], 0);
     loop {
         let mut vip: vm_info_params = zeroed();
-        let _ = w.vmm.ioctl(u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip));
+        let _ = w.vmm.ioctl(w.k.caller(), u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip));
         let mut ids = Vec::new();
         let n = vip.vip_size / std::mem::size_of::<vm_info_result>();
         if n == 0 {
@@ -170,7 +170,7 @@ fuzz_target!(|data: &[u8]| {
         let buf = w.bufs[0];
         vip.vip_info = buf as *mut vm_info_result;
         w.vmm
-            .ioctl(u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip))
+            .ioctl(w.k.caller(), u64::from(VMM_IOC_INFO), as_bytes_mut(&mut vip))
             .unwrap();
         for i in 0..n {
             let r: vm_info_result = w.k.user_get(w.pids[0], buf + (i * 160) as u64);
@@ -180,7 +180,7 @@ fuzz_target!(|data: &[u8]| {
         }
         for id in ids {
             let mut t = vm_terminate_params { vtp_vm_id: id };
-            let _ = w.vmm.ioctl(u64::from(VMM_IOC_TERM), as_bytes_mut(&mut t));
+            let _ = w.vmm.ioctl(w.k.caller(), u64::from(VMM_IOC_TERM), as_bytes_mut(&mut t));
         }
     }
     for p in w.pids {

@@ -54,6 +54,21 @@ pub mod pledge {
     pub const VMM: u32 = 0x2;
 }
 
+/// The process behind an ioctl, as the kernel's ioctl entry hands it to
+/// the driver: the process, its id and its pledge(2) promises ([`pledge`]
+/// bits, 0 when not pledged).  The entry point reads them once (OpenBSD's
+/// glue, inline from `struct proc`); the VM lookup's pledge check, CREATE
+/// and SHAREMEM use them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller<P> {
+    /// The process.
+    pub proc: P,
+    /// Its process id.
+    pub pid: i32,
+    /// Its promises.
+    pub promises: u32,
+}
+
 /// The kernel's object pools the driver uses (`VMMK_POOL_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
@@ -182,7 +197,10 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     fn refcnt_storage(&self) -> Self::RefCntStorage;
     /// Sets the count to 1.
     fn refcnt_init(&self, r: &Self::RefCntStorage);
-    /// Adds a reference.
+    /// Adds a reference.  As OpenBSD's refcnt_take, also to a count that
+    /// [`Kernel::refcnt_finalize`] drained to 0 (the driver's own count
+    /// after a suspend); never to one whose last reference was released
+    /// (its object is being freed).
     fn refcnt_take(&self, r: &Self::RefCntStorage);
     /// Drops a reference; true if it was the last.
     fn refcnt_rele(&self, r: &Self::RefCntStorage) -> bool;
@@ -298,12 +316,9 @@ pub unsafe trait Kernel: Copy + Send + Sync + 'static {
     /// Copies to the current process's memory at `uaddr`.
     fn copyout(&self, src: &[u8], uaddr: u64) -> KResult;
 
-    /// The current process.
+    /// The current process (its id and promises come with an ioctl, in
+    /// its [`Caller`]).
     fn curproc(&self) -> Self::Proc;
-    /// Its process id.
-    fn proc_pid(&self, p: Self::Proc) -> i32;
-    /// Its promises, as [`pledge`] bits (0 when not pledged).
-    fn proc_pledge(&self, p: Self::Proc) -> u32;
     /// Reports a pledge violation of "vmm" and returns the error to give.
     fn pledge_fail(&self, p: Self::Proc, e: Errno) -> Errno;
     /// What the run loop must know about the current thread after each

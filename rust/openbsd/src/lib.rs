@@ -13,7 +13,7 @@ use core::ffi::{c_char, c_ulong, c_void, CStr};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use vmm_kernel::{Errno, KResult, Kernel, KernelAmd64, PoolId};
+use vmm_kernel::{Caller, Errno, KResult, Kernel, KernelAmd64, PoolId};
 
 /// Raw bindings; nothing outside this crate sees them.
 #[allow(
@@ -38,6 +38,12 @@ const _: () = assert!(sys::VMMK_PLEDGE_VMM == vmm_kernel::pledge::VMM);
 const _: () = assert!(sys::VMMK_POOL_VM == PoolId::Vm as u32);
 const _: () = assert!(sys::VMMK_POOL_VCPU == PoolId::Vcpu as u32);
 const _: () = assert!(sys::VMMK_POOL_VCPUFPU == PoolId::VcpuFpu as u32);
+
+/// rw_enter(9)'s flags for an interruptible read lock and a write lock
+/// that does not sleep (`EBUSY` instead).
+const RW_READ_INTR: core::ffi::c_int = (sys::VMMK_RW_READ | sys::VMMK_RW_INTR) as core::ffi::c_int;
+const RW_WRITE_TRY: core::ffi::c_int =
+    (sys::VMMK_RW_WRITE | sys::VMMK_RW_NOSLEEP) as core::ffi::c_int;
 
 /// The OpenBSD kernel.
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,12 +89,32 @@ handle!(
 
 /// `struct proc *` of the current thread (may be NULL only outside process
 /// context, where the driver is never entered).  Only [`Kernel::curproc`]
-/// makes one, and, holding a raw pointer, it is neither `Send` nor `Sync`:
+/// and [`caller`] (from the `p` of the ioctl entry) make one, and,
+/// holding a raw pointer, it is neither `Send` nor `Sync`:
 /// it stays with the thread that got it, whose process cannot exit while
 /// that thread runs in the kernel, so the process it names is alive
 /// whenever it is used.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Proc(*mut sys::vmmk_proc);
+
+/// `struct vmmk_proc`, the process of `vmm_kern.h` (a `struct proc`).
+pub use sys::vmmk_proc as RawProc;
+
+/// The [`Caller`] the glue passes to an entry point: process `p`, its
+/// pid and its promises (`VMMK_PLEDGE_*` bits).
+///
+/// # Safety
+///
+/// `p` is the calling thread's process: the `p` the kernel passed to the
+/// glue's entry point for this call.
+#[inline]
+pub unsafe fn caller(p: *mut RawProc, pid: i32, promises: u32) -> Caller<Proc> {
+    Caller {
+        proc: Proc(p),
+        pid,
+        promises,
+    }
+}
 
 fn cstr(s: &'static CStr) -> *const c_char {
     s.as_ptr()
@@ -127,7 +153,7 @@ unsafe impl Kernel for OpenBsd {
     #[inline]
     unsafe fn rw_enter_read_intr(&self, l: &RwLockStorage) -> KResult {
         // SAFETY: an initialised lock (the caller's contract).
-        Errno::result(unsafe { sys::vmmk_rw_enter_read_intr(l.0.get()) })
+        Errno::result(unsafe { sys::vmmk_rw_enter(l.0.get(), RW_READ_INTR) })
     }
     #[inline]
     unsafe fn rw_enter_write(&self, l: &RwLockStorage) {
@@ -136,7 +162,7 @@ unsafe impl Kernel for OpenBsd {
     }
     unsafe fn rw_enter_write_try(&self, l: &RwLockStorage) -> KResult {
         // SAFETY: an initialised lock (the caller's contract).
-        Errno::result(unsafe { sys::vmmk_rw_enter_write_try(l.0.get()) })
+        Errno::result(unsafe { sys::vmmk_rw_enter(l.0.get(), RW_WRITE_TRY) })
     }
     #[inline]
     unsafe fn rw_exit_read(&self, l: &RwLockStorage) {
@@ -316,16 +342,6 @@ unsafe impl Kernel for OpenBsd {
     fn curproc(&self) -> Proc {
         // SAFETY: reads the current CPU's process pointer.
         Proc(unsafe { sys::vmmk_curproc() })
-    }
-    #[inline]
-    fn proc_pid(&self, p: Proc) -> i32 {
-        // SAFETY: a live process (see `Proc`).
-        unsafe { sys::vmmk_proc_pid(p.0) }
-    }
-    #[inline]
-    fn proc_pledge(&self, p: Proc) -> u32 {
-        // SAFETY: a live process (see `Proc`).
-        unsafe { sys::vmmk_proc_pledge(p.0) }
     }
     fn pledge_fail(&self, p: Proc, e: Errno) -> Errno {
         // SAFETY: a live process (see `Proc`).

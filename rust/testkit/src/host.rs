@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use vmm_kernel::{pledge, Errno, KResult, Kernel, KernelAmd64, PoolId, PAGE_SIZE};
+use vmm_kernel::{pledge, Caller, Errno, KResult, Kernel, KernelAmd64, PoolId, PAGE_SIZE};
 
 /// How long a blocked lock or sleep may wait before the test is declared
 /// deadlocked.
@@ -131,7 +131,10 @@ pub struct HostRwLock {
 pub struct HostRefCnt(Arc<HostRefCntInner>);
 
 pub struct HostRefCntInner {
-    n: Mutex<u64>,
+    /// The count, and whether refcnt_finalize drained it (OpenBSD lets a
+    /// drained count be taken again; a count whose last reference was
+    /// released belongs to an object being freed, and a take is a bug).
+    n: Mutex<(u64, bool)>,
     cv: Condvar,
 }
 
@@ -155,6 +158,8 @@ pub struct HostState {
     /// Lock names whose write acquisitions are held at a gate, and how
     /// many threads wait there.
     gates: Mutex<(Vec<&'static str>, usize)>,
+    /// Acquisitions of each rwlock, by the name given to rw_init.
+    acquisitions: Mutex<HashMap<&'static str, usize>>,
     gate_cv: Condvar,
     cpu_vmm: AtomicBool,
     /// The CPUs `cpu_kick` was called for, in order.
@@ -203,6 +208,7 @@ impl HostKernel {
             log: Mutex::new(Vec::new()),
             yield_now: AtomicBool::new(false),
             gates: Mutex::new((Vec::new(), 0)),
+            acquisitions: Mutex::new(HashMap::new()),
             gate_cv: Condvar::new(),
             cpu_vmm: AtomicBool::new(false),
             kicks: Mutex::new(Vec::new()),
@@ -248,6 +254,18 @@ impl HostKernel {
     }
 
     /// The calling thread's current pid.
+    /// The current process as the kernel's ioctl entry describes it to
+    /// the driver (OpenBSD: the glue's `vmm_caller`): its pid and its
+    /// promises.
+    pub fn caller(&self) -> Caller<ProcH> {
+        let pid = self.cur().pid;
+        Caller {
+            proc: ProcH(pid),
+            pid,
+            promises: self.proc(pid).promises.load(Ordering::SeqCst) & (pledge::PROC | pledge::VMM),
+        }
+    }
+
     pub fn current_pid(&self) -> i32 {
         self.cur().pid
     }
@@ -455,6 +473,18 @@ impl HostKernel {
         self.0.gate_cv.notify_all();
     }
 
+    /// How often rwlocks named `name` (as given to rw_init) have been
+    /// acquired, read or write.
+    pub fn acquisitions(&self, name: &'static str) -> usize {
+        self.0
+            .acquisitions
+            .lock()
+            .unwrap()
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Waits until `n` threads are held at gates.
     pub fn wait_gated(&self, n: usize) {
         let deadline = Instant::now() + DEADLOCK;
@@ -645,6 +675,14 @@ impl HostRwLock {
                 } else {
                     st.readers += 1;
                 }
+                let name = *self.name.lock().unwrap();
+                *self
+                    .kernel
+                    .acquisitions
+                    .lock()
+                    .unwrap()
+                    .entry(name)
+                    .or_insert(0) += 1;
                 return Ok(());
             }
             if trylock {
@@ -755,23 +793,23 @@ unsafe impl Kernel for HostKernel {
 
     fn refcnt_storage(&self) -> HostRefCnt {
         HostRefCnt(Arc::new(HostRefCntInner {
-            n: Mutex::new(0),
+            n: Mutex::new((0, false)),
             cv: Condvar::new(),
         }))
     }
     fn refcnt_init(&self, r: &HostRefCnt) {
-        *r.0.n.lock().unwrap() = 1;
+        *r.0.n.lock().unwrap() = (1, false);
     }
     fn refcnt_take(&self, r: &HostRefCnt) {
         let mut n = r.0.n.lock().unwrap();
-        assert!(*n > 0, "refcnt_take on a dead count");
-        *n += 1;
+        assert!(n.0 > 0 || n.1, "refcnt_take on a dead count");
+        n.0 += 1;
     }
     fn refcnt_rele(&self, r: &HostRefCnt) -> bool {
         let mut n = r.0.n.lock().unwrap();
-        assert!(*n > 0, "refcnt underflow");
-        *n -= 1;
-        *n == 0
+        assert!(n.0 > 0, "refcnt underflow");
+        n.0 -= 1;
+        n.0 == 0
     }
     unsafe fn refcnt_rele_wake(&self, r: NonNull<HostRefCnt>) {
         // SAFETY: live and initialised at the call (the caller's contract);
@@ -779,9 +817,9 @@ unsafe impl Kernel for HostKernel {
         // object holding it is touched after that.
         let r = unsafe { Arc::clone(&(*r.as_ptr()).0) };
         let mut n = r.n.lock().unwrap();
-        assert!(*n > 0, "refcnt underflow");
-        *n -= 1;
-        if *n == 0 {
+        assert!(n.0 > 0, "refcnt underflow");
+        n.0 -= 1;
+        if n.0 == 0 {
             r.cv.notify_all();
         }
     }
@@ -789,9 +827,10 @@ unsafe impl Kernel for HostKernel {
         let deadline = Instant::now() + DEADLOCK;
         let r = &r.0;
         let mut n = r.n.lock().unwrap();
-        assert!(*n > 0, "refcnt underflow");
-        *n -= 1;
-        while *n > 0 {
+        assert!(n.0 > 0, "refcnt underflow");
+        n.0 -= 1;
+        n.1 = true;
+        while n.0 > 0 {
             let left = deadline
                 .checked_duration_since(Instant::now())
                 .unwrap_or_else(|| panic!("deadlock: refcnt_finalize {wmesg:?} never done"));
@@ -1018,12 +1057,6 @@ unsafe impl Kernel for HostKernel {
 
     fn curproc(&self) -> ProcH {
         ProcH(self.cur().pid)
-    }
-    fn proc_pid(&self, p: ProcH) -> i32 {
-        p.0
-    }
-    fn proc_pledge(&self, p: ProcH) -> u32 {
-        self.proc(p.0).promises.load(Ordering::SeqCst) & (pledge::PROC | pledge::VMM)
     }
     fn pledge_fail(&self, p: ProcH, e: Errno) -> Errno {
         self.proc(p.0)

@@ -307,7 +307,11 @@ fn teardown_removes_nested_mappings_of_every_range() {
     let e = env();
     let mut vcp = vmd_64m("t");
     e.create(&mut vcp).unwrap();
-    let pm = e.vmm.vm_find(vcp.vcp_id).map(|vm| vm.md.pmap).unwrap();
+    let pm = e
+        .vmm
+        .vm_find(e.k.caller(), vcp.vcp_id)
+        .map(|vm| vm.md.pmap)
+        .unwrap();
     e.terminate(vcp.vcp_id).unwrap();
     let removes = e.k.pmap_removes(pm);
     let want: Vec<(u64, u64)> = vcp.vcp_memranges[..5]

@@ -65,7 +65,7 @@ fn info_two_call_size_protocol() {
 fn info_reports_used_size_from_the_pmap() {
     let e = env();
     let id = e.create_vm("u");
-    let pm = e.vmm.vm_find(id).map(|v| v.md.pmap).unwrap();
+    let pm = e.vmm.vm_find(e.k.caller(), id).map(|v| v.md.pmap).unwrap();
     e.k.set_pmap_resident(pm, 5);
     assert_eq!(e.info()[0].vir_used_size, 5 * 4096);
     e.assert_clean(&[]);
@@ -166,7 +166,7 @@ fn terminate_while_referenced_waits_and_second_caller_gets_ebusy() {
     let e = env();
     let id = e.create_vm("busy");
     // Hold a reference the way a concurrent ioctl would.
-    let held = e.vmm.vm_find(id).unwrap();
+    let held = e.vmm.vm_find(e.k.caller(), id).unwrap();
     let k = e.k;
     let vmm = e.vmm;
     let root = e.root;
@@ -174,6 +174,7 @@ fn terminate_while_referenced_waits_and_second_caller_gets_ebusy() {
         k.switch(root);
         let mut p = vm_terminate_params { vtp_vm_id: id };
         vmm.ioctl(
+            k.caller(),
             u64::from(VMM_IOC_TERM),
             vmm_kernel::pod::as_bytes_mut(&mut p),
         )
@@ -205,6 +206,7 @@ fn terminate_of_dying_vm_ebusy() {
         k.switch(root);
         let mut p = vm_terminate_params { vtp_vm_id: id };
         vmm.ioctl(
+            k.caller(),
             u64::from(VMM_IOC_TERM),
             vmm_kernel::pod::as_bytes_mut(&mut p),
         )
@@ -225,7 +227,7 @@ fn resetcpu_errnos() {
     let id = e.create_vm("r");
     assert_eq!(e.reset(id, 1, 0), Err(Errno::ENOENT), "no vcpu 1");
     e.reset(id, 0, 0x7c00).unwrap();
-    let v = e.vmm.vm_find(id).unwrap();
+    let v = e.vmm.vm_find(e.k.caller(), id).unwrap();
     let vc = v.vcpu(0).unwrap();
     assert_eq!(vc.inner.read().md.regs.vrs_gprs[VCPU_REGS_RIP], 0x7c00);
     // Not stopped: EBUSY.
@@ -412,7 +414,7 @@ fn intr_sets_pending_flag() {
         vip_intr: 1,
     };
     e.ioctl(VMM_IOC_INTR, &mut vip).unwrap();
-    let vm = e.vmm.vm_find(id).unwrap();
+    let vm = e.vmm.vm_find(e.k.caller(), id).unwrap();
     assert_eq!(vm.vcpu(0).unwrap().intr.load(Ordering::SeqCst), 1);
     // The vcpu is not in guest mode anywhere: no IPI.
     assert_eq!(e.k.kicks(), Vec::<u32>::new());
@@ -439,16 +441,21 @@ fn unknown_ioctl_enotty() {
     // The old VMM_IOC_MPROTECT_EPT (_IOW('V', 12, 32 bytes)) is gone.
     let mprotect = IOC_IN | (32 << 16) | (u32::from(b'V') << 8) | 12;
     assert_eq!(
+        e.vmm.ioctl(
+            e.k.caller(),
+            u64::from(mprotect),
+            vmm_kernel::pod::as_bytes_mut(&mut x)
+        ),
+        Err(Errno::ENOTTY)
+    );
+    assert_eq!(
         e.vmm
-            .ioctl(u64::from(mprotect), vmm_kernel::pod::as_bytes_mut(&mut x)),
+            .ioctl(e.k.caller(), 0, vmm_kernel::pod::as_bytes_mut(&mut x)),
         Err(Errno::ENOTTY)
     );
     assert_eq!(
-        e.vmm.ioctl(0, vmm_kernel::pod::as_bytes_mut(&mut x)),
-        Err(Errno::ENOTTY)
-    );
-    assert_eq!(
-        e.vmm.ioctl(1 << 40, vmm_kernel::pod::as_bytes_mut(&mut x)),
+        e.vmm
+            .ioctl(e.k.caller(), 1 << 40, vmm_kernel::pod::as_bytes_mut(&mut x)),
         Err(Errno::ENOTTY)
     );
     e.assert_clean(&[]);
@@ -459,7 +466,8 @@ fn short_parameter_block_einval() {
     let e = env();
     let mut small = [0u8; 8];
     assert_eq!(
-        e.vmm.ioctl(u64::from(VMM_IOC_RUN), &mut small),
+        e.vmm
+            .ioctl(e.k.caller(), u64::from(VMM_IOC_RUN), &mut small),
         Err(Errno::EINVAL)
     );
     e.assert_clean(&[]);

@@ -42,7 +42,7 @@ fn info_ids(e: &Env) -> Vec<u32> {
 fn found(e: &Env, id: u32, name: &str) {
     let vm = e
         .vmm
-        .vm_find(id)
+        .vm_find(e.k.caller(), id)
         .unwrap_or_else(|err| panic!("vm_find({id}): {err:?}"));
     assert_eq!(vm.id, id);
     let n: Vec<u8> = vm.name.iter().take_while(|c| **c != 0).copied().collect();
@@ -51,7 +51,7 @@ fn found(e: &Env, id: u32, name: &str) {
 
 fn missing(e: &Env, id: u32) {
     assert_eq!(
-        e.vmm.vm_find(id).err(),
+        e.vmm.vm_find(e.k.caller(), id).err(),
         Some(Errno::ENOENT),
         "vm_find({id})"
     );

@@ -16,7 +16,7 @@ use vmm_core::{Activate, Mode, Vmm};
 use vmm_kernel::errno::to_c;
 use vmm_kernel::once::Once;
 use vmm_kernel::Errno;
-use vmm_openbsd::OpenBsd;
+use vmm_openbsd::{OpenBsd, RawProc};
 
 use vmm_amd64::Amd64;
 
@@ -107,12 +107,23 @@ pub extern "C" fn vmm_rs_close() -> c_int {
 ///
 /// `data` is the kernel's copy of the ioctl parameter block for `cmd`:
 /// `IOCPARM_LEN(cmd)` bytes, 8-byte aligned, exclusively ours for the call
-/// (OpenBSD's sys_ioctl guarantees this).
+/// (OpenBSD's sys_ioctl guarantees this).  `p` is the calling thread's
+/// process, with its `pid` and `promises` (`VMMK_PLEDGE_*` bits), as the
+/// glue reads them from the `p` the kernel passed.
 #[no_mangle]
-pub unsafe extern "C" fn vmm_rs_ioctl(cmd: c_ulong, data: *mut c_void, _p: *mut c_void) -> c_int {
+pub unsafe extern "C" fn vmm_rs_ioctl(
+    cmd: c_ulong,
+    data: *mut c_void,
+    p: *mut RawProc,
+    pid: i32,
+    promises: u32,
+) -> c_int {
     let Some(d) = VMM.get() else {
         return Errno::ENODEV.to_raw();
     };
+    // SAFETY: `p` is the calling thread's process (the function's
+    // contract).
+    let c = unsafe { vmm_openbsd::caller(p, pid, promises) };
     let len = u32::try_from(cmd).map_or(0, vmm_abi::ioctl::iocparm_len);
     let buf: &mut [u8] = if data.is_null() || len == 0 {
         &mut []
@@ -120,17 +131,29 @@ pub unsafe extern "C" fn vmm_rs_ioctl(cmd: c_ulong, data: *mut c_void, _p: *mut 
         // SAFETY: see the function's contract.
         unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), len) }
     };
-    to_c(d.ioctl(cmd, buf))
+    to_c(d.ioctl(c, cmd, buf))
 }
 
 /// `pledge_ioctl_vmm()`: 0 if a pledged process may issue `com`, else EPERM.
+///
+/// # Safety
+///
+/// `p` is the calling thread's process, with its `pid` and `promises`, as
+/// for [`vmm_rs_ioctl`].
 #[no_mangle]
-pub extern "C" fn vmm_rs_pledge_ioctl(_p: *mut c_void, com: c_long) -> c_int {
+pub unsafe extern "C" fn vmm_rs_pledge_ioctl(
+    p: *mut RawProc,
+    pid: i32,
+    promises: u32,
+    com: c_long,
+) -> c_int {
     let Some(d) = VMM.get() else {
         return Errno::EPERM.to_raw();
     };
-    let p = vmm_kernel::Kernel::curproc(d.kernel());
-    to_c(d.pledge_ioctl(p, com as u64))
+    // SAFETY: `p` is the calling thread's process (the function's
+    // contract).
+    let c = unsafe { vmm_openbsd::caller(p, pid, promises) };
+    to_c(d.pledge_ioctl(c, com as u64))
 }
 
 /// `struct vmx_invept_descriptor` of `<machine/vmmvar.h>`.

@@ -29,10 +29,12 @@
 #include <sys/device.h>
 #include <sys/ioctl.h>
 #include <sys/proc.h>
+#include <sys/pledge.h>
 
 #include <machine/vmmvar.h>
 #include <dev/vmm/vmm.h>
 
+#include "vmm_kern.h"
 #include "vmm_rs.h"
 #include "vmm_abi_check.h"	/* the tree's ABI is the one Rust expects */
 
@@ -104,13 +106,38 @@ vmmclose(dev_t dev, int flag, int mode, struct proc *p)
 	return (vmm_rs_close());
 }
 
+/*
+ * The calling process's pledge(2) promises as VMMK_PLEDGE_* bits, with
+ * its pid passed to the Rust side on every ioctl: read here inline, as
+ * the C driver reads them (through calls into vmm_kern.c they cost some
+ * 30 instructions per ioctl).
+ */
+static inline uint32_t
+vmm_promises(struct proc *p)
+{
+	uint64_t pledge;
+	uint32_t promises = 0;
+
+#if OpenBSD >= 202510
+	pledge = p->p_pledge;
+#else
+	pledge = p->p_p->ps_pledge;
+#endif
+	if (pledge & PLEDGE_PROC)
+		promises |= VMMK_PLEDGE_PROC;
+	if (pledge & PLEDGE_VMM)
+		promises |= VMMK_PLEDGE_VMM;
+	return (promises);
+}
+
 int
 vmmioctl(dev_t dev, u_long cmd, caddr_t data, int flag, struct proc *p)
 {
 	int ret;
 
 	KERNEL_UNLOCK();
-	ret = vmm_rs_ioctl(cmd, data, (struct vmmk_proc *)p);
+	ret = vmm_rs_ioctl(cmd, data, (struct vmmk_proc *)p, p->p_p->ps_pid,
+	    vmm_promises(p));
 	KERNEL_LOCK();
 
 	return (ret);
@@ -119,7 +146,8 @@ vmmioctl(dev_t dev, u_long cmd, caddr_t data, int flag, struct proc *p)
 int
 pledge_ioctl_vmm(struct proc *p, long com)
 {
-	return (vmm_rs_pledge_ioctl((struct vmmk_proc *)p, com));
+	return (vmm_rs_pledge_ioctl((struct vmmk_proc *)p, p->p_p->ps_pid,
+	    vmm_promises(p), com));
 }
 
 /*

@@ -49,6 +49,11 @@ CTASSERT(sizeof(struct rwlock) <= sizeof(struct vmmk_rwlock));
 CTASSERT(_Alignof(struct rwlock) <= _Alignof(struct vmmk_rwlock));
 CTASSERT(sizeof(struct refcnt) <= sizeof(struct vmmk_refcnt));
 CTASSERT(_Alignof(struct refcnt) <= _Alignof(struct vmmk_refcnt));
+/* vmm_kern.h names these kernel functions' flags itself. */
+CTASSERT(VMMK_RW_WRITE == RW_WRITE);
+CTASSERT(VMMK_RW_READ == RW_READ);
+CTASSERT(VMMK_RW_NOSLEEP == RW_NOSLEEP);
+CTASSERT(VMMK_RW_INTR == RW_INTR);
 
 #define RWL(l)	((struct rwlock *)(l))
 #define RC(r)	((struct refcnt *)(r))
@@ -67,41 +72,11 @@ vmmk_rw_init(struct vmmk_rwlock *l, const char *name)
 	rw_init(RWL(l), name);
 }
 
-void
-vmmk_rw_enter_read(struct vmmk_rwlock *l)
-{
-	rw_enter_read(RWL(l));
-}
 
-void
-vmmk_rw_enter_write(struct vmmk_rwlock *l)
-{
-	rw_enter_write(RWL(l));
-}
 
-int
-vmmk_rw_enter_read_intr(struct vmmk_rwlock *l)
-{
-	return (rw_enter(RWL(l), RW_READ | RW_INTR));
-}
 
-int
-vmmk_rw_enter_write_try(struct vmmk_rwlock *l)
-{
-	return (rw_enter(RWL(l), RW_WRITE | RW_NOSLEEP));
-}
 
-void
-vmmk_rw_exit_read(struct vmmk_rwlock *l)
-{
-	rw_exit_read(RWL(l));
-}
 
-void
-vmmk_rw_exit_write(struct vmmk_rwlock *l)
-{
-	rw_exit_write(RWL(l));
-}
 
 int
 vmmk_rwsleep_intr(const volatile void *ident, struct vmmk_rwlock *l,
@@ -116,35 +91,10 @@ vmmk_wakeup(const volatile void *ident)
 	wakeup(ident);
 }
 
-void
-vmmk_refcnt_init(struct vmmk_refcnt *r)
-{
-	refcnt_init(RC(r));
-}
 
-void
-vmmk_refcnt_take(struct vmmk_refcnt *r)
-{
-	refcnt_take(RC(r));
-}
 
-int
-vmmk_refcnt_rele(struct vmmk_refcnt *r)
-{
-	return (refcnt_rele(RC(r)));
-}
 
-void
-vmmk_refcnt_rele_wake(struct vmmk_refcnt *r)
-{
-	refcnt_rele_wake(RC(r));
-}
 
-void
-vmmk_refcnt_finalize(struct vmmk_refcnt *r, const char *wmesg)
-{
-	refcnt_finalize(RC(r), wmesg);
-}
 
 /* The driver's pools: "vmpool" and "vcpupl", as upstream. */
 static struct pool	vmmk_pools[VMMK_NPOOLS];
@@ -296,51 +246,12 @@ vmmk_pmap_resident_count(struct vmmk_pmap *pm)
 	return (pmap_resident_count(PMAP(pm)));
 }
 
-int
-vmmk_copyin(const void *uaddr, void *kaddr, size_t len)
-{
-	return (copyin(uaddr, kaddr, len));
-}
 
-int
-vmmk_copyout(const void *kaddr, void *uaddr, size_t len)
-{
-	return (copyout(kaddr, uaddr, len));
-}
 
 struct vmmk_proc *
 vmmk_curproc(void)
 {
 	return ((struct vmmk_proc *)curproc);
-}
-
-pid_t
-vmmk_proc_pid(struct vmmk_proc *p)
-{
-	return (PROC(p)->p_p->ps_pid);
-}
-
-/*
- * Since OpenBSD 7.8 each thread carries a copy of its process's promises,
- * taken at every system call, and upstream vmm(4) reads that; older
- * kernels have only the process's.
- */
-unsigned int
-vmmk_proc_pledge(struct vmmk_proc *p)
-{
-	uint64_t pledge;
-	unsigned int promises = 0;
-
-#if OpenBSD >= 202510
-	pledge = PROC(p)->p_pledge;
-#else
-	pledge = PROC(p)->p_p->ps_pledge;
-#endif
-	if (pledge & PLEDGE_PROC)
-		promises |= VMMK_PLEDGE_PROC;
-	if (pledge & PLEDGE_VMM)
-		promises |= VMMK_PLEDGE_VMM;
-	return (promises);
 }
 
 int

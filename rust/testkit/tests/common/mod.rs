@@ -15,7 +15,7 @@ use vmm_abi::ioctl::*;
 use vmm_abi::*;
 use vmm_core::{Mode, Vmm};
 use vmm_kernel::pod::{as_bytes_mut, zeroed, Pod};
-use vmm_kernel::{pledge, Errno, KResult, Kernel};
+use vmm_kernel::{pledge, Errno, KResult};
 use vmm_testkit::{HostKernel, Snapshot, TestBackend};
 
 pub type Drv = Vmm<HostKernel, TestBackend>;
@@ -55,15 +55,14 @@ impl Env {
     /// OpenBSD's ioctl path: pledge_ioctl for pledged processes, then
     /// vmmioctl on the kernel copy of the parameters.
     pub fn ioctl<T: Pod>(&self, cmd: u32, arg: &mut T) -> KResult {
-        let p = self.k.curproc();
-        let promises = self.k.proc_pledge(p);
-        if promises != 0 {
-            if promises & pledge::VMM == 0 {
+        let c = self.k.caller();
+        if c.promises != 0 {
+            if c.promises & pledge::VMM == 0 {
                 return Err(Errno::EPERM);
             }
-            self.vmm.pledge_ioctl(p, u64::from(cmd))?;
+            self.vmm.pledge_ioctl(c, u64::from(cmd))?;
         }
-        self.vmm.ioctl(u64::from(cmd), as_bytes_mut(arg))
+        self.vmm.ioctl(c, u64::from(cmd), as_bytes_mut(arg))
     }
 
     pub fn create(&self, vcp: &mut vm_create_params) -> KResult {
@@ -176,7 +175,7 @@ impl Env {
             let mut vrp: vm_run_params = zeroed();
             vrp.vrp_vm_id = id;
             vrp.vrp_exit = exit as *mut vm_exit;
-            let r = vmm.ioctl(u64::from(VMM_IOC_RUN), as_bytes_mut(&mut vrp));
+            let r = vmm.ioctl(k.caller(), u64::from(VMM_IOC_RUN), as_bytes_mut(&mut vrp));
             (r, vrp.vrp_exit_reason)
         });
         while !self
@@ -204,7 +203,7 @@ impl Env {
             k.switch(pid);
             let mut v: T = zeroed();
             as_bytes_mut(&mut v).copy_from_slice(&bytes);
-            vmm.ioctl(u64::from(cmd), as_bytes_mut(&mut v))
+            vmm.ioctl(k.caller(), u64::from(cmd), as_bytes_mut(&mut v))
         })
     }
 
