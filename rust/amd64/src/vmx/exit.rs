@@ -213,13 +213,7 @@ impl<K: KernelAmd64> VendorRun<K> for VmxRun<'_, '_, '_, K> {
         ev: &mut vcpu_inject_event,
         pv: &PvClock<'_>,
     ) -> KResult<Next> {
-        // Port I/O, the exit to vmd of every device access, inline; the
-        // other exits out of line (see `handle_exit`).
-        if x.basic == reason::IO && !x.entry_failed {
-            io(&self.cur, self.st, exit)?;
-            return Ok(Next::ToVmd);
-        }
-        self.handle_other(x, exit, ev, pv)
+        handle_exit(self.vmx, self.vm, &mut self.cur, self.st, x, exit, ev, pv)
     }
 
     #[inline(always)]
@@ -468,26 +462,7 @@ fn guest_cpl<K: KernelAmd64>(cur: &Current<'_, K>) -> KResult<u8> {
     Ok(((cur.read(Guest32::SsAr)? >> 5) & 3) as u8)
 }
 
-impl<K: KernelAmd64> VmxRun<'_, '_, '_, K> {
-    /// Every exit but port I/O (`VendorRun::handle_exit` handles that
-    /// one).  Out of line, as SVM's (`svm::exit::handle_exit`): inlined
-    /// into the run loop, the handlers made the compiler load what they
-    /// need of the backend's facts before the loop, on every
-    /// `VMM_IOC_RUN`.  A method, so that its arguments fit in registers.
-    #[inline(never)]
-    fn handle_other(
-        &mut self,
-        x: ExitReason,
-        exit: &mut vmm_abi::vm_exit,
-        ev: &mut vcpu_inject_event,
-        pv: &PvClock<'_>,
-    ) -> KResult<Next> {
-        handle_exit(self.vmx, self.vm, &mut self.cur, self.st, x, exit, ev, pv)
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
 fn handle_exit<K: KernelAmd64>(
     vmx: &Vmx<K>,
     vm: &VmRun<'_, VmxVm<K>>,
