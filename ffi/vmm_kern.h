@@ -5,7 +5,10 @@
  * sys/dev/vmm/vmm_kern.c implements it on the real kernel API; the testbed
  * links the same file against its own implementation of that API; the
  * Rust crate `vmm-openbsd` binds it (bindgen) and wraps it in safe types.
- * Nothing else in Rust calls into C.
+ * Nothing else in Rust calls into C.  The services every ioctl uses
+ * (rwlock, refcnt, copyin/copyout) are the kernel's own functions, named
+ * here by their assembler names (__asm__): the Rust side calls them
+ * directly, with no wrapper in vmm_kern.c between.
  *
  * Include <sys/types.h> (or the host compat header) first.
  *
