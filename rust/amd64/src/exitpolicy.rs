@@ -146,7 +146,9 @@ pub(crate) fn clear_exit_info(x: &mut vm_exit) {
     }
 }
 
-/// The `vei` member of the exit record's union.
+/// The `vei` member of the exit record's union.  Inline, as
+/// [`write_vei`]: both are on every exit to vmd.
+#[inline(always)]
 pub(crate) fn read_vei(x: &vm_exit) -> Option<vm_exit_inout> {
     let mut vei = zeroed::<vm_exit_inout>();
     let dst = as_bytes_mut(&mut vei);
@@ -156,6 +158,7 @@ pub(crate) fn read_vei(x: &vm_exit) -> Option<vm_exit_inout> {
 }
 
 /// Stores `vei` as the exit record's union.
+#[inline(always)]
 pub(crate) fn write_vei(x: &mut vm_exit, vei: &vm_exit_inout) {
     let src = as_bytes(vei);
     if let Some(d) = as_bytes_mut(x).get_mut(..src.len()) {
