@@ -175,6 +175,14 @@ uint64_t vmmk_cpu_vmxon_region(uint32_t);
 /* VMX: the EPT pmap the current CPU now runs a guest with (ci_ept_pmap),
  * which pmap_shootept's INVEPT IPIs follow. */
 void	 vmmk_cpu_set_ept_pmap(struct vmmk_pmap *);
+/*
+ * VMX: the tag of <machine/codepatch.h> (CPTAG_MDS_VMM) under which the
+ * Rust world switch records its MDS region before a VM entry, as the C
+ * driver's vmx_enter_guest does, for cpu.c to patch at boot: a call to the
+ * CPU model's software sequence where the microcode has no MD_CLEAR,
+ * VERW, or nothing.
+ */
+#define VMMK_CPTAG_MDS_VMM	10
 /* FPU: xsave_mask, sizeof(struct savefpu), guest enter/exit. */
 uint64_t vmmk_xsave_mask(void);
 size_t	 vmmk_fpu_area_size(void);

@@ -60,6 +60,10 @@ pub struct VmxCaps {
     /// ARCH_CAPABILITIES says no L1D flush is needed before VM entry
     /// (RDCL_NO, or SKIP_L1DFL_VMENTRY).
     pub l1d_flush_not_needed: bool,
+    /// ARCH_CAPABILITIES says MDS_NO, and the CPU needs no VERW for RFDS
+    /// either (not RFDS_CLEAR without RFDS_NO): the kernel clears no
+    /// buffers before a VM entry then (cpu.c), nor does the driver.
+    pub mds_no: bool,
     /// CPUID 7 EDX bit 26: IBRS/IBPB.
     pub ibpb: bool,
     /// CPUID 7 ECX bit 7 or EDX bit 20: CET (the #CP error code).
@@ -203,6 +207,9 @@ fn probe_vmx() -> VmxCaps {
             let ac = unsafe { rdmsr(msr::IA32_ARCH_CAPABILITIES) };
             // RDCL_NO, or SKIP_L1DFL_VMENTRY with the flush MSR present.
             caps.l1d_flush_not_needed = ac & 1 != 0 || (ac & (1 << 3) != 0 && caps.l1d_flush_msr);
+            // MDS_NO (bit 5); RFDS_NO (27), RFDS_CLEAR (28).
+            let rfds_verw = ac & (1 << 28) != 0 && ac & (1 << 27) == 0;
+            caps.mds_no = ac & (1 << 5) != 0 && !rfds_verw;
         }
     }
     caps

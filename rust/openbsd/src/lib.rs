@@ -97,6 +97,10 @@ handle!(
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Proc(*mut sys::vmmk_proc);
 
+/// `CPTAG_MDS_VMM` of `<machine/codepatch.h>` (`vmm_kern.c` checks it):
+/// the tag of the VMX world switch's MDS region.
+pub const CPTAG_MDS_VMM: u32 = sys::VMMK_CPTAG_MDS_VMM;
+
 /// `struct vmmk_proc`, the process of `vmm_kern.h` (a `struct proc`).
 pub use sys::vmmk_proc as RawProc;
 

@@ -23,6 +23,7 @@ use vmm_amd64::Amd64;
 // The VM table (`vm_find`'s, one slot per `id % 512`) is two pages: one
 // 16-byte owner handle per slot, the list links being in the VMs.
 const _: () = assert!(vmm_core::vm::table_bytes::<OpenBsd, Amd64<OpenBsd>>() == 2 * 4096);
+const _: () = assert!(vmm_openbsd::CPTAG_MDS_VMM == vmm_amd64::vmx::switch::CPTAG_MDS_VMM as u32);
 
 /// The driver, once attached.
 static VMM: Once<Vmm<OpenBsd, Amd64<OpenBsd>>> = Once::new();

@@ -37,6 +37,7 @@
 #include <uvm/uvm_aobj.h>
 
 #include <machine/cpu.h>
+#include <machine/codepatch.h>
 #include <machine/cpufunc.h>
 #include <machine/fpu.h>
 #include <machine/intr.h>
@@ -54,6 +55,8 @@ CTASSERT(VMMK_RW_WRITE == RW_WRITE);
 CTASSERT(VMMK_RW_READ == RW_READ);
 CTASSERT(VMMK_RW_NOSLEEP == RW_NOSLEEP);
 CTASSERT(VMMK_RW_INTR == RW_INTR);
+/* The tag the Rust world switch records its MDS region under. */
+CTASSERT(VMMK_CPTAG_MDS_VMM == CPTAG_MDS_VMM);
 
 #define RWL(l)	((struct rwlock *)(l))
 #define RC(r)	((struct refcnt *)(r))

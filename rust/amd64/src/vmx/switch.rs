@@ -16,8 +16,9 @@
 //!   label below with RSP pointing at the saved guest-state pointer),
 //!   unless the VMCS already holds this RSP (`*host_rsp`, the value last
 //!   written to it, and the RIP is a constant);
-//! * flushes the L1D through IA32_FLUSH_CMD when asked, else clears the
-//!   CPU buffers with VERW (MDS); loads DR0-3, DR6, CR2 and the guest GPRs
+//! * clears the CPU buffers (MDS) in a region the kernel patches at boot
+//!   ([`CPTAG_MDS_VMM`]), flushes the L1D through IA32_FLUSH_CMD or in
+//!   software, as asked; loads DR0-3, DR6, CR2 and the guest GPRs
 //!   from [`GuestState`]; VMLAUNCH or VMRESUME;
 //! * on VMfail decodes CF/ZF right after the instruction, before anything
 //!   can change the flags;
@@ -70,8 +71,11 @@ pub mod ret {
 pub mod flags {
     /// Write IA32_FLUSH_CMD.L1D_FLUSH before entry.
     pub const L1D_FLUSH: u64 = 1 << 0;
-    /// Clear CPU buffers with VERW before entry (MDS).
-    pub const VERW: u64 = 1 << 1;
+    /// Clear the CPU buffers before entry (MDS) as the kernel does it for
+    /// VM entries: the region [`super::CPTAG_MDS_VMM`] names, which the
+    /// kernel patches at boot (the model's software sequence, VERW, or
+    /// nothing).
+    pub const MDS: u64 = 1 << 1;
     /// Flush the L1D in software before entry: the CPU is L1TF-affected
     /// and has no IA32_FLUSH_CMD ([`L1dFlushBuf`]).
     pub const L1D_SOFTWARE: u64 = 1 << 2;
@@ -114,14 +118,24 @@ pub struct EntryMitigation<K: KernelAmd64> {
 }
 
 /// The entry flags for a CPU with (`msr`) or without IA32_FLUSH_CMD that
-/// does (`needed`) or does not need the L1D flushed before entry:
-/// the MSR if there is one; else the software flush and VERW; VERW alone
-/// when no flush is needed (the MSR flush clears the buffers too).
-pub fn mitigation_flags(msr: bool, needed: bool) -> u64 {
-    match (needed, msr) {
+/// does (`needed`) or does not need the L1D flushed before entry, and
+/// that is (`mds_no`) or is not free of MDS (and RFDS): the MSR flush if
+/// there is one, else the software flush; and unless the CPU is free of
+/// MDS, the kernel's buffer clearing for VM entries, as upstream's
+/// `vmx_enter_guest` (its CPTAG_MDS_VMM region: the kernel makes it
+/// nothing where the MSR flush clears the buffers too, VERW where the
+/// microcode has MD_CLEAR, the model's software sequence where it has
+/// not).
+pub fn mitigation_flags(msr: bool, needed: bool, mds_no: bool) -> u64 {
+    let l1d = match (needed, msr) {
         (true, true) => flags::L1D_FLUSH,
-        (true, false) => flags::L1D_SOFTWARE | flags::VERW,
-        (false, _) => flags::VERW,
+        (true, false) => flags::L1D_SOFTWARE,
+        (false, _) => 0,
+    };
+    if mds_no {
+        l1d
+    } else {
+        l1d | flags::MDS
     }
 }
 
@@ -129,7 +143,7 @@ impl<K: KernelAmd64> EntryMitigation<K> {
     /// The mitigation for a CPU with `caps`; `None` if the software
     /// flush's buffer cannot be had.
     pub fn new(k: K, caps: &crate::cpu::VmxCaps) -> Option<Self> {
-        let flags = mitigation_flags(caps.l1d_flush_msr, !caps.l1d_flush_not_needed);
+        let flags = mitigation_flags(caps.l1d_flush_msr, !caps.l1d_flush_not_needed, caps.mds_no);
         let l1d_buf = if flags & flags::L1D_SOFTWARE != 0 {
             Some(L1dFlushBuf::new(k)?)
         } else {
@@ -145,7 +159,16 @@ impl<K: KernelAmd64> EntryMitigation<K> {
 }
 
 const MSR_FLUSH_CMD: u32 = 0x10b;
-/// A writable kernel data selector for VERW (`GSEL(GDATA_SEL, SEL_KPL)`).
+/// The tag of `<machine/codepatch.h>` the MDS region before entry is
+/// recorded under (`.codepatch`), as upstream's `vmx_enter_guest` records
+/// its own: OpenBSD's cpu.c patches every such region at boot with a call
+/// to the CPU model's software sequence (where the microcode has no
+/// MD_CLEAR; it uses RAX, RCX, RDI, RSI and R11 and saves XMM0), leaves its
+/// VERW, or fills it with NOPs (MDS_NO, or the L1D flush MSR clears the
+/// buffers too).  `vmm_rs` checks it against `vmm_kern.h`.
+pub const CPTAG_MDS_VMM: u16 = 10;
+
+/// The kernel's data selector (`GSEL(GDATA_SEL, SEL_KPL)`).
 pub const KERNEL_DATA_SEL: u16 = 0x10;
 
 /// Enters the guest with the current VMCS, `launched` deciding between
@@ -194,7 +217,27 @@ pub unsafe extern "C" fn vmx_enter_guest(
         "jbe 30f",
         "mov [rcx], rsp",
         "20:",
-        // L1TF: flush the L1 data cache, or MDS: clear the CPU buffers.
+        // MDS: the CPU buffers, in the region the kernel patches
+        // (CPTAG_MDS_VMM, above); RAX, RCX, RSI, R11 are free here, RDI is
+        // on the stack.  The `R` flag keeps the record through the
+        // object's --gc-sections link.
+        "test r8d, {mds}",
+        "jz 23f",
+        "998:",
+        "sub rsp, 8",
+        "mov word ptr [rsp], ds",
+        "verw word ptr [rsp]",
+        "add rsp, 8",
+        "999:",
+        ".pushsection .codepatch, \"aR\"",
+        ".quad 998b",
+        ".short 999b - 998b",
+        ".short {cptag}",
+        ".int 0",
+        ".popsection",
+        "mov rdi, [rsp]",
+        "23:",
+        // L1TF: flush the L1 data cache.
         "test r8d, {l1d}",
         "jz 21f",
         "mov ecx, {flush_cmd}",
@@ -208,7 +251,7 @@ pub unsafe extern "C" fn vmx_enter_guest(
         // free: the host's RBX is saved, the guest's loaded below).
         "21:",
         "test r8d, {l1d_sw}",
-        "jz 25f",
+        "jz 22f",
         "xor eax, eax",
         "28:",
         "movzx ecx, byte ptr [r9 + rax]",
@@ -224,13 +267,6 @@ pub unsafe extern "C" fn vmx_enter_guest(
         "cmp eax, {l1d_size}",
         "jne 29b",
         "lfence",
-        // The software flush leaves the CPU's buffers (MDS) as they are.
-        "25:",
-        "test r8d, {verw}",
-        "jz 22f",
-        "push {kdata}",
-        "verw word ptr [rsp]",
-        "add rsp, 8",
         "22:",
         // Guest state in.
         "mov rsi, rdi",
@@ -302,12 +338,12 @@ pub unsafe extern "C" fn vmx_enter_guest(
         host_rsp = const HostNat::Rsp as u32,
         host_rip = const HostNat::Rip as u32,
         l1d = const flags::L1D_FLUSH,
-        verw = const flags::VERW,
         l1d_sw = const flags::L1D_SOFTWARE,
+        mds = const flags::MDS,
+        cptag = const CPTAG_MDS_VMM,
         page = const PAGE_SIZE,
         l1d_size = const L1D_FLUSH_SIZE,
         flush_cmd = const MSR_FLUSH_CMD,
-        kdata = const KERNEL_DATA_SEL,
         fail_invalid = const ret::FAIL_INVALID,
         fail_valid = const ret::FAIL_VALID,
         fail_host = const ret::FAIL_HOST_FIELDS,
