@@ -30,6 +30,7 @@
 #   make obsd-compare  every regress program on both kernels, outcomes
 #                   diffed (regress/obsd/compare-known.txt explains)
 #   make obsd-bench    exit-path figures on both kernels: bench/vs-c.*
+#                      (OBSD_BENCH_GUESTS=linux: and a guest boot)
 #   make obsd-bench-profile  where those instructions go, per kernel
 #   make obsd-guest GUEST=hostile|linux: the monitor (regress/vmon) as a
 #                   process of that kernel, booting a guest from its
@@ -223,6 +224,9 @@ obsd-compare:
 obsd-bench:
 	$(MAKE) obsd-kernel VMM=c
 	$(MAKE) obsd-kernel VMM=rust
+	if [ -n "$$OBSD_BENCH_GUESTS" ]; then \
+	    VMM=c sh regress/obsd/kernel.sh guest && \
+	    sh regress/obsd/kernel.sh guest; fi
 	sh regress/obsd/compare.sh bench
 
 obsd-bench-profile:

@@ -26,11 +26,22 @@
 # bench: regress/bench/vsexits.c on both kernels under QEMU with
 #   -icount shift=0 (the TSC counts instructions); writes
 #   bench/vs-c.{csv,md,svg} and checks the ratios Rust/C against
-#   bench/vs-c-limits.txt.
+#   bench/vs-c-limits.txt.  With OBSD_BENCH_GUESTS=linux (opt-in: about
+#   6 min more, most of it the two kernels' builds), a guest boot per
+#   kernel too: the guest
+#   monitor regress/vmon (guest_$g.c; built with VMON_ABI_76 for the C
+#   kernel) as a process of the kernel with the 20 MiB ramdisk
+#   (kernel.sh [VMM=c] guest: bsd.guest), booting Debian's Linux
+#   (regress/guest/linux) to its init's marker: guest-linux-boot (TSC
+#   ticks, i.e. instructions of host and guest, from the start of the
+#   vcpu loop to the marker), guest-linux-exits (to the monitor) and
+#   guest-linux-injected (interrupts); OBSD_BENCH_GUESTS="linux obsd"
+#   adds the RUSTVMM-TEST kernel as a guest (guest-obsd-*; Rust only).
 #
 # Environment: OBSD_COMPARE_MACHINES (default qemu-svm; bench also knows
 # bochs-svm and bochs-vmx, whose TSC counts instructions at Bochs's
-# ips=1000000000), OBSD_TIMEOUT (seconds per boot).
+# ips=1000000000), OBSD_TIMEOUT (seconds per boot), OBSD_BENCH_GUESTS
+# (the guest boots: linux, obsd; none by default).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -119,6 +130,44 @@ fi
 # bench
 rd c "$cobj/bsd" "$top/regress/bench/vsexits.c" ""
 rd rust "$robj/bsd" "$top/regress/bench/vsexits.c" ""
+
+# The guest boots: the monitor (regress/vmon/guest_$g.c, built for each
+# kernel's ABI: VMON_ABI_76 for the C one) booting the same guest on
+# each kernel with the 20 MiB ramdisk (kernel.sh [VMM=c] guest:
+# bsd.guest), into $work/$abi-g$g/bsd.rd.  Guests (OBSD_BENCH_GUESTS,
+# opt-in, none by default): linux, regress/guest/linux's Debian
+# kernel and initramfs to its init's marker; obsd, the RUSTVMM-TEST
+# kernel (build/obsd/bsd) with an init-only ramdisk to its init's marker
+# (the C kernel does not boot it under QEMU: below).
+gguests=${OBSD_BENCH_GUESTS:-}
+grd() {
+	abi=$1 kernel=$2 g=$3 files=$4
+	[ -f "$kernel" ] || { echo "compare.sh: no $kernel (sh" \
+	    "regress/obsd/kernel.sh guest, with VMM=c for the C one)" >&2
+	    exit 1; }
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$here/userland" \
+	    rd VMM_ABI="$abi" OBSD_SYS="$cobj/sys" \
+	    OBJ="$work/$abi-g$g/userland" KERNEL="$kernel" \
+	    BSDRD="$work/$abi-g$g/bsd.rd" \
+	    PROGS="$top/regress/vmon/guest_$g.c" EXTRA_PROGS= \
+	    GUEST_FILES="$files" TIMEOUT=1800
+}
+for g in $gguests; do
+	case $g in
+	obsd)	# The guest: init alone on the test kernel's ramdisk.
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s \
+		    -C "$here/userland" rd OBJ="$work/guest-obsd/userland" \
+		    KERNEL="$robj/bsd" BSDRD="$work/guest-obsd/bsd.rd" \
+		    PROGS= EXTRA_PROGS=
+		files=$work/guest-obsd/bsd.rd ;;
+	linux)	OUT=$top/build/guest/linux \
+		    sh "$top/regress/guest/linux/build.sh" >/dev/null
+		files="$top/build/guest/linux/vmlinuz"
+		files="$files $top/build/guest/linux/initramfs.cpio" ;;
+	esac
+	grd c "$cobj/bsd.guest" $g "$files"
+	grd rust "$robj/bsd.guest" $g "$files"
+done
 out=$work/figures.txt
 : >"$out"
 qemu_extra=${QEMU_EXTRA:-}
@@ -135,6 +184,55 @@ for m in $machines; do
 		grep -aE '^# bench ' "$work/logs/$abi-$m.txt" |
 		    sed "s/^# bench \([^ ]*\) \([0-9]*\) .*/\1 $m $abi \2/" \
 		    >>"$out"
+	done
+	# The guest boots: TSC ticks (instructions: host kernel, monitor
+	# and guest together) from the start of the vcpu loop to the
+	# guest's console marker; exits to the monitor; interrupts
+	# injected (the monitor's report, regress/vmon/vmon.c).
+	# (On QEMU only: a Linux boot takes minutes under Bochs.)
+	case $m in
+	qemu-*)	gl=$gguests ;;
+	*)	gl= ;;
+	esac
+	for g in $gl; do
+		for k in c rust; do
+			t0=$(date +%s)
+			gmem=${OBSD_MEM:-}
+			[ $g = linux ] && gmem=${OBSD_MEM:-1024}
+			# (boot sets abi, m: sh has no local variables.)
+			OBSD_MEM=$gmem boot $k-g$g "$m"
+			echo "# $k kernel: guest $g boot" \
+			    "$(($(date +%s) - t0)) s"
+			awk -v g=$g -v m=$m -v abi=$k '
+			/^# vmon: marker .* TSC ticks$/ { t = $(NF - 2) }
+			/^# vmon: run .* exits to the monitor$/ { e = $(NF - 4) }
+			/^# vmon: [0-9]+ interrupts injected/ { i = $3 }
+			END {
+				if (t == "") exit
+				print "guest-" g "-boot", m, abi, t
+				print "guest-" g "-exits", m, abi, e
+				print "guest-" g "-injected", m, abi, i
+			}' "$work/logs/$k-g$g-$m.txt" >>"$out"
+			# 1.37 stores a guest's EFER write as written (README
+			# difference 26): OpenBSD's locore, entered in long mode
+			# as vmd enters it, writes EFER without LMA, and QEMU's
+			# VMRUN takes the cleared LMA literally.
+			if [ $g = obsd ] && [ $k = c ] && grep -aq \
+			    '^# vmon: openbsd: guest reset (triple fault)' \
+			    "$work/logs/$k-g$g-$m.txt"; then
+				echo "# c kernel: guest obsd: triple fault in" \
+				    "locore after its EFER write (1.37 drops" \
+				    "LMA: README difference 26); no figure"
+				continue
+			fi
+			grep -q "^guest-$g-boot $m $k " "$out" || {
+				echo "compare.sh: guest $g on the $k kernel" \
+				    "($m): no marker; log" \
+				    "$work/logs/$k-g$g-$m.txt" >&2
+				grep -a '^# vmon: ' \
+				    "$work/logs/$k-g$g-$m.txt" >&2 || true
+				exit 1; }
+		done
 	done
 done
 sh "$here/vs-c.sh" "$out"

@@ -24,7 +24,9 @@
 # (dev/vmm/vmm.c, vmm_machdep.c, vmm_support.S; files.amd64 and the ABI
 # headers untouched, nothing staged) in a tree of its own, build/obsd-c:
 # build/obsd-c/bsd and bsd.gdb (make obsd-kernel VMM=c).  The
-# configuration is RUSTVMM-TEST less its VMM_RS_RULE line, as CVMM-TEST.
+# configuration is RUSTVMM-TEST less its VMM_RS_RULE line, as CVMM-TEST;
+# VMM=c with guest: the same with the 20 MiB ramdisk (CVMM-GUEST), into
+# build/obsd-c/bsd.guest (make obsd-bench's guest boot).
 #
 # With VMM=rust (the default) the caller builds build/vmm_rs.o first
 # (make kobj).  Steps:
@@ -44,8 +46,9 @@ vmm=${VMM:-rust}
 case $vmm in
 rust)	obj=${OBSD_OBJ:-$top/build/obsd} ;;
 c)	obj=${OBSD_OBJ:-$top/build/obsd-c}
-	[ "$what" = test ] ||
-	    { echo "kernel.sh: VMM=c builds the test kernel only" >&2; exit 2; } ;;
+	[ "$what" = test ] || [ "$what" = guest ] ||
+	    { echo "kernel.sh: VMM=c builds the test and guest kernels" \
+	    "only" >&2; exit 2; } ;;
 *)	echo "kernel.sh: VMM=rust or VMM=c" >&2; exit 2 ;;
 esac
 mkdir -p "$obj"
@@ -90,6 +93,15 @@ if [ "$vmm" = c ]; then
 	sed -e '/^makeoptions[[:space:]]*VMM_RS_RULE=/d' \
 	    -e 's/vmm(4) in Rust/the tree'"'"'s own C vmm(4)/' \
 	    "$here/RUSTVMM-TEST" >"$conf"
+	if [ "$what" = guest ]; then
+		# The twin of RUSTVMM-GUEST: the 20 MiB ramdisk.
+		sed -e 's/^\(option[[:space:]]*MINIROOTSIZE=\)16384.*/\140960	# 20 MiB/' \
+		    -e 's/RUSTVMM-TEST/CVMM-GUEST/' CVMM-TEST >CVMM-GUEST
+		conf=CVMM-GUEST
+		grep -q 'MINIROOTSIZE=40960' "$conf" ||
+		    { echo "kernel.sh: no MINIROOTSIZE line to change" >&2
+		    exit 1; }
+	fi
 elif [ "$what" = test ]; then
 	cp "$here/RUSTVMM-TEST" .
 elif [ "$what" = guest ]; then

@@ -1,6 +1,7 @@
 /*
  * guest_obsd.c: the monitor as a testbed regress program booting the
- * OpenBSD 7.6 kernel of make obsd-kernel (make guest GUEST=obsd).
+ * OpenBSD 7.6 kernel of make obsd-kernel (make guest GUEST=obsd), and
+ * as a process of the real kernel (make obsd-bench's guest boot).
  * The testbed builds a program from one file and gives it no arguments:
  * this file is the monitor's sources and its command line.
  */
@@ -22,12 +23,22 @@
  */
 #define MARKER	"OBSD-USERLAND: init running"
 
+/*
+ * The file: the testbed's boot module, or /guest on OpenBSD (make
+ * obsd-bench's guest boot, regress/obsd/compare.sh).
+ */
+#ifdef VMON_TESTBED
+#define GUEST_DIR	"/testbed/"
+#else
+#define GUEST_DIR	"/guest/"
+#endif
+
 int
 main(void)
 {
 	char *argv[] = {
 		"vmon", "-n", "openbsd", "-m", "256", "-E", MARKER,
-		"-w", "120", "/testbed/bsd.rd", NULL
+		"-w", "120", GUEST_DIR "bsd.rd", NULL
 	};
 
 	return (vmon_main(nitems(argv) - 1, argv));

@@ -523,13 +523,63 @@ dev_files(void)
 	return (0);
 }
 
+/*
+ * VMM_IOC_SHAREMEM: guest memory in the device process, into dev_mem.
+ * 1.13's kernel chooses the addresses and returns them in vsp_va[]; for
+ * 7.6's the caller chooses them, as 7.6's vmd does for its device
+ * processes: free address space of each range's size, found by mapping
+ * it and unmapping it again (MMIO ranges are not shared).
+ */
+static int
+share_guest_mem(void)
+{
+	struct vm_sharemem_params vsp;
+	size_t i;
+
+	memset(&vsp, 0, sizeof(vsp));
+	vsp.vsp_vm_id = vcp.vcp_id;
+	vsp.vsp_nmemranges = vcp.vcp_nmemranges;
+	memcpy(vsp.vsp_memranges, vcp.vcp_memranges,
+	    sizeof(vsp.vsp_memranges));
+#ifdef VMON_ABI_76
+	for (i = 0; i < vsp.vsp_nmemranges; i++) {
+		struct vm_mem_range *r = &vsp.vsp_memranges[i];
+		void *p;
+
+		r->vmr_va = 0;
+		if (r->vmr_type == VM_MEM_MMIO)
+			continue;
+		p = mmap(NULL, r->vmr_size, PROT_NONE, MAP_PRIVATE | MAP_ANON,
+		    -1, 0);
+		if (p == MAP_FAILED) {
+			warn("mmap");
+			return (-1);
+		}
+		munmap(p, r->vmr_size);
+		r->vmr_va = (vaddr_t)p;
+	}
+	if (ioctl(dev_fd, VMM_IOC_SHAREMEM, &vsp) == -1) {
+		warn("VMM_IOC_SHAREMEM");
+		return (-1);
+	}
+	for (i = 0; i < vsp.vsp_nmemranges; i++)
+		dev_mem.va[i] = vsp.vsp_memranges[i].vmr_va;
+#else
+	if (ioctl(dev_fd, VMM_IOC_SHAREMEM, &vsp) == -1) {
+		warn("VMM_IOC_SHAREMEM");
+		return (-1);
+	}
+	for (i = 0; i < vsp.vsp_nmemranges; i++)
+		dev_mem.va[i] = vsp.vsp_va[i];
+#endif
+	return (0);
+}
+
 static int
 dev_main(void)
 {
-	struct vm_sharemem_params vsp;
 	uint64_t now, next;
 	int pit, rtc;
-	size_t i;
 
 	if (dev_files() == -1)
 		goto fail;
@@ -537,17 +587,8 @@ dev_main(void)
 		warn("pledge");
 		goto fail;
 	}
-	memset(&vsp, 0, sizeof(vsp));
-	vsp.vsp_vm_id = vcp.vcp_id;
-	vsp.vsp_nmemranges = vcp.vcp_nmemranges;
-	memcpy(vsp.vsp_memranges, vcp.vcp_memranges,
-	    sizeof(vsp.vsp_memranges));
-	if (ioctl(dev_fd, VMM_IOC_SHAREMEM, &vsp) == -1) {
-		warn("VMM_IOC_SHAREMEM");
+	if (share_guest_mem() == -1)
 		goto fail;
-	}
-	for (i = 0; i < vsp.vsp_nmemranges; i++)
-		dev_mem.va[i] = vsp.vsp_va[i];
 	if (load_guest() == -1)
 		goto fail;
 	vsh->sh_loaded = 1;
@@ -902,6 +943,37 @@ vcpu_loop(void)
 	free(ve);
 }
 
+#ifdef VMON_ABI_76
+/*
+ * 7.6's CREATE shares guest memory the caller has mapped: each range,
+ * MMIO included, anonymous and MAP_SHARED as 7.6's vmd maps it (vm.c
+ * 1.102, alloc_guest_mem: "so emulated devices will be able to generate
+ * shared mappings"; MAP_CONCEAL keeps it out of core dumps).  Shared
+ * memory also stays one copy when the VM process forks the device
+ * process (a private mapping would turn copy-on-write in the VM process).
+ * 1.13's CREATE maps memory objects of its own and returns vmr_va.
+ */
+static int
+map_guest_mem(void)
+{
+	struct vm_mem_range *r;
+	void *p;
+	size_t i;
+
+	for (i = 0; i < vcp.vcp_nmemranges; i++) {
+		r = &vcp.vcp_memranges[i];
+		p = mmap(NULL, r->vmr_size, PROT_READ | PROT_WRITE,
+		    MAP_ANON | MAP_CONCEAL | MAP_SHARED, -1, 0);
+		if (p == MAP_FAILED) {
+			warn("guest memory");
+			return (-1);
+		}
+		r->vmr_va = (vaddr_t)p;
+	}
+	return (0);
+}
+#endif
+
 static int
 vm_main(void)
 {
@@ -922,6 +994,12 @@ vm_main(void)
 	memory_map(vcfg.c_mem);
 	vcp.vcp_ncpus = 1;
 	strlcpy(vcp.vcp_name, vcfg.c_name, sizeof(vcp.vcp_name));
+#ifdef VMON_ABI_76
+	if (map_guest_mem() == -1) {
+		close(vm_fd);
+		return (1);
+	}
+#endif
 	if (ioctl(vm_fd, VMM_IOC_CREATE, &vcp) == -1) {
 		warn("VMM_IOC_CREATE");
 		close(vm_fd);

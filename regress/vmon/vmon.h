@@ -30,6 +30,18 @@
 #define VMON_TESTBED	1
 #endif
 
+/*
+ * VMON_ABI_76: built against OpenBSD 7.6's own /dev/vmm headers (vmm.h
+ * 1.7, vmmvar.h 1.106) for that tree's C driver (make obsd-bench's guest
+ * boot; regress/obsd/userland VMM_ABI=c defines VMMTEST_ABI_76).  Two
+ * contracts differ from vmm.h 1.13, everything else the monitor uses is
+ * the same: 7.6's CREATE shares memory the caller mapped (vmr_va in),
+ * and 7.6's SHAREMEM maps at addresses the caller chose (no vsp_va[]).
+ */
+#if defined(VMMTEST_ABI_76) && !defined(VMON_ABI_76)
+#define VMON_ABI_76	1
+#endif
+
 #define VMON_MB(x)	((uint64_t)(x) << 20)
 
 /* Interrupt lines (vmd's). */
