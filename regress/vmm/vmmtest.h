@@ -135,14 +135,12 @@ vmm_open_or_skip(void)
 
 /*
  * VMM_IOC_CREATE.  For the 7.6 ABI the caller maps each range first, as
- * 7.6's vmd does (alloc_guest_mem: every range, MMIO included, private
- * anonymous memory), and the kernel shares it; 1.13's CREATE maps the
- * memory itself.  Returns what ioctl(2) returns.  The ranges are not
- * inherited by a child (MAP_INHERIT_NONE), as 1.13's own mapping: 7.6's
- * vmd never forks after it mapped them, but the programs here do
- * (run_in_child), and a fork marks a private mapping copy-on-write in
- * the parent too, whose next write then goes to a copy the guest does
- * not see.
+ * 7.6's vmd does (vm.c 1.102, alloc_guest_mem: every range, MMIO
+ * included, anonymous, shared and concealed), and the kernel shares it;
+ * 1.13's CREATE maps the memory itself.  Returns what ioctl(2) returns.
+ * The ranges are not inherited by a child (MAP_INHERIT_NONE), as 1.13's
+ * own mapping, so that the programs here that fork (run_in_child) see
+ * the same on both kernels.
  */
 static inline int
 vmm_map_ranges(struct vm_create_params *vcp)
@@ -155,7 +153,7 @@ vmm_map_ranges(struct vm_create_params *vcp)
 	for (i = 0; i < vcp->vcp_nmemranges && i < VMM_MAX_MEM_RANGES; i++) {
 		r = &vcp->vcp_memranges[i];
 		p = mmap(NULL, r->vmr_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANON, -1, 0);
+		    MAP_ANON | MAP_CONCEAL | MAP_SHARED, -1, 0);
 		if (p == MAP_FAILED)
 			return (-1);
 		if (__sys_minherit(p, r->vmr_size, VMMTEST_INHERIT_NONE) < 0)
