@@ -32,6 +32,9 @@
 # -a), OBSD_MEM (MiB; 512 for QEMU, 256 for Bochs), BOCHS_IPS (Bochs
 # instructions per emulated second, 1000000000: the TSC then counts
 # instructions), QEMU_EXTRA (more QEMU options).
+# Debugging Bochs: BOCHS_RC (a debugger command file instead of the
+# plain "continue" one; SIGINT to bochs-bin breaks into it), OBSD_KEEP
+# (a path the run directory, emulator.out and bochs.log, is copied to).
 #
 # bash, not sh: Bochs's serial port is a TCP socket here (its only
 # bidirectional mode on Linux besides a terminal), reached via /dev/tcp.
@@ -84,6 +87,7 @@ cleanup() {
 	[ -n "$emu_pid" ] && kill -$stopsig "$emu_pid" 2>/dev/null
 	[ -n "$reader_pid" ] && kill "$reader_pid" 2>/dev/null
 	exec 3>&- 2>/dev/null
+	[ -n "${OBSD_KEEP:-}" ] && cp -r "$run" "$OBSD_KEEP"
 	rm -rf "$run"
 }
 trap cleanup EXIT
@@ -128,7 +132,11 @@ start_bochs() {
 	grub-mkrescue -o "$run/boot.iso" "$run/iso" >"$run/grub.out" 2>&1 ||
 	    { cat "$run/grub.out" >&2; exit 2; }
 	rm -rf "$run/iso"
-	printf 'c\nc\nc\nc\nc\nc\nc\nc\nc\nc\nquit\n' >"$run/rc"
+	if [ -n "${BOCHS_RC:-}" ]; then
+		cp "$BOCHS_RC" "$run/rc"
+	else
+		printf 'c\nc\nc\nc\nc\nc\nc\nc\nc\nc\nquit\n' >"$run/rc"
+	fi
 
 	# A port another program holds makes Bochs fail at once; try again
 	# with another.

@@ -246,7 +246,11 @@ main(void)
  * process: it watches the counter through a SHAREMEM mapping of the
  * guest's memory, so it sees the guest run while it runs itself (with
  * one CPU, the vcpu's run loop gives the CPU back when the scheduler asks
- * for it), then terminates the VM.
+ * for it), then terminates the VM.  The guest sets RFLAGS.IF first: Bochs
+ * 2.7 recomputes its interrupt masks at VM entry only when IF changes, so
+ * a guest entered with IF=0 (host IF=0 at VMLAUNCH; on SVM, in_svm_guest
+ * is set after the guest's RFLAGS) never takes the host's interrupt exit
+ * and holds the CPU for ever (regress/README.md).
  */
 extern const unsigned char tl_reset[], tl_reset_end[];
 extern const unsigned char tl_code[], tl_code_end[];
@@ -257,6 +261,7 @@ __asm__(
 "	ljmp	$0xf000, $0x0100\n"
 "tl_reset_end:\n"
 "tl_code:\n"
+"	sti\n"
 "	xor	%ax, %ax\n"
 "	mov	%ax, %ds\n"
 "1:	incl	0x500\n"
