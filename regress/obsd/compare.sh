@@ -26,7 +26,12 @@
 # bench: regress/bench/vsexits.c on both kernels under QEMU with
 #   -icount shift=0 (the TSC counts instructions); writes
 #   bench/vs-c.{csv,md,svg} and checks the ratios Rust/C against
-#   bench/vs-c-limits.txt.  With OBSD_BENCH_GUESTS=linux (opt-in: about
+#   bench/vs-c-limits.txt.  After the first QEMU machine, one boot per
+#   kernel on qemu-svm-smp2 (two CPUs, -icount shift=0) runs
+#   regress/bench/vsintr.c alone: intr-to-guest, intr-to-exit and
+#   intr-ioctl, VMM_IOC_INTR from a second process while the guest spins
+#   (OBSD_BENCH_INTR=no leaves these boots out; about 2 min more).
+#   With OBSD_BENCH_GUESTS=linux (opt-in: about
 #   6 min more, most of it the two kernels' builds), a guest boot per
 #   kernel too: the guest
 #   monitor regress/vmon (guest_$g.c; built with VMON_ABI_76 for the C
@@ -41,7 +46,8 @@
 # Environment: OBSD_COMPARE_MACHINES (default qemu-svm; bench also knows
 # bochs-svm and bochs-vmx, whose TSC counts instructions at Bochs's
 # ips=1000000000), OBSD_TIMEOUT (seconds per boot), OBSD_BENCH_GUESTS
-# (the guest boots: linux, obsd; none by default).
+# (the guest boots: linux, obsd; none by default), OBSD_BENCH_INTR
+# (auto: the two-CPU boots when a QEMU machine is measured; yes, no).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -60,16 +66,17 @@ for k in "$cobj/bsd" "$robj/bsd"; do
 done
 mkdir -p "$work/logs"
 
-# The userland of one ABI, on that kernel's ramdisk: $work/$abi/bsd.rd.
+# The userland of one ABI, on that kernel's ramdisk: $work/$dir/bsd.rd
+# ($dir: the ABI's name unless given).
 rd() {
-	abi=$1 kernel=$2 progs=$3 extra=$4
+	abi=$1 kernel=$2 progs=$3 extra=$4 dir=${5:-$1}
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$here/userland" \
-	    rd VMM_ABI="$abi" OBSD_SYS="$cobj/sys" OBJ="$work/$abi/userland" \
-	    KERNEL="$kernel" BSDRD="$work/$abi/bsd.rd" PROGS="$progs" \
+	    rd VMM_ABI="$abi" OBSD_SYS="$cobj/sys" OBJ="$work/$dir/userland" \
+	    KERNEL="$kernel" BSDRD="$work/$dir/bsd.rd" PROGS="$progs" \
 	    EXTRA_PROGS="$extra"
 	# The symbols of that very link (each link has its own random
 	# gap, makegap.sh), for profile.sh.
-	cp "${kernel}.gdb" "$work/$abi/bsd.gdb"
+	cp "${kernel}.gdb" "$work/$dir/bsd.gdb"
 }
 
 # Boots $work/$abi/bsd.rd on machine $m; the console, without CRs, in
@@ -130,6 +137,21 @@ fi
 # bench
 rd c "$cobj/bsd" "$top/regress/bench/vsexits.c" ""
 rd rust "$robj/bsd" "$top/regress/bench/vsexits.c" ""
+# The interrupt figures (regress/bench/vsintr.c: VMM_IOC_INTR from a
+# second process while the guest spins) need two CPUs: one more boot per
+# kernel, on qemu-svm-smp2 with -icount shift=0, when a QEMU machine is
+# measured (OBSD_BENCH_INTR=no leaves them out, =yes forces them).
+intr=${OBSD_BENCH_INTR:-auto}
+if [ "$intr" = auto ]; then
+	intr=no
+	for m in $machines; do
+		case $m in qemu-*) intr=yes ;; esac
+	done
+fi
+if [ "$intr" = yes ]; then
+	rd c "$cobj/bsd" "$top/regress/bench/vsintr.c" "" c-intr
+	rd rust "$robj/bsd" "$top/regress/bench/vsintr.c" "" rust-intr
+fi
 
 # The guest boots: the monitor (regress/vmon/guest_$g.c, built for each
 # kernel's ABI: VMON_ABI_76 for the C one) booting the same guest on
@@ -171,6 +193,7 @@ done
 out=$work/figures.txt
 : >"$out"
 qemu_extra=${QEMU_EXTRA:-}
+intr_done=no
 for m in $machines; do
 	# QEMU: -icount shift=0, so that the TSC counts instructions (Bochs's
 	# does at boot.sh's ips=1000000000).
@@ -185,6 +208,28 @@ for m in $machines; do
 		    sed "s/^# bench \([^ ]*\) \([0-9]*\) .*/\1 $m $abi \2/" \
 		    >>"$out"
 	done
+	# After the first QEMU machine's boots: the two-CPU ones.
+	if [ "$intr" = yes ] && [ $intr_done = no ] &&
+	    case $m in qemu-*) true ;; *) false ;; esac; then
+		intr_done=yes
+		m2=qemu-svm-smp2
+		for k in c rust; do
+			t0=$(date +%s)
+			boot $k-intr $m2
+			echo "# $k kernel: $m2 boot (vsintr)" \
+			    "$(($(date +%s) - t0)) s"
+			grep -a '^# intr: ' "$work/logs/$k-intr-$m2.txt" |
+			    sed "s/^# /# $k kernel, $m2: /"
+			grep -aE '^# bench ' "$work/logs/$k-intr-$m2.txt" |
+			    sed "s/^# bench \([^ ]*\) \([0-9]*\) .*/\1 $m2 $k \2/" \
+			    >>"$out"
+			grep -q "^intr-to-guest $m2 $k " "$out" || {
+				echo "compare.sh: no intr-to-guest on the $k" \
+				    "kernel ($m2); log" \
+				    "$work/logs/$k-intr-$m2.txt" >&2
+				exit 1; }
+		done
+	fi
 	# The guest boots: TSC ticks (instructions: host kernel, monitor
 	# and guest together) from the start of the vcpu loop to the
 	# guest's console marker; exits to the monitor; interrupts

@@ -31,9 +31,10 @@ END {
 	echo "# The Rust vmm against OpenBSD 7.6's C vmm (make obsd-bench)"
 	echo
 	echo "Instruction counts (QEMU \`-icount shift=0\`: the TSC counts"
-	echo "instructions) of \`regress/bench/vsexits.c\`, run as a process"
-	echo "of the same OpenBSD 7.6 kernel built twice (\`make obsd-kernel"
-	echo "VMM=c\` and \`make obsd-kernel\`); medians; ratio = Rust / C."
+	echo "instructions) of \`regress/bench/vsexits.c\` (and, on two CPUs,"
+	echo "\`regress/bench/vsintr.c\`), run as a process of the same"
+	echo "OpenBSD 7.6 kernel built twice (\`make obsd-kernel VMM=c\` and"
+	echo "\`make obsd-kernel\`); medians; ratio = Rust / C."
 	echo
 	echo "| figure | config | C | Rust | Rust/C |"
 	echo "|---|---|---|---|---|"
@@ -44,7 +45,7 @@ END {
 	fi
 } >bench/vs-c.md
 # Paired bars, C and Rust, per figure of the exit path.
-awk -F, 'NR > 1 && $1 ~ /^(cpuid-roundtrip|io-roundtrip|ioctl-path)$/ {
+awk -F, 'NR > 1 && $1 ~ /^(cpuid-roundtrip|io-roundtrip|ioctl-path|intr-to-guest)$/ {
 	n++; name[n] = $1 " " $2; c[n] = $3; r[n] = $4
 	if ($3 > max) max = $3; if ($4 > max) max = $4 }
 END {
