@@ -168,6 +168,24 @@ const MSR_FLUSH_CMD: u32 = 0x10b;
 /// buffers too).  `vmm_rs` checks it against `vmm_kern.h`.
 pub const CPTAG_MDS_VMM: u16 = 10;
 
+/// The flags of the `.codepatch` record's section: allocated and kept
+/// through `--gc-sections` (`R`) in the kernel object; not allocated in
+/// a host build (tests), whose position-independent executables refuse
+/// the record's absolute address in an allocated section, and which no
+/// kernel patches.
+#[cfg(target_os = "none")]
+macro_rules! codepatch_flags {
+    () => {
+        "\"aR\""
+    };
+}
+#[cfg(not(target_os = "none"))]
+macro_rules! codepatch_flags {
+    () => {
+        "\"\""
+    };
+}
+
 /// The kernel's data selector (`GSEL(GDATA_SEL, SEL_KPL)`).
 pub const KERNEL_DATA_SEL: u16 = 0x10;
 
@@ -229,7 +247,7 @@ pub unsafe extern "C" fn vmx_enter_guest(
         "verw word ptr [rsp]",
         "add rsp, 8",
         "999:",
-        ".pushsection .codepatch, \"aR\"",
+        concat!(".pushsection .codepatch, ", codepatch_flags!()),
         ".quad 998b",
         ".short 999b - 998b",
         ".short {cptag}",
