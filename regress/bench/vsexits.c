@@ -25,6 +25,7 @@
  *    CREATE and RESETCPU of a one-page VM, median of VM_ROUNDS.
  */
 #include "vmmtest.h"
+#include "median.h"
 
 #include <sys/sysctl.h>
 
@@ -77,21 +78,6 @@ rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return (((uint64_t)hi << 32) | lo);
-}
-
-static int
-cmp64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
-static uint64_t
-median(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp64);
-	return (v[n / 2]);
 }
 
 static void

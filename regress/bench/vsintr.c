@@ -42,6 +42,7 @@
  * the scheduler's quantum: SKIPPED then.
  */
 #include "vmmtest.h"
+#include "median.h"
 
 #include <sys/sysctl.h>
 
@@ -109,21 +110,6 @@ rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
 	return (((uint64_t)hi << 32) | lo);
-}
-
-static int
-cmp64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
-static uint64_t
-median(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp64);
-	return (v[n / 2]);
 }
 
 static uint32_t
